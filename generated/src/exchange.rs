@@ -1,0 +1,67 @@
+//! What every generated client does around each HTTP exchange: strip
+//! progenitor's `api-version` header, cap the response body, and report the
+//! response status and headers to a caller that asks for them.
+//!
+//! The status and headers matter because progenitor drops them when a body
+//! does not decode (`Error::InvalidResponsePayload`): a 502 with an HTML page,
+//! or a 429 with a plain-text body, would otherwise lose the very facts
+//! (status, `Retry-After`) a caller needs to react.
+
+use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use http_body_util::Limited;
+use reqwest::header::HeaderMap;
+use reqwest::{Request, Response, StatusCode};
+
+/// The body cap applied when [`observe`] is given none: large enough for any
+/// Space (real ones are a few kilobytes), small enough to refuse a runaway body.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// The status line and headers of the last response seen inside [`observe`].
+#[derive(Clone, Debug)]
+pub struct ResponseHead {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+}
+
+struct Exchange {
+    max_body_bytes: usize,
+    head: Mutex<Option<ResponseHead>>,
+}
+
+tokio::task_local! {
+    static EXCHANGE: Arc<Exchange>;
+}
+
+/// Runs one generated-client call with a response body cap, and returns the
+/// head of the response it received (if any) beside its result.
+///
+/// A body over `max_body_bytes` fails while it streams, as a body error whose
+/// source chain holds an [`http_body_util::LengthLimitError`]; it is never
+/// buffered whole.
+pub async fn observe<F: Future>(max_body_bytes: usize, call: F) -> (F::Output, Option<ResponseHead>) {
+    let exchange = Arc::new(Exchange { max_body_bytes, head: Mutex::new(None) });
+    let output = EXCHANGE.scope(Arc::clone(&exchange), call).await;
+    let head = exchange.head.lock().unwrap_or_else(PoisonError::into_inner).take();
+    (output, head)
+}
+
+/// progenitor sends `api-version: <info.version>` on every request; the
+/// providers have no use for it, so it does not go on the wire.
+pub(crate) fn strip_api_version(request: &mut Request) {
+    request.headers_mut().remove("api-version");
+}
+
+pub(crate) async fn execute(client: &reqwest::Client, request: Request) -> reqwest::Result<Response> {
+    let response = client.execute(request).await?;
+    let Ok(exchange) = EXCHANGE.try_with(Arc::clone) else {
+        // Not inside `observe`: behave exactly as progenitor's default hook.
+        return Ok(response);
+    };
+    let head = ResponseHead { status: response.status(), headers: response.headers().clone() };
+    *exchange.head.lock().unwrap_or_else(PoisonError::into_inner) = Some(head);
+    let (parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
+    let limited = reqwest::Body::wrap(Limited::new(body, exchange.max_body_bytes));
+    Ok(Response::from(http::Response::from_parts(parts, limited)))
+}
