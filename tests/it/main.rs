@@ -1,0 +1,5 @@
+//! The workspace's one integration-test binary.
+
+mod regen;
+mod spec_examples;
+mod support;
