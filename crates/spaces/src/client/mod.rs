@@ -1,0 +1,430 @@
+//! One async client over every provider, wrapping the generated progenitor
+//! clients: auth, id validation, timeouts, retries, a rate limiter, a body
+//! cap, and errors a caller can match on.
+
+mod classify;
+mod rate_limit;
+mod retry;
+mod token;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use spaces_generated::{CommaSeparated, aisa, observe, socialdata, x};
+use tracing::Instrument;
+
+pub use rate_limit::RateLimit;
+pub use retry::{MAX_RETRY_AFTER, RetryPolicy};
+pub use token::Token;
+
+use crate::convert;
+use crate::error::{Error, Excerpt};
+use crate::model::{Provider, Space};
+use classify::{Interpreter, retry_hint};
+use rate_limit::Limiter;
+
+/// The default per-attempt request timeout.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default connect timeout.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default cap on a response body (4 MiB; real Space bodies are a few KiB).
+pub const DEFAULT_MAX_BODY_BYTES: usize = spaces_generated::DEFAULT_MAX_BODY_BYTES;
+/// The default `User-Agent`.
+pub const DEFAULT_USER_AGENT: &str = concat!("spaces/", env!("CARGO_PKG_VERSION"));
+
+/// Fetches Spaces from one provider.
+///
+/// Cheap to clone: clones share the connection pool and the rate limiter.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), spaces::Error> {
+/// use spaces::{Client, Provider};
+///
+/// // The token comes from X_BEARER_TOKEN.
+/// let client = Client::from_env(Provider::X)?;
+/// let space = client.space("1jMJgLdenVjxL").await?;
+/// println!("{} is {}", space.title.as_deref().unwrap_or("(untitled)"), space.state);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    provider: Provider,
+    base_url: String,
+    api: Api,
+    token: Token,
+    retry: RetryPolicy,
+    timeout: Duration,
+    max_body_bytes: usize,
+    limiter: Limiter,
+}
+
+enum Api {
+    X(Box<x::Client>, XFields),
+    SocialData(socialdata::Client),
+    Aisa(aisa::Client),
+}
+
+/// What the client asks X for: every Space field and expansion, and the user
+/// and topic fields the model uses, so the Space is as complete as X allows.
+struct XFields {
+    expansions: CommaSeparated<x::types::Expansion>,
+    space_fields: CommaSeparated<x::types::SpaceField>,
+    user_fields: CommaSeparated<x::types::UserField>,
+    topic_fields: CommaSeparated<x::types::TopicField>,
+}
+
+impl XFields {
+    fn all() -> Self {
+        use x::types::{Expansion as E, SpaceField as S, TopicField as T, UserField as U};
+        XFields {
+            expansions: [E::CreatorId, E::HostIds, E::InvitedUserIds, E::SpeakerIds, E::TopicIds].into_iter().collect(),
+            space_fields: [
+                S::CreatedAt,
+                S::CreatorId,
+                S::EndedAt,
+                S::HostIds,
+                S::Id,
+                S::InvitedUserIds,
+                S::IsTicketed,
+                S::Lang,
+                S::ParticipantCount,
+                S::ScheduledStart,
+                S::SpeakerIds,
+                S::StartedAt,
+                S::State,
+                S::SubscriberCount,
+                S::Title,
+                S::TopicIds,
+                S::UpdatedAt,
+            ]
+            .into_iter()
+            .collect(),
+            user_fields: [
+                U::CreatedAt,
+                U::Description,
+                U::Id,
+                U::Location,
+                U::Name,
+                U::ProfileImageUrl,
+                U::Protected,
+                U::PublicMetrics,
+                U::Url,
+                U::Username,
+                U::Verified,
+                U::VerifiedType,
+            ]
+            .into_iter()
+            .collect(),
+            topic_fields: [T::Description, T::Id, T::Name].into_iter().collect(),
+        }
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("provider", &self.inner.provider)
+            .field("base_url", &self.inner.base_url)
+            .field("token", &self.inner.token)
+            .field("retry", &self.inner.retry)
+            .field("timeout", &self.inner.timeout)
+            .field("max_body_bytes", &self.inner.max_body_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Starts configuring a client for `provider`.
+    pub fn builder(provider: Provider) -> ClientBuilder {
+        ClientBuilder::new(provider)
+    }
+
+    /// A client with every default, its token from the provider's environment variable.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::MissingToken`] naming the variable to set.
+    pub fn from_env(provider: Provider) -> Result<Client, Error> {
+        ClientBuilder::new(provider).build()
+    }
+
+    /// The provider this client asks.
+    pub fn provider(&self) -> Provider {
+        self.inner.provider
+    }
+
+    /// Fetches and normalizes one Space.
+    ///
+    /// The id is checked first (1–13 ASCII letters or digits); a bad id
+    /// sends nothing. 429 and 5xx answers are retried per the client's
+    /// [`RetryPolicy`]; nothing else is.
+    ///
+    /// # Errors
+    ///
+    /// Every [`Error`] variant but `MissingToken`; each names the provider.
+    pub async fn space(&self, id: &str) -> Result<Space, Error> {
+        let inner = &self.inner;
+        validate_id(inner.provider, id)?;
+        let deadline = tokio::time::Instant::now() + inner.retry.deadline;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let outcome = match tokio::time::timeout_at(deadline, self.attempt(id, attempt)).await {
+                Ok(outcome) => outcome,
+                Err(_) => return Err(Error::Timeout { provider: inner.provider, after: inner.retry.deadline }),
+            };
+            let error = match outcome {
+                Ok(space) => return Ok(space),
+                Err(error) => error,
+            };
+            let Some(hint) = retry_hint(&error) else { return Err(error) };
+            if attempt >= inner.retry.max_attempts {
+                return Err(error);
+            }
+            let wait = inner.retry.backoff(attempt, hint);
+            if tokio::time::Instant::now() + wait >= deadline {
+                // Waiting would outlast the deadline: report the real cause, not a timeout.
+                return Err(error);
+            }
+            tracing::warn!(provider = %inner.provider, id, attempt, wait_ms = wait.as_millis() as u64, %error, "retrying");
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// One HTTP exchange, rate-limited and traced.
+    async fn attempt(&self, id: &str, attempt: u32) -> Result<Space, Error> {
+        let inner = &self.inner;
+        inner.limiter.ready().await;
+        let span = tracing::info_span!(
+            "spaces.request",
+            provider = %inner.provider,
+            id,
+            attempt,
+            status = tracing::field::Empty,
+            elapsed_ms = tracing::field::Empty,
+        );
+        let started = Instant::now();
+        let interpreter = Interpreter {
+            provider: inner.provider,
+            id,
+            token: &inner.token,
+            request_timeout: inner.timeout,
+            max_body_bytes: inner.max_body_bytes,
+        };
+        let exchange = async {
+            let outcome = match &inner.api {
+                Api::X(client, fields) => {
+                    let call = client.find_space_by_id(
+                        id,
+                        Some(&fields.expansions),
+                        Some(&fields.space_fields),
+                        Some(&fields.topic_fields),
+                        Some(&fields.user_fields),
+                    );
+                    let (result, head) = observe(inner.max_body_bytes, call).await;
+                    record(&head);
+                    let message = |body: &x::types::ErrorResponse| x_error_message(body);
+                    interpreter.interpret(result, head, Space::try_from, convert::x::decode, message).await
+                }
+                Api::SocialData(client) => {
+                    let (result, head) = observe(inner.max_body_bytes, client.get_space(id)).await;
+                    record(&head);
+                    let message = |body: &socialdata::types::ErrorResponse| Some(body.message.clone());
+                    interpreter.interpret(result, head, Space::try_from, convert::socialdata::decode, message).await
+                }
+                Api::Aisa(client) => {
+                    let (result, head) = observe(inner.max_body_bytes, client.get_space_detail(id)).await;
+                    record(&head);
+                    let message = |body: &aisa::types::SpaceDetailResponse| body.msg.clone();
+                    interpreter.interpret(result, head, Space::try_from, convert::aisa::decode, message).await
+                }
+            };
+            let elapsed_ms = started.elapsed().as_millis() as u64;
+            tracing::Span::current().record("elapsed_ms", elapsed_ms);
+            match &outcome {
+                Ok(_) => tracing::debug!("space received"),
+                Err(error) => tracing::debug!(%error, "request failed"),
+            }
+            outcome
+        };
+        exchange.instrument(span).await
+    }
+}
+
+fn record(head: &Option<spaces_generated::ResponseHead>) {
+    if let Some(head) = head {
+        tracing::Span::current().record("status", head.status.as_u16());
+    }
+}
+
+/// The reason in an X error body: the first problem's detail, else the top-level one.
+fn x_error_message(body: &x::types::ErrorResponse) -> Option<String> {
+    let first = body.errors.first();
+    first
+        .and_then(|problem| {
+            problem.detail.clone().or_else(|| problem.message.clone()).or_else(|| problem.title.clone())
+        })
+        .or_else(|| body.detail.clone())
+        .or_else(|| body.title.clone())
+}
+
+/// Space ids are 1–13 ASCII letters and digits (X's pattern
+/// `^[a-zA-Z0-9]{1,13}$`); anything else is refused before a request is made.
+pub fn validate_id(provider: Provider, id: &str) -> Result<(), Error> {
+    let reason = if id.is_empty() {
+        "empty"
+    } else if !id.bytes().all(|byte| byte.is_ascii_alphanumeric()) {
+        "only ASCII letters and digits are allowed"
+    } else if id.len() > 13 {
+        "longer than 13 characters"
+    } else {
+        return Ok(());
+    };
+    Err(Error::InvalidId { provider, id: Excerpt::new(id), reason })
+}
+
+/// Configures a [`Client`]. Every setting has a documented default.
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    provider: Provider,
+    token: Option<Token>,
+    base_url: Option<String>,
+    timeout: Duration,
+    connect_timeout: Duration,
+    retry: RetryPolicy,
+    user_agent: String,
+    rate_limit: Option<RateLimit>,
+    max_body_bytes: usize,
+}
+
+impl ClientBuilder {
+    fn new(provider: Provider) -> Self {
+        ClientBuilder {
+            provider,
+            token: None,
+            base_url: None,
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            retry: RetryPolicy::default(),
+            user_agent: DEFAULT_USER_AGENT.to_owned(),
+            rate_limit: RateLimit::documented(provider),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+
+    /// The API token. Default: the provider's environment variable ([`Token::env_var`]).
+    pub fn token(mut self, token: Token) -> Self {
+        self.token = Some(token);
+        self
+    }
+
+    /// The API root, e.g. a mock server. Default: [`default_base_url`].
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = Some(base_url.into());
+        self
+    }
+
+    /// Timeout of one attempt, connect to last body byte. Default [`DEFAULT_TIMEOUT`] (30 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Connect timeout. Default [`DEFAULT_CONNECT_TIMEOUT`] (10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Retries and the overall deadline. Default [`RetryPolicy::default`].
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The `User-Agent` header. Default [`DEFAULT_USER_AGENT`].
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// The request budget; `None` turns the limiter off.
+    /// Default: [`RateLimit::documented`] for the provider.
+    pub fn rate_limit(mut self, rate_limit: Option<RateLimit>) -> Self {
+        self.rate_limit = rate_limit;
+        self
+    }
+
+    /// The largest response body accepted; larger ones fail with
+    /// [`Error::BodyTooLarge`] while streaming. Default [`DEFAULT_MAX_BODY_BYTES`].
+    pub fn max_body_bytes(mut self, max_body_bytes: usize) -> Self {
+        self.max_body_bytes = max_body_bytes;
+        self
+    }
+
+    /// Builds the client.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::MissingToken`] when no token was given and the environment
+    /// variable is unset; [`Error::Transport`] when the token cannot be a
+    /// header value or the HTTP client cannot be built.
+    pub fn build(self) -> Result<Client, Error> {
+        let provider = self.provider;
+        let token = match self.token {
+            Some(token) => token,
+            None => Token::from_env(provider)?,
+        };
+        // Injected once, as a default header, marked sensitive so that
+        // reqwest never prints it; reqwest also drops it on a redirect to another host.
+        let mut auth = HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| Error::Transport {
+            provider,
+            detail: "the token contains characters not allowed in an HTTP header".into(),
+        })?;
+        auth.set_sensitive(true);
+        let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, auth);
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .user_agent(self.user_agent)
+            .timeout(self.timeout)
+            .connect_timeout(self.connect_timeout)
+            .build()
+            .map_err(|error| Error::Transport { provider, detail: error.to_string() })?;
+        let base_url =
+            self.base_url.unwrap_or_else(|| default_base_url(provider).to_owned()).trim_end_matches('/').to_owned();
+        let api = match provider {
+            Provider::X => Api::X(Box::new(x::Client::new_with_client(&base_url, http)), XFields::all()),
+            Provider::SocialData => Api::SocialData(socialdata::Client::new_with_client(&base_url, http)),
+            Provider::Aisa => Api::Aisa(aisa::Client::new_with_client(&base_url, http)),
+        };
+        let limiter = Limiter::new(self.rate_limit);
+        Ok(Client {
+            inner: Arc::new(Inner {
+                provider,
+                base_url,
+                api,
+                token,
+                retry: self.retry,
+                timeout: self.timeout,
+                max_body_bytes: self.max_body_bytes,
+                limiter,
+            }),
+        })
+    }
+}
+
+/// Each provider's production API root.
+pub fn default_base_url(provider: Provider) -> &'static str {
+    match provider {
+        Provider::X => "https://api.x.com",
+        Provider::SocialData => "https://api.socialdata.tools",
+        Provider::Aisa => "https://api.aisa.one/apis/v1",
+    }
+}

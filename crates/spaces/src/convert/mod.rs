@@ -1,0 +1,74 @@
+//! Converters from each provider's generated response types into the shared
+//! model, plus the helpers they share. Every provider quirk is handled in its
+//! provider's module, with a comment saying why.
+//!
+//! Adding a provider: write its spec, `cargo xtask regen`, add a module here
+//! with `TryFrom<its response type> for Space` and a `decode` that parses
+//! raw bytes, add a `Provider` variant, add fixtures under
+//! `tests/fixtures/<provider>/`, and review the snapshots.
+
+pub mod aisa;
+pub mod socialdata;
+pub mod x;
+
+mod time;
+
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, Excerpt};
+use crate::model::Provider;
+
+pub(crate) use time::{classic_twitter, epoch_millis, epoch_millis_text, iso8601};
+
+/// Parses a raw body into a generated type, naming the JSON path of the
+/// first value that does not fit.
+pub(crate) fn parse_json<T: DeserializeOwned>(provider: Provider, body: &[u8]) -> Result<T, Error> {
+    // A UTF-8 byte-order mark is valid but odd; serde_json rejects it, so it is skipped.
+    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::Decode { provider, field: "body".into(), value: None, detail: "empty body".into() });
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let field = if path == "." { "body".to_owned() } else { path };
+        json_error(provider, field, body, error.into_inner())
+    })?;
+    // Trailing bytes after the JSON value (two bodies glued together, junk).
+    deserializer.end().map_err(|error| json_error(provider, "body".to_owned(), body, error))?;
+    Ok(value)
+}
+
+fn json_error(provider: Provider, field: String, body: &[u8], error: serde_json::Error) -> Error {
+    // A syntax error (an HTML error page, a truncated body) is about the body
+    // as a whole: show how the body starts, so the cause is recognizable.
+    let value = error.is_syntax().then(|| Excerpt::new(&String::from_utf8_lossy(&body[..body.len().min(200)])));
+    Error::Decode { provider, field, value, detail: error.to_string() }
+}
+
+/// A provider count (signed in the specs) as the model's unsigned count.
+pub(crate) fn count(provider: Provider, field: &str, value: Option<i64>) -> Result<Option<u64>, Error> {
+    value
+        .map(|count| {
+            u64::try_from(count)
+                .map_err(|_| Error::decode(provider, field, count.to_string(), "a count cannot be negative"))
+        })
+        .transpose()
+}
+
+/// The model keeps "not sent" (`None`) apart from "sent empty"; the
+/// generated types turn a missing list into an empty one, and X omits empty
+/// lists rather than sending `[]`, so empty here means "not sent".
+pub(crate) fn non_empty<T>(items: Vec<T>) -> Option<Vec<T>> {
+    (!items.is_empty()).then_some(items)
+}
+
+/// Provider messages that mean "no such Space" rather than some other failure.
+pub(crate) fn means_not_found(message: &str) -> bool {
+    message.to_ascii_lowercase().contains("not found")
+}
+
+/// Provider verification types in X's lowercase vocabulary (`Business` → `business`).
+pub(crate) fn verified_type(raw: Option<String>) -> Option<String> {
+    raw.map(|value| value.to_ascii_lowercase())
+}

@@ -1,0 +1,184 @@
+//! X API v2 (`GET /2/spaces/{id}`) → [`Space`].
+
+use std::collections::HashMap;
+
+use spaces_generated::x::types as wire;
+
+use super::{count, iso8601, non_empty, parse_json, verified_type};
+use crate::error::{Error, Excerpt};
+use crate::model::{Provider, Space, SpaceState, Topic, User};
+
+const PROVIDER: Provider = Provider::X;
+
+/// Parses and converts a raw `GET /2/spaces/{id}` body.
+pub fn decode(body: &[u8]) -> Result<Space, Error> {
+    Space::try_from(parse_json::<wire::SpaceLookupResponse>(PROVIDER, body)?)
+}
+
+impl TryFrom<wire::SpaceLookupResponse> for Space {
+    type Error = Error;
+
+    fn try_from(response: wire::SpaceLookupResponse) -> Result<Space, Error> {
+        let Some(data) = response.data else {
+            // X answers a missing Space with a 200 whose body holds only `errors`.
+            return Err(failure(&response.errors, None));
+        };
+        // `errors` beside `data` are partial errors about expansions (a user
+        // that could not be returned): the Space itself is complete, and the
+        // unresolved ids stay visible in `host_ids`/`speaker_ids`/... .
+        space(data, response.includes)
+    }
+}
+
+impl TryFrom<wire::User> for User {
+    type Error = Error;
+
+    fn try_from(user: wire::User) -> Result<User, Error> {
+        convert_user(user, "user")
+    }
+}
+
+/// The error an X Problem list stands for. Problem `type` URIs appear under
+/// both `https://api.twitter.com/2/problems/` and `https://api.x.com/2/problems/`,
+/// so only the last path segment is compared.
+pub(crate) fn failure(problems: &[wire::Problem], status: Option<u16>) -> Error {
+    let Some(problem) = problems.first() else {
+        return Error::Decode {
+            provider: PROVIDER,
+            field: "data".into(),
+            value: None,
+            detail: "missing, and the body has no `errors` either".into(),
+        };
+    };
+    let kind = problem.type_.as_deref().and_then(|uri| uri.rsplit('/').next()).unwrap_or_default();
+    let detail = problem.detail.clone().or_else(|| problem.message.clone()).or_else(|| problem.title.clone());
+    match kind {
+        "resource-not-found" => Error::NotFound {
+            provider: PROVIDER,
+            id: problem.resource_id.clone().or_else(|| problem.value.clone()),
+            detail,
+        },
+        "not-authorized-for-resource" | "client-forbidden" | "unsupported-authentication" => {
+            Error::Unauthorized { provider: PROVIDER, status, detail }
+        }
+        "usage-capped" => Error::PaymentRequired { provider: PROVIDER, detail },
+        // The v1.1-style rate-limit body is `{"errors":[{"code":88,...}]}`.
+        "rate-limit-exceeded" => Error::RateLimited { provider: PROVIDER, retry_after: None },
+        _ if problem.code == Some(88) => Error::RateLimited { provider: PROVIDER, retry_after: None },
+        _ => Error::Rejected {
+            provider: PROVIDER,
+            status,
+            message: Excerpt::new(detail.as_deref().or(problem.type_.as_deref()).unwrap_or("unspecified problem")),
+        },
+    }
+}
+
+fn space(data: wire::Space, includes: Option<wire::Expansions>) -> Result<Space, Error> {
+    let (users, topics) = match includes {
+        Some(includes) => (non_empty(includes.users), non_empty(includes.topics)),
+        None => (None, None),
+    };
+    // `includes.users` holds exactly the users referenced by the expanded id
+    // fields, so each one lands in creator, hosts, speakers or invited users.
+    let users: Option<HashMap<String, User>> = users
+        .map(|users| {
+            users
+                .into_iter()
+                .enumerate()
+                .map(|(index, user)| {
+                    let user = convert_user(user, &format!("includes.users[{index}]"))?;
+                    Ok((user.id.clone(), user))
+                })
+                .collect::<Result<_, Error>>()
+        })
+        .transpose()?;
+    // Ids without a matching user (a partial expansion) are kept in the id
+    // lists and simply missing from the resolved lists.
+    let resolve = |ids: &Option<Vec<String>>| -> Option<Vec<User>> {
+        let users = users.as_ref()?;
+        Some(ids.as_ref()?.iter().filter_map(|id| users.get(id).cloned()).collect())
+    };
+
+    let host_ids = non_empty(data.host_ids);
+    let speaker_ids = non_empty(data.speaker_ids);
+    let invited_user_ids = non_empty(data.invited_user_ids);
+    let creator = data.creator_id.as_ref().and_then(|id| users.as_ref()?.get(id).cloned());
+    let timestamp = |field: &str, value: Option<wire::Timestamp>| {
+        value.map(|raw| iso8601(PROVIDER, &format!("data.{field}"), &raw)).transpose()
+    };
+
+    Ok(Space {
+        provider: PROVIDER,
+        state: SpaceState::from_provider(&data.state),
+        state_raw: Some(data.state),
+        title: data.title,
+        lang: data.lang,
+        media_key: None,
+        created_at: timestamp("created_at", data.created_at)?,
+        updated_at: timestamp("updated_at", data.updated_at)?,
+        scheduled_start: timestamp("scheduled_start", data.scheduled_start)?,
+        started_at: timestamp("started_at", data.started_at)?,
+        ended_at: timestamp("ended_at", data.ended_at)?,
+        is_ticketed: data.is_ticketed.map(is_ticketed).transpose()?,
+        creator_id: data.creator_id,
+        creator,
+        hosts: resolve(&host_ids),
+        speakers: resolve(&speaker_ids),
+        invited_users: resolve(&invited_user_ids),
+        host_ids,
+        speaker_ids,
+        invited_user_ids,
+        topic_ids: non_empty(data.topic_ids),
+        // `includes.topics` holds the topics of this one Space: all are kept,
+        // even when `topic_ids` was not requested.
+        topics: topics.map(|topics| topics.into_iter().map(convert_topic).collect()),
+        participant_count: count(PROVIDER, "data.participant_count", data.participant_count.map(i64::from))?,
+        subscriber_count: count(PROVIDER, "data.subscriber_count", data.subscriber_count.map(i64::from))?,
+        // X reports neither listener totals, replay/clipping flags nor room settings.
+        total_live_listeners: None,
+        total_replay_watched: None,
+        replay_available: None,
+        clipping_available: None,
+        settings: None,
+        id: data.id,
+    })
+}
+
+/// Documented as a boolean, but the reference example sends `"false"`.
+fn is_ticketed(value: wire::LenientBool) -> Result<bool, Error> {
+    match value {
+        wire::LenientBool::Boolean(flag) => Ok(flag),
+        wire::LenientBool::String(text) if text.eq_ignore_ascii_case("true") => Ok(true),
+        wire::LenientBool::String(text) if text.eq_ignore_ascii_case("false") => Ok(false),
+        wire::LenientBool::String(text) => {
+            Err(Error::decode(PROVIDER, "data.is_ticketed", &text, "expected a boolean or \"true\"/\"false\""))
+        }
+    }
+}
+
+fn convert_user(user: wire::User, path: &str) -> Result<User, Error> {
+    let metrics = user.public_metrics.unwrap_or_default();
+    let field = |name: &str| format!("{path}.{name}");
+    Ok(User {
+        created_at: user.created_at.map(|raw| iso8601(PROVIDER, &field("created_at"), &raw)).transpose()?,
+        followers_count: count(PROVIDER, &field("public_metrics.followers_count"), metrics.followers_count)?,
+        following_count: count(PROVIDER, &field("public_metrics.following_count"), metrics.following_count)?,
+        tweet_count: count(PROVIDER, &field("public_metrics.tweet_count"), metrics.tweet_count)?,
+        listed_count: count(PROVIDER, &field("public_metrics.listed_count"), metrics.listed_count)?,
+        // Not in the model: `pinned_tweet_id` and `public_metrics.like_count`.
+        id: user.id,
+        username: Some(user.username),
+        name: Some(user.name),
+        description: user.description,
+        location: user.location,
+        url: user.url,
+        protected: user.protected,
+        verified: user.verified,
+        verified_type: verified_type(user.verified_type),
+        profile_image_url: user.profile_image_url,
+    })
+}
+
+fn convert_topic(topic: wire::Topic) -> Topic {
+    Topic { id: topic.id, name: topic.name, description: topic.description }
+}

@@ -1,0 +1,171 @@
+//! The one error type. Every variant names the provider; bad data also names
+//! the field and the offending value. No variant ever holds a token.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::model::Provider;
+
+/// The longest excerpt of provider data an error carries; values can be
+/// megabytes long and error messages must stay one readable line.
+const EXCERPT_CHARS: usize = 120;
+
+/// Everything that can go wrong getting or normalizing a Space.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The Space id is not 1–13 ASCII letters and digits; nothing was sent.
+    #[error("{provider}: invalid Space id `{id}`: {reason}")]
+    InvalidId { provider: Provider, id: Excerpt, reason: &'static str },
+
+    /// The provider says the Space does not exist (or no longer does).
+    #[error("{provider}: Space {} not found{}", .id.as_deref().unwrap_or("(id not given)"), Detail(.detail))]
+    NotFound { provider: Provider, id: Option<String>, detail: Option<String> },
+
+    /// The token was refused (HTTP 401/403, or an equivalent problem in a 200).
+    #[error("{provider}: not authorized{}{}", Status(.status), Detail(.detail))]
+    Unauthorized { provider: Provider, status: Option<u16>, detail: Option<String> },
+
+    /// Out of credits or over the plan's cap (HTTP 402, X `usage-capped`).
+    #[error("{provider}: payment required (out of credits or usage cap){}", Detail(.detail))]
+    PaymentRequired { provider: Provider, detail: Option<String> },
+
+    /// Too many requests; `retry_after` is when the provider said to come back.
+    #[error("{provider}: rate limited{}", RetryAfter(.retry_after))]
+    RateLimited { provider: Provider, retry_after: Option<Duration> },
+
+    /// The provider failed (HTTP 5xx) or answered with a status it does not document.
+    #[error("{provider}: upstream error (HTTP {status}): {body}")]
+    Upstream { provider: Provider, status: u16, body: Excerpt },
+
+    /// The provider reported a failure that fits no other variant (an error
+    /// body inside a 200, a 4xx other than those above).
+    #[error("{provider}: request failed{}: {message}", Status(.status))]
+    Rejected { provider: Provider, status: Option<u16>, message: Excerpt },
+
+    /// The body is not what the provider's spec says: malformed JSON, a field
+    /// of the wrong type, or a value the converter cannot read.
+    #[error("{provider}: cannot decode `{field}`{}: {detail}", Value(.value))]
+    Decode { provider: Provider, field: String, value: Option<Excerpt>, detail: String },
+
+    /// The response body was larger than the client's cap.
+    #[error("{provider}: response body exceeds the {limit}-byte cap")]
+    BodyTooLarge { provider: Provider, limit: usize },
+
+    /// No answer within the client's timeout or deadline.
+    #[error("{provider}: timed out after {:.1}s", .after.as_secs_f64())]
+    Timeout { provider: Provider, after: Duration },
+
+    /// The connection failed (refused, reset, TLS, redirect loop, ...).
+    #[error("{provider}: transport error: {detail}")]
+    Transport { provider: Provider, detail: String },
+
+    /// No token was given and the provider's environment variable is unset.
+    #[error("{provider}: no API token; set {env_var}")]
+    MissingToken { provider: Provider, env_var: &'static str },
+}
+
+impl Error {
+    /// The provider the error is about.
+    pub fn provider(&self) -> Provider {
+        match self {
+            Error::InvalidId { provider, .. }
+            | Error::NotFound { provider, .. }
+            | Error::Unauthorized { provider, .. }
+            | Error::PaymentRequired { provider, .. }
+            | Error::RateLimited { provider, .. }
+            | Error::Upstream { provider, .. }
+            | Error::Rejected { provider, .. }
+            | Error::Decode { provider, .. }
+            | Error::BodyTooLarge { provider, .. }
+            | Error::Timeout { provider, .. }
+            | Error::Transport { provider, .. }
+            | Error::MissingToken { provider, .. } => *provider,
+        }
+    }
+
+    pub(crate) fn decode(
+        provider: Provider,
+        field: impl Into<String>,
+        value: impl AsRef<str>,
+        detail: impl Into<String>,
+    ) -> Self {
+        Error::Decode {
+            provider,
+            field: field.into(),
+            value: Some(Excerpt::new(value.as_ref())),
+            detail: detail.into(),
+        }
+    }
+}
+
+/// A piece of provider data shortened to one readable line for messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Excerpt(String);
+
+impl Excerpt {
+    /// Keeps the first 120 characters, marking a cut with `…`, and escapes
+    /// control characters so an excerpt never breaks a log line.
+    pub fn new(text: &str) -> Self {
+        let mut excerpt: String = text.chars().take(EXCERPT_CHARS).flat_map(char::escape_debug).collect();
+        if text.chars().nth(EXCERPT_CHARS).is_some() {
+            excerpt.push('…');
+        }
+        Excerpt(excerpt)
+    }
+
+    /// The shortened text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Excerpt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+struct Detail<'a>(&'a Option<String>);
+
+impl fmt::Display for Detail<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(detail) => write!(f, ": {}", Excerpt::new(detail)),
+            None => Ok(()),
+        }
+    }
+}
+
+struct Status<'a>(&'a Option<u16>);
+
+impl fmt::Display for Status<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(status) => write!(f, " (HTTP {status})"),
+            None => Ok(()),
+        }
+    }
+}
+
+struct RetryAfter<'a>(&'a Option<Duration>);
+
+impl fmt::Display for RetryAfter<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(after) => write!(f, "; retry after {}s", after.as_secs()),
+            None => Ok(()),
+        }
+    }
+}
+
+struct Value<'a>(&'a Option<Excerpt>);
+
+impl fmt::Display for Value<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(value) => write!(f, " (value `{value}`)"),
+            None => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,290 @@
+//! The provider-free model: what every provider's answer is normalized into.
+//!
+//! A value the provider did not send is `None` (serialized as `null`), never
+//! invented. Every key is always present in the JSON, so consumers see one
+//! fixed shape whatever the provider.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Where a [`Space`] came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    /// The official X API v2 (`GET /2/spaces/{id}`).
+    X,
+    /// SocialData (`GET /twitter/spaces/show`).
+    #[serde(rename = "socialdata")]
+    SocialData,
+    /// AIsa (`GET /apis/v1/twitter/spaces/detail`).
+    Aisa,
+}
+
+impl Provider {
+    /// Every provider, in a stable order.
+    pub const ALL: [Provider; 3] = [Provider::X, Provider::SocialData, Provider::Aisa];
+
+    /// The provider's name as used in the CLI and the JSON: `x`, `socialdata`, `aisa`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::X => "x",
+            Provider::SocialData => "socialdata",
+            Provider::Aisa => "aisa",
+        }
+    }
+}
+
+impl fmt::Display for Provider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The error of parsing an unknown provider name.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown provider `{0}`; expected one of: x, socialdata, aisa")]
+pub struct UnknownProvider(pub String);
+
+impl FromStr for Provider {
+    type Err = UnknownProvider;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Provider::ALL
+            .into_iter()
+            .find(|provider| provider.as_str().eq_ignore_ascii_case(name))
+            .ok_or_else(|| UnknownProvider(name.to_owned()))
+    }
+}
+
+/// A Space's lifecycle state, normalized across providers' vocabularies.
+///
+/// Serialized as its lowercase name (`"scheduled"`, `"live"`, `"ended"`,
+/// `"canceled"`, `"unknown"`); the provider's own value is in
+/// [`Space::state_raw`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum SpaceState {
+    /// Not started yet (X `scheduled`; Twitter's internal `NotStarted`, `PrePublished`).
+    Scheduled,
+    /// On air (X `live`; internal `Running`).
+    Live,
+    /// Over (X `ended`; internal `Ended`, `TimedOut`).
+    Ended,
+    /// Called off by its creator (`canceled` or `cancelled`).
+    Canceled,
+    /// A value no mapping knows, kept as the provider sent it. Data, not an error.
+    Unknown(String),
+}
+
+impl SpaceState {
+    /// Maps a provider's state value, case-insensitively.
+    pub fn from_provider(raw: &str) -> SpaceState {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "scheduled" | "notstarted" | "prepublished" => SpaceState::Scheduled,
+            "live" | "running" => SpaceState::Live,
+            "ended" | "timedout" => SpaceState::Ended,
+            "canceled" | "cancelled" => SpaceState::Canceled,
+            _ => SpaceState::Unknown(raw.to_owned()),
+        }
+    }
+
+    /// The normalized name: `scheduled`, `live`, `ended`, `canceled` or `unknown`.
+    pub fn as_str(&self) -> &str {
+        match self {
+            SpaceState::Scheduled => "scheduled",
+            SpaceState::Live => "live",
+            SpaceState::Ended => "ended",
+            SpaceState::Canceled => "canceled",
+            SpaceState::Unknown(_) => "unknown",
+        }
+    }
+}
+
+impl fmt::Display for SpaceState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for SpaceState {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for SpaceState {
+    /// Reads a normalized name. `"unknown"` gives `Unknown("")`: the raw value
+    /// lives in `state_raw`, and [`Space`]'s `Deserialize` puts it back.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        match name.as_str() {
+            "unknown" => Ok(SpaceState::Unknown(String::new())),
+            "scheduled" | "live" | "ended" | "canceled" => Ok(SpaceState::from_provider(&name)),
+            other => {
+                Err(serde::de::Error::unknown_variant(other, &["scheduled", "live", "ended", "canceled", "unknown"]))
+            }
+        }
+    }
+}
+
+/// One Twitter Space, normalized.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
+pub struct Space {
+    /// Which provider answered.
+    pub provider: Provider,
+    /// The Space id, e.g. `1jMJgLdenVjxL`.
+    pub id: String,
+    /// The normalized state.
+    pub state: SpaceState,
+    /// The state exactly as the provider sent it (e.g. `Running`), if it sent one.
+    pub state_raw: Option<String>,
+    /// The title set by the creator.
+    pub title: Option<String>,
+    /// BCP47 language tag (X only).
+    pub lang: Option<String>,
+    /// Twitter's media key for the audio, `28_<snowflake>` (SocialData, AIsa).
+    pub media_key: Option<String>,
+    /// When the Space was created.
+    pub created_at: Option<DateTime<Utc>>,
+    /// When its metadata last changed.
+    pub updated_at: Option<DateTime<Utc>>,
+    /// When the creator scheduled it to start.
+    pub scheduled_start: Option<DateTime<Utc>>,
+    /// When it actually started.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When it ended.
+    pub ended_at: Option<DateTime<Utc>>,
+    /// Whether it is ticketed.
+    pub is_ticketed: Option<bool>,
+    /// The creator's user id.
+    pub creator_id: Option<String>,
+    /// The creator, when the provider supplies the user.
+    pub creator: Option<User>,
+    /// User ids of the hosts.
+    pub host_ids: Option<Vec<String>>,
+    /// User ids of everyone who spoke.
+    pub speaker_ids: Option<Vec<String>>,
+    /// User ids of those invited to speak.
+    pub invited_user_ids: Option<Vec<String>>,
+    /// The hosts the provider resolved into users (may be fewer than `host_ids`).
+    pub hosts: Option<Vec<User>>,
+    /// The speakers the provider resolved into users.
+    pub speakers: Option<Vec<User>>,
+    /// The invited users the provider resolved into users.
+    pub invited_users: Option<Vec<User>>,
+    /// Ids of the topics the creator picked.
+    pub topic_ids: Option<Vec<String>>,
+    /// The topics the provider resolved.
+    pub topics: Option<Vec<Topic>>,
+    /// Users in the Space, hosts and speakers included (AIsa: `stats.total_participants`).
+    pub participant_count: Option<u64>,
+    /// People who set a reminder.
+    pub subscriber_count: Option<u64>,
+    /// Listeners who joined while it was live.
+    pub total_live_listeners: Option<u64>,
+    /// Replay views.
+    pub total_replay_watched: Option<u64>,
+    /// Whether a replay can be played.
+    pub replay_available: Option<bool>,
+    /// Whether clips can be made.
+    pub clipping_available: Option<bool>,
+    /// Room settings (SocialData, AIsa).
+    pub settings: Option<SpaceSettings>,
+}
+
+impl Serialize for Space {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Space::serialize(self, serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Space {
+    /// Reads the normalized JSON back, restoring `SpaceState::Unknown(raw)`
+    /// from `state_raw` so that serializing then deserializing is lossless.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut space = Space::deserialize(deserializer)?;
+        if let SpaceState::Unknown(raw) = &mut space.state {
+            raw.clone_from(space.state_raw.as_ref().unwrap_or(&String::new()));
+        }
+        Ok(space)
+    }
+}
+
+/// A user: a Space's creator, host, speaker or invitee.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// The user id.
+    pub id: String,
+    /// The handle, without `@`.
+    pub username: Option<String>,
+    /// The display name.
+    pub name: Option<String>,
+    /// The profile bio.
+    pub description: Option<String>,
+    /// The free-text location.
+    pub location: Option<String>,
+    /// The profile URL.
+    pub url: Option<String>,
+    /// When the account was created.
+    pub created_at: Option<DateTime<Utc>>,
+    /// Whether the account's posts are protected.
+    pub protected: Option<bool>,
+    /// Whether the account shows a verified badge.
+    pub verified: Option<bool>,
+    /// The kind of verification, lowercase: `blue`, `business`, `government`, `none`.
+    pub verified_type: Option<String>,
+    /// Followers.
+    pub followers_count: Option<u64>,
+    /// Accounts followed.
+    pub following_count: Option<u64>,
+    /// Posts.
+    pub tweet_count: Option<u64>,
+    /// Lists the account is on.
+    pub listed_count: Option<u64>,
+    /// The avatar URL.
+    pub profile_image_url: Option<String>,
+}
+
+/// A topic the creator attached to the Space.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Topic {
+    /// The topic id.
+    pub id: String,
+    /// The topic's name, e.g. `Technology`.
+    pub name: String,
+    /// The topic's description.
+    pub description: Option<String>,
+}
+
+/// Room settings, as Twitter's internal metadata carries them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpaceSettings {
+    /// Whether listeners are prevented from joining.
+    pub disallow_join: Option<bool>,
+    /// Whether the Space is locked.
+    pub is_locked: Option<bool>,
+    /// Whether the Space is muted.
+    pub is_muted: Option<bool>,
+    /// Whether only employees may join.
+    pub is_employee_only: Option<bool>,
+    /// Who may speak, as Twitter's numeric code.
+    pub conversation_controls: Option<i64>,
+    /// Twitter's numeric narrow-cast (audience) type.
+    pub narrow_cast_space_type: Option<i64>,
+    /// Whether incognito listening is disallowed.
+    pub no_incognito: Option<bool>,
+    /// Maximum guest (speaker) sessions.
+    pub max_guest_sessions: Option<i64>,
+    /// Maximum co-hosts.
+    pub max_admin_capacity: Option<i64>,
+}
+
+impl SpaceSettings {
+    /// `None` when the provider sent no setting at all, so an empty object is never invented.
+    pub(crate) fn non_empty(self) -> Option<Self> {
+        (self != SpaceSettings::default()).then_some(self)
+    }
+}
