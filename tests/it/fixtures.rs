@@ -1,0 +1,153 @@
+//! Every fixture under `tests/fixtures/<provider>/` through `spaces::decode`:
+//! one named snapshot per fixture (reviewed with `cargo insta review`), plus
+//! explicit assertions on the fields that matter, which no snapshot replaces.
+//!
+//! Fixture names say what must happen: `err-*` is a provider failure inside
+//! a 200 and `bad-*` is malformed data, both errors; anything else is a Space.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use spaces::{Error, Provider, Space, SpaceState};
+
+use crate::support::workspace_root;
+
+fn provider_of(path: &Path) -> Provider {
+    let directory =
+        path.parent().and_then(Path::file_name).and_then(|name| name.to_str()).expect("fixtures/<provider>/");
+    directory.parse().expect("fixture directories are named after providers")
+}
+
+fn decode_fixture(provider: &str, name: &str) -> Result<Space, Error> {
+    let path = workspace_root().join("tests/fixtures").join(provider).join(name);
+    let body = std::fs::read(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+    spaces::decode(provider.parse().expect("provider"), &body)
+}
+
+fn space(provider: &str, name: &str) -> Space {
+    decode_fixture(provider, name).unwrap_or_else(|error| panic!("{provider}/{name}: {error}"))
+}
+
+fn utc(text: &str) -> Option<DateTime<Utc>> {
+    Some(text.parse().expect("test timestamp"))
+}
+
+#[test]
+fn every_fixture_normalizes_as_snapshotted() {
+    let mut seen = 0;
+    insta::glob!("../fixtures", "*/*.json", |path| {
+        seen += 1;
+        let provider = provider_of(path);
+        let body = std::fs::read(path).expect("fixture is readable");
+        let name = path.file_name().and_then(|name| name.to_str()).unwrap_or_default();
+        let expect_error = name.starts_with("err-") || name.starts_with("bad-");
+        match spaces::decode(provider, &body) {
+            Ok(space) => {
+                assert!(!expect_error, "{name} should fail but gave a Space");
+                assert_eq!(space.provider, provider);
+                // The normalized JSON reads back into the same Space.
+                let json = serde_json::to_string(&space).expect("serialize");
+                assert_eq!(
+                    serde_json::from_str::<Space>(&json).expect("deserialize"),
+                    space,
+                    "{name}: lossless round trip"
+                );
+                insta::assert_json_snapshot!(space);
+            }
+            Err(error) => {
+                assert!(expect_error, "{name} should give a Space but failed: {error}");
+                assert_eq!(error.provider(), provider);
+                insta::assert_snapshot!(error.to_string());
+            }
+        }
+    });
+    assert!(seen >= 30, "only {seen} fixtures found");
+}
+
+#[test]
+fn socialdata_documented_example_key_fields() {
+    let space = space("socialdata", "doc-ended.json");
+    assert_eq!(space.state, SpaceState::Ended);
+    assert_eq!(space.state_raw.as_deref(), Some("Ended"));
+    assert_eq!(space.title.as_deref(), Some("The Algorithm goes open source"));
+    assert_eq!(space.created_at, utc("2023-03-31T18:38:03.093Z"));
+    assert_eq!(space.started_at, utc("2023-03-31T19:00:06.898Z"));
+    // `ended_at` arrives as the string "1680293477270".
+    assert_eq!(space.ended_at, utc("2023-03-31T20:11:17.270Z"));
+    let creator = space.creator.as_ref().expect("creator");
+    assert_eq!(creator.username.as_deref(), Some("XEng"));
+    assert_eq!(creator.created_at, utc("2007-06-16T00:14:36Z"));
+    assert_eq!(creator.followers_count, Some(1_324_928));
+    assert_eq!(creator.verified_type.as_deref(), Some("business"));
+    assert_eq!(space.creator_id.as_deref(), Some("6844292"));
+    assert_eq!(space.total_live_listeners, Some(435_271));
+    assert_eq!(space.total_replay_watched, Some(1_291_373));
+    assert_eq!(space.replay_available, Some(true));
+    assert_eq!(space.clipping_available, Some(false));
+    assert_eq!(space.participant_count, None, "SocialData does not report it; nothing is invented");
+}
+
+#[test]
+fn x_reference_example_key_fields() {
+    let space = space("x", "doc-reference.json");
+    assert_eq!(space.state, SpaceState::Live);
+    assert_eq!(space.is_ticketed, Some(false), "the string \"false\" is read as a boolean");
+    assert_eq!(space.started_at, utc("2021-07-14T04:35:55Z"), "non-padded month");
+    assert_eq!(space.participant_count, Some(10));
+    assert_eq!(space.creator.as_ref().and_then(|user| user.username.as_deref()), Some("TwitterDev"));
+    assert_eq!(space.hosts.as_ref().map(Vec::len), Some(1));
+    assert_eq!(space.speaker_ids.as_deref(), Some(&["2244994945".to_owned()][..]));
+}
+
+#[test]
+fn x_canceled_and_unknown_states_are_data() {
+    let canceled = space("x", "canceled.json");
+    assert_eq!(canceled.state, SpaceState::Canceled);
+    let unknown = space("x", "unknown-state.json");
+    let SpaceState::Unknown(raw) = &unknown.state else { panic!("expected unknown, got {:?}", unknown.state) };
+    assert_eq!(Some(raw), unknown.state_raw.as_ref(), "the raw value is kept");
+}
+
+#[test]
+fn x_not_found_names_the_id() {
+    let error = decode_fixture("x", "err-not-found.json").expect_err("not found");
+    assert!(
+        matches!(&error, Error::NotFound { provider: Provider::X, id: Some(id), .. } if id.len() == 13),
+        "{error:?}"
+    );
+    let other_host = decode_fixture("x", "err-not-found-twitter-host.json").expect_err("not found");
+    assert!(matches!(other_host, Error::NotFound { .. }), "api.twitter.com problem URIs too: {other_host:?}");
+}
+
+#[test]
+fn in_200_failures_of_socialdata_and_aisa_are_errors() {
+    assert!(matches!(decode_fixture("socialdata", "err-not-found.json"), Err(Error::NotFound { .. })));
+    assert!(decode_fixture("aisa", "err-status-error.json").is_err());
+    assert!(decode_fixture("aisa", "err-no-data.json").is_err());
+}
+
+#[test]
+fn bad_values_name_provider_field_and_value() {
+    let error = decode_fixture("x", "bad-created-at.json").expect_err("bad date");
+    assert!(
+        matches!(&error, Error::Decode { field, value: Some(value), .. } if field == "data.created_at" && value.as_str() == "not a date"),
+        "{error:?}"
+    );
+    let error = decode_fixture("socialdata", "bad-started-at.json").expect_err("bad millis");
+    assert!(
+        matches!(&error, Error::Decode { field, value: Some(value), .. } if field == "started_at" && value.as_str() == "17x0"),
+        "{error:?}"
+    );
+    let error = decode_fixture("aisa", "bad-created-at.json").expect_err("bad date");
+    assert!(error.to_string().starts_with("aisa: cannot decode `data.created_at` (value `yesterday`)"), "{error}");
+}
+
+#[test]
+fn aisa_ended_algorithm_key_fields() {
+    let space = space("aisa", "ended-algorithm.json");
+    assert_eq!(space.state, SpaceState::Ended);
+    assert_eq!(space.created_at, utc("2023-03-31T18:38:03.093Z"));
+    assert_eq!(space.participant_count, Some(435_271), "from stats.total_participants");
+    assert_eq!(space.total_replay_watched, Some(1_291_373));
+    assert_eq!(space.creator.as_ref().and_then(|user| user.username.as_deref()), Some("XEng"));
+}
