@@ -19,7 +19,7 @@ pub enum Error {
     InvalidId { provider: Provider, id: Excerpt, reason: &'static str },
 
     /// The provider says the Space does not exist (or no longer does).
-    #[error("{provider}: Space {} not found{}", .id.as_deref().unwrap_or("(id not given)"), Detail(.detail))]
+    #[error("{provider}: Space {}not found{}", SpaceId(.id), Detail(.detail))]
     NotFound { provider: Provider, id: Option<String>, detail: Option<String> },
 
     /// The token was refused (HTTP 401/403, or an equivalent problem in a 200).
@@ -84,6 +84,41 @@ impl Error {
         }
     }
 
+    /// The same error with every occurrence of `secret` in provider-supplied
+    /// text (bodies, messages, values) replaced by `***`: a hostile or buggy
+    /// server may echo the token back, and errors end up in logs.
+    pub(crate) fn redacted(self, secret: &str) -> Error {
+        if secret.is_empty() {
+            return self;
+        }
+        let text = |text: String| text.replace(secret, "***");
+        let excerpt = |excerpt: Excerpt| Excerpt(excerpt.0.replace(secret, "***"));
+        match self {
+            Error::InvalidId { provider, id, reason } => Error::InvalidId { provider, id: excerpt(id), reason },
+            Error::NotFound { provider, id, detail } => {
+                Error::NotFound { provider, id: id.map(text), detail: detail.map(text) }
+            }
+            Error::Unauthorized { provider, status, detail } => {
+                Error::Unauthorized { provider, status, detail: detail.map(text) }
+            }
+            Error::PaymentRequired { provider, detail } => {
+                Error::PaymentRequired { provider, detail: detail.map(text) }
+            }
+            Error::Upstream { provider, status, body } => Error::Upstream { provider, status, body: excerpt(body) },
+            Error::Rejected { provider, status, message } => {
+                Error::Rejected { provider, status, message: excerpt(message) }
+            }
+            Error::Decode { provider, field, value, detail } => {
+                Error::Decode { provider, field: text(field), value: value.map(excerpt), detail: text(detail) }
+            }
+            Error::Transport { provider, detail } => Error::Transport { provider, detail: text(detail) },
+            other @ (Error::RateLimited { .. }
+            | Error::BodyTooLarge { .. }
+            | Error::Timeout { .. }
+            | Error::MissingToken { .. }) => other,
+        }
+    }
+
     pub(crate) fn decode(
         provider: Provider,
         field: impl Into<String>,
@@ -132,6 +167,18 @@ impl fmt::Display for Detail<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
             Some(detail) => write!(f, ": {}", Excerpt::new(detail)),
+            None => Ok(()),
+        }
+    }
+}
+
+/// `1jMJgLdenVjxL ` when the id is known, nothing otherwise.
+struct SpaceId<'a>(&'a Option<String>);
+
+impl fmt::Display for SpaceId<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(id) => write!(f, "{} ", Excerpt::new(id)),
             None => Ok(()),
         }
     }

@@ -13,6 +13,9 @@ use super::token::Token;
 use crate::error::{Error, Excerpt};
 use crate::model::{Provider, Space};
 
+/// How much of an error body is kept; messages show less (see [`Excerpt`]).
+const MAX_DETAIL_CHARS: usize = 1000;
+
 /// What one provider needs to interpret its generated client's result.
 pub(crate) struct Interpreter<'a> {
     pub provider: Provider,
@@ -52,9 +55,11 @@ impl Interpreter<'_> {
             }
             Err(ApiError::InvalidResponsePayload(body, _)) => match head {
                 // progenitor drops the status of a body that does not decode; the hooks kept it.
-                Some(head) if !head.status.is_success() => {
-                    Err(self.status_failure(head.status, &head.headers, Some(String::from_utf8_lossy(&body).into_owned())))
-                }
+                Some(head) if !head.status.is_success() => Err(self.status_failure(
+                    head.status,
+                    &head.headers,
+                    Some(String::from_utf8_lossy(&body).into_owned()),
+                )),
                 // A 200 that does not fit the spec: decode again, with the
                 // path-tracking decoder, to name the field at fault.
                 _ => decode_raw(&body),
@@ -62,17 +67,20 @@ impl Interpreter<'_> {
             Err(ApiError::ResponseBodyError(error)) => Err(self.body_failure(&error)),
             Err(ApiError::CommunicationError(error)) => Err(self.transport_failure(&error)),
             Err(ApiError::InvalidRequest(detail) | ApiError::Custom(detail)) => {
-                Err(Error::Transport { provider: self.provider, detail: self.token.redact(&detail) })
+                Err(Error::Transport { provider: self.provider, detail })
             }
             Err(ApiError::InvalidUpgrade(error)) => Err(self.transport_failure(&error)),
         };
-        outcome.map_err(|error| self.with_id(error))
+        // Every error passes through here, so this one redaction covers them all.
+        outcome.map_err(|error| self.with_id(error).redacted(self.token.expose()))
     }
 
     /// The error an HTTP error status stands for, whatever the body said.
     fn status_failure(&self, status: StatusCode, headers: &HeaderMap, body_text: Option<String>) -> Error {
         let provider = self.provider;
-        let detail = body_text.map(|text| Excerpt::new(&self.token.redact(&text)).as_str().to_owned());
+        // Redacted before it is shortened, so a cut never leaves part of the
+        // token behind; shortened because bodies can be megabytes.
+        let detail = body_text.map(|text| self.token.redact(&text).chars().take(MAX_DETAIL_CHARS).collect::<String>());
         let code = status.as_u16();
         match code {
             401 | 403 => Error::Unauthorized { provider, status: Some(code), detail },
@@ -102,12 +110,11 @@ impl Interpreter<'_> {
         if error.is_timeout() {
             return Error::Timeout { provider: self.provider, after: self.request_timeout };
         }
-        // The whole cause chain ("error sending request: connection refused"),
-        // redacted in case a proxy or server echoed the token into a message.
+        // The whole cause chain ("error sending request: connection refused").
         let chain: Vec<String> = std::iter::successors(Some(error as &dyn std::error::Error), |source| source.source())
             .map(ToString::to_string)
             .collect();
-        Error::Transport { provider: self.provider, detail: self.token.redact(&chain.join(": ")) }
+        Error::Transport { provider: self.provider, detail: chain.join(": ") }
     }
 
     /// Providers that say "not found" without the id (SocialData, AIsa) get the requested one.
