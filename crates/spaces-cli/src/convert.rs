@@ -42,7 +42,7 @@ fn convert_one(provider: Provider, input: impl Read) -> ExitCode {
     }
     match spaces::decode(provider, &body) {
         Ok(space) => print_json(&space, true),
-        Err(error) => exit::report(&error),
+        Err(error) => exit::report(error),
     }
 }
 

@@ -1,8 +1,13 @@
 //! `spaces`: X/Twitter Space details from any provider, normalized.
 
+mod compare;
+mod connect;
 mod convert;
+mod demo;
 mod exit;
 mod lines;
+mod show;
+mod summary;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,6 +16,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 use spaces::Provider;
 
 /// X/Twitter Space details from the X API v2, SocialData or AIsa, as one normalized model.
+///
+/// Tokens come from X_BEARER_TOKEN, SOCIALDATA_API_KEY, AISA_API_KEY, or a
+/// file given with --token-file; never from a command-line argument, so they
+/// never show in process listings. Set RUST_LOG=spaces=debug to trace requests.
 #[derive(Debug, Parser)]
 #[command(name = "spaces", version, about, after_help = exit::EXIT_CODES_HELP)]
 struct Cli {
@@ -20,6 +29,12 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Fetch one Space (or many: --ids-file, or ids on stdin) from a provider.
+    Show(show::ShowArgs),
+    /// Fetch one Space from several providers and compare them field by field.
+    Compare(compare::CompareArgs),
+    /// See the whole pipeline work: no network, no keys (a mock server on 127.0.0.1).
+    Demo,
     /// Normalize raw provider response bodies (a file or stdin) into Space JSON.
     Convert {
         /// The provider that produced the body.
@@ -36,7 +51,7 @@ enum Command {
 
 /// A provider name on the command line (clap lists the choices in `--help`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum ProviderArg {
+pub enum ProviderArg {
     X,
     Socialdata,
     Aisa,
@@ -52,9 +67,46 @@ impl From<ProviderArg> for Provider {
     }
 }
 
+/// How to print a Space.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// The normalized Space JSON (as `spaces convert` prints it).
+    #[default]
+    Json,
+    /// A readable summary.
+    Table,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Convert { provider, ndjson, file } => convert::run(provider.into(), ndjson, file.as_deref()),
+    init_tracing();
+    if let Command::Convert { provider, ndjson, file } = cli.command {
+        return convert::run(provider.into(), ndjson, file.as_deref());
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::from(exit::FAILURE);
+        }
+    };
+    runtime.block_on(async {
+        match cli.command {
+            Command::Show(args) => show::run(args).await,
+            Command::Compare(args) => compare::run(args).await,
+            Command::Demo => demo::run().await,
+            Command::Convert { .. } => unreachable!("handled above, without a runtime"),
+        }
+    })
+}
+
+/// Request spans and retries go to stderr when `RUST_LOG` asks for them.
+/// They carry provider, id, attempt, status and timing, never a token.
+fn init_tracing() {
+    if std::env::var_os("RUST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .try_init();
     }
 }

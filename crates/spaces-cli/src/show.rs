@@ -1,0 +1,129 @@
+//! `spaces show`: one Space, or many (`--ids-file`, or ids on stdin) as NDJSON.
+
+use std::io::{self, BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use futures_util::StreamExt;
+use spaces::{Client, Provider, Space};
+
+use crate::connect::ConnectArgs;
+use crate::exit::{self, Failure};
+use crate::{Format, ProviderArg, summary};
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The Space id. Without it (and without --ids-file), ids are read from stdin, one per line.
+    pub id: Option<String>,
+    /// The provider to ask; its token comes from its environment variable or --token-file.
+    #[arg(long, short)]
+    pub provider: ProviderArg,
+    /// Output format for a single Space. Bulk output is always NDJSON.
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    pub format: Format,
+    /// Bulk: read ids from this file (one per line; `-` is stdin) and print one NDJSON line per Space.
+    #[arg(long, value_name = "FILE", conflicts_with = "id")]
+    pub ids_file: Option<PathBuf>,
+    /// Bulk: requests in flight at once (the provider's rate limit still applies).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+pub async fn run(args: ShowArgs) -> ExitCode {
+    let provider = Provider::from(args.provider);
+    let client = match args.connect.client(provider) {
+        Ok(client) => client,
+        Err(failure) => return failure.report(),
+    };
+    match (&args.id, &args.ids_file) {
+        (Some(id), _) => show_one(&client, id, args.format).await,
+        (None, Some(path)) if path.as_os_str() != "-" => match std::fs::File::open(path) {
+            Ok(file) => show_many(&client, io::BufReader::new(file), args.concurrency).await,
+            Err(error) => {
+                Failure { message: format!("cannot read {}: {error}", path.display()), code: exit::FAILURE }.report()
+            }
+        },
+        (None, _) => show_many(&client, io::stdin().lock(), args.concurrency).await,
+    }
+}
+
+async fn show_one(client: &Client, id: &str, format: Format) -> ExitCode {
+    match client.space(id).await {
+        Ok(space) => print(&space, format),
+        Err(error) => exit::report(error),
+    }
+}
+
+fn print(space: &Space, format: Format) -> ExitCode {
+    let text = match format {
+        Format::Json => serde_json::to_string_pretty(space).map(|json| json + "\n"),
+        Format::Table => Ok(summary::render(space)),
+    };
+    let written = text.map_err(io::Error::from).and_then(|text| io::stdout().lock().write_all(text.as_bytes()));
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => Failure { message: format!("cannot write output: {error}"), code: exit::FAILURE }.report(),
+    }
+}
+
+/// Every id gets exactly one line: its Space as JSON on stdout, or
+/// `error: <id>: <cause>` on stderr. Requests run `concurrency` at a time,
+/// under the client's rate limiter; a failure does not stop the rest.
+async fn show_many(client: &Client, input: impl BufRead, concurrency: u16) -> ExitCode {
+    let mut ids = Vec::new();
+    for line in input.lines() {
+        match line {
+            // Blank lines carry no id: skipped.
+            Ok(line) if line.trim().is_empty() => {}
+            Ok(line) => ids.push(line.trim().to_owned()),
+            Err(error) => {
+                return Failure { message: format!("cannot read ids: {error}"), code: exit::FAILURE }.report();
+            }
+        }
+    }
+    let progress = progress_bar(ids.len() as u64);
+    let mut results = futures_util::stream::iter(ids)
+        .map(|id| async move {
+            let result = client.space(&id).await;
+            (id, result)
+        })
+        .buffer_unordered(usize::from(concurrency));
+    let mut stdout = io::stdout().lock();
+    let (mut succeeded, mut failed) = (0usize, 0usize);
+    while let Some((id, result)) = results.next().await {
+        let line = result
+            .map_err(|error| error.to_string())
+            .and_then(|space| serde_json::to_string(&space).map_err(|error| error.to_string()));
+        match line {
+            Ok(json) => {
+                if let Err(error) = writeln!(stdout, "{json}") {
+                    return Failure { message: format!("cannot write output: {error}"), code: exit::FAILURE }.report();
+                }
+                succeeded += 1;
+            }
+            Err(message) => {
+                progress.suspend(|| eprintln!("error: {id}: {message}"));
+                failed += 1;
+            }
+        }
+        progress.inc(1);
+    }
+    progress.finish_and_clear();
+    eprintln!("{}: {succeeded} found, {failed} failed", client.provider());
+    if failed > 0 { ExitCode::from(exit::FAILURE) } else { ExitCode::SUCCESS }
+}
+
+/// A progress bar on stderr, only when stderr is a terminal.
+fn progress_bar(total: u64) -> indicatif::ProgressBar {
+    if !io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} Spaces ({eta} left)") {
+        bar.set_style(style);
+    }
+    bar
+}
