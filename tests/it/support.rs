@@ -1,6 +1,12 @@
-//! Paths and small helpers shared by the test modules.
+//! Paths, clients and servers shared by the test modules.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use spaces::{Client, Provider, RetryPolicy, Token};
+
+/// A token recognizable anywhere it might leak.
+pub const TEST_TOKEN: &str = "tok-SECRET-4242-do-not-print";
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
@@ -17,4 +23,47 @@ pub fn spec_files() -> Vec<(String, PathBuf)> {
         .collect();
     specs.sort();
     specs
+}
+
+/// Retries that keep tests fast: millisecond backoffs, a 10 s deadline.
+pub fn fast_retries() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 3,
+        initial_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(50),
+        deadline: Duration::from_secs(10),
+    }
+}
+
+/// A client for `provider` at `base_url` with the test token, fast retries, no rate limit.
+pub fn test_client(provider: Provider, base_url: &str) -> Client {
+    Client::builder(provider)
+        .token(Token::new(TEST_TOKEN))
+        .base_url(base_url)
+        .timeout(Duration::from_secs(5))
+        .retry(fast_retries())
+        .rate_limit(None)
+        .build()
+        .expect("a test client builds")
+}
+
+/// A loopback server that answers every connection with `response` (raw
+/// bytes, possibly a broken HTTP message) and then closes it. Returns its base URL.
+pub async fn raw_server(response: Vec<u8>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+    let address = listener.local_addr().expect("local address");
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let response = response.clone();
+            tokio::spawn(async move {
+                let mut request = [0u8; 4096];
+                let _ = socket.read(&mut request).await;
+                let _ = socket.write_all(&response).await;
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    format!("http://{address}")
 }

@@ -1,0 +1,89 @@
+//! The token never reaches an error's `Display` or `Debug`, a log line, or a
+//! client's `Debug` — even when a hostile server echoes it back.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use spaces::{Client, Provider, Token};
+use spaces_mock::{endpoint, json, not_found};
+use wiremock::{MockServer, ResponseTemplate};
+
+use crate::support::{TEST_TOKEN, test_client};
+
+/// Captured log output.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().expect("log buffer")).into_owned()
+    }
+}
+
+#[tokio::test]
+async fn the_token_appears_in_no_error_debug_or_log_line() {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    // tokio::test runs on one thread, so a thread-local default sees every span.
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let echo = format!("you sent Authorization: Bearer {TEST_TOKEN}");
+    let answers = [
+        ResponseTemplate::new(401).set_body_string(echo.clone()),
+        ResponseTemplate::new(500).set_body_string(echo.clone()),
+        ResponseTemplate::new(418).set_body_string(echo.clone()),
+        json(200, &format!(r#"{{"data":{{"id":"1jMJgLdenVjxL","state":"live","created_at":"{TEST_TOKEN}"}}}}"#)),
+        ResponseTemplate::new(429).insert_header("retry-after", "0").set_body_string(echo.clone()),
+        not_found(Provider::X, "1jMJgLdenVjxL"),
+        json(200, "{}").set_delay(Duration::from_secs(10)),
+    ];
+    let mut outputs = Vec::new();
+    for answer in answers {
+        let server = MockServer::start().await;
+        endpoint(Provider::X).respond_with(answer).mount(&server).await;
+        let client = Client::builder(Provider::X)
+            .token(Token::new(TEST_TOKEN))
+            .base_url(server.uri())
+            .timeout(Duration::from_millis(300))
+            .retry(crate::support::fast_retries())
+            .rate_limit(None)
+            .build()
+            .expect("client");
+        outputs.push(format!("{client:?}"));
+        let error = client.space("1jMJgLdenVjxL").await.expect_err("every answer above fails");
+        outputs.push(error.to_string());
+        outputs.push(format!("{error:?}"));
+    }
+    // Connection refused, and an invalid id.
+    let closed = test_client(Provider::X, "http://127.0.0.1:9");
+    for id in ["1jMJgLdenVjxL", "not an id!"] {
+        let error = closed.space(id).await.expect_err("fails");
+        outputs.push(error.to_string());
+        outputs.push(format!("{error:?}"));
+    }
+
+    let log_text = logs.text();
+    assert!(log_text.contains("spaces.request"), "request spans were captured:\n{log_text}");
+    assert!(log_text.contains("retrying"), "retries were logged:\n{log_text}");
+    for output in &outputs {
+        assert!(!output.contains(TEST_TOKEN), "token leaked into: {output}");
+    }
+    assert!(!log_text.contains(TEST_TOKEN), "token leaked into the logs:\n{log_text}");
+    assert!(outputs.iter().any(|output| output.contains("***")), "echoed tokens are redacted, not dropped");
+}
