@@ -16,53 +16,128 @@ const EXCERPT_CHARS: usize = 120;
 pub enum Error {
     /// The Space id is not 1–13 ASCII letters and digits; nothing was sent.
     #[error("{provider}: invalid Space id `{id}`: {reason}")]
-    InvalidId { provider: Provider, id: Excerpt, reason: &'static str },
+    InvalidId {
+        /// The provider the request was for.
+        provider: Provider,
+        /// The refused id, shortened and escaped.
+        id: Excerpt,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
 
     /// The provider says the Space does not exist (or no longer does).
     #[error("{provider}: Space {}not found{}", SpaceId(.id), Detail(.detail))]
-    NotFound { provider: Provider, id: Option<String>, detail: Option<String> },
+    NotFound {
+        /// The provider that answered.
+        provider: Provider,
+        /// The Space id, when known (the requested one, or the one in the provider's problem).
+        id: Option<String>,
+        /// The provider's own message.
+        detail: Option<String>,
+    },
 
     /// The token was refused (HTTP 401/403, or an equivalent problem in a 200).
     #[error("{provider}: not authorized{}{}", Status(.status), Detail(.detail))]
-    Unauthorized { provider: Provider, status: Option<u16>, detail: Option<String> },
+    Unauthorized {
+        /// The provider that answered.
+        provider: Provider,
+        /// The HTTP status, when the refusal came as one.
+        status: Option<u16>,
+        /// The provider's own message.
+        detail: Option<String>,
+    },
 
     /// Out of credits or over the plan's cap (HTTP 402, X `usage-capped`).
     #[error("{provider}: payment required (out of credits or usage cap){}", Detail(.detail))]
-    PaymentRequired { provider: Provider, detail: Option<String> },
+    PaymentRequired {
+        /// The provider that answered.
+        provider: Provider,
+        /// The provider's own message.
+        detail: Option<String>,
+    },
 
-    /// Too many requests; `retry_after` is when the provider said to come back.
+    /// Too many requests.
     #[error("{provider}: rate limited{}", RetryAfter(.retry_after))]
-    RateLimited { provider: Provider, retry_after: Option<Duration> },
+    RateLimited {
+        /// The provider that answered.
+        provider: Provider,
+        /// When the provider said to come back (`Retry-After` or X's
+        /// `x-rate-limit-reset`), capped at [`crate::MAX_RETRY_AFTER`].
+        retry_after: Option<Duration>,
+    },
 
     /// The provider failed (HTTP 5xx) or answered with a status it does not document.
     #[error("{provider}: upstream error (HTTP {status}): {body}")]
-    Upstream { provider: Provider, status: u16, body: Excerpt },
+    Upstream {
+        /// The provider that answered.
+        provider: Provider,
+        /// The HTTP status.
+        status: u16,
+        /// The start of the response body.
+        body: Excerpt,
+    },
 
     /// The provider reported a failure that fits no other variant (an error
     /// body inside a 200, a 4xx other than those above).
     #[error("{provider}: request failed{}: {message}", Status(.status))]
-    Rejected { provider: Provider, status: Option<u16>, message: Excerpt },
+    Rejected {
+        /// The provider that answered.
+        provider: Provider,
+        /// The HTTP status, when the failure came as one.
+        status: Option<u16>,
+        /// The provider's own message.
+        message: Excerpt,
+    },
 
     /// The body is not what the provider's spec says: malformed JSON, a field
     /// of the wrong type, or a value the converter cannot read.
     #[error("{provider}: cannot decode `{field}`{}: {detail}", Value(.value))]
-    Decode { provider: Provider, field: String, value: Option<Excerpt>, detail: String },
+    Decode {
+        /// The provider whose data it is.
+        provider: Provider,
+        /// The JSON path of the offending value (`data.created_at`), or `body`.
+        field: String,
+        /// The offending value (or the start of the body), shortened.
+        value: Option<Excerpt>,
+        /// Why it was refused.
+        detail: String,
+    },
 
     /// The response body was larger than the client's cap.
     #[error("{provider}: response body exceeds the {limit}-byte cap")]
-    BodyTooLarge { provider: Provider, limit: usize },
+    BodyTooLarge {
+        /// The provider that answered.
+        provider: Provider,
+        /// The cap, in bytes.
+        limit: usize,
+    },
 
     /// No answer within the client's timeout or deadline.
     #[error("{provider}: timed out after {:.1}s", .after.as_secs_f64())]
-    Timeout { provider: Provider, after: Duration },
+    Timeout {
+        /// The provider that was asked.
+        provider: Provider,
+        /// The timeout or deadline that passed.
+        after: Duration,
+    },
 
     /// The connection failed (refused, reset, TLS, redirect loop, ...).
     #[error("{provider}: transport error: {detail}")]
-    Transport { provider: Provider, detail: String },
+    Transport {
+        /// The provider that was asked.
+        provider: Provider,
+        /// The cause chain, as reported by the HTTP stack.
+        detail: String,
+    },
 
     /// No token was given and the provider's environment variable is unset.
     #[error("{provider}: no API token; set {env_var}")]
-    MissingToken { provider: Provider, env_var: &'static str },
+    MissingToken {
+        /// The provider that needs it.
+        provider: Provider,
+        /// The variable to set.
+        env_var: &'static str,
+    },
 }
 
 impl Error {

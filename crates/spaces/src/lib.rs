@@ -13,6 +13,8 @@
 //! # Ok::<(), spaces::Error>(())
 //! ```
 
+#![warn(missing_docs)]
+
 mod client;
 mod convert;
 mod error;
