@@ -1,5 +1,6 @@
 //! The workspace's one integration-test binary.
 
+mod bad_inputs;
 mod cli;
 mod client;
 mod fixtures;

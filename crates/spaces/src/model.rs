@@ -59,6 +59,20 @@ impl FromStr for Provider {
     }
 }
 
+/// What is wrong with a Space id, if anything: ids are 1–13 ASCII letters
+/// and digits (X's pattern `^[a-zA-Z0-9]{1,13}$`; every provider uses X's ids).
+pub(crate) fn id_problem(id: &str) -> Option<&'static str> {
+    if id.is_empty() {
+        Some("empty")
+    } else if !id.bytes().all(|byte| byte.is_ascii_alphanumeric()) {
+        Some("only ASCII letters and digits are allowed")
+    } else if id.len() > 13 {
+        Some("longer than 13 characters")
+    } else {
+        None
+    }
+}
+
 /// A Space's lifecycle state, normalized across providers' vocabularies.
 ///
 /// Serialized as its lowercase name (`"scheduled"`, `"live"`, `"ended"`,

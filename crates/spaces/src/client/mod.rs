@@ -274,19 +274,17 @@ fn x_error_message(body: &x::types::ErrorResponse) -> Option<String> {
         .or_else(|| body.title.clone())
 }
 
-/// Space ids are 1–13 ASCII letters and digits (X's pattern
-/// `^[a-zA-Z0-9]{1,13}$`); anything else is refused before a request is made.
+/// Checks a Space id before any request: 1–13 ASCII letters and digits
+/// (X's pattern `^[a-zA-Z0-9]{1,13}$`).
+///
+/// # Errors
+///
+/// [`Error::InvalidId`] naming the id and what is wrong with it.
 pub fn validate_id(provider: Provider, id: &str) -> Result<(), Error> {
-    let reason = if id.is_empty() {
-        "empty"
-    } else if !id.bytes().all(|byte| byte.is_ascii_alphanumeric()) {
-        "only ASCII letters and digits are allowed"
-    } else if id.len() > 13 {
-        "longer than 13 characters"
-    } else {
-        return Ok(());
-    };
-    Err(Error::InvalidId { provider, id: Excerpt::new(id), reason })
+    match crate::model::id_problem(id) {
+        Some(reason) => Err(Error::InvalidId { provider, id: Excerpt::new(id), reason }),
+        None => Ok(()),
+    }
 }
 
 /// Configures a [`Client`]. Every setting has a documented default.

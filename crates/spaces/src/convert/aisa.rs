@@ -2,7 +2,7 @@
 
 use spaces_generated::aisa::types as wire;
 
-use super::{count, epoch_millis, epoch_millis_text, iso8601, means_not_found, parse_json, verified_type};
+use super::{count, epoch_millis, epoch_millis_text, iso8601, means_not_found, parse_json, space_id, verified_type};
 use crate::error::{Error, Excerpt};
 use crate::model::{Provider, Space, SpaceSettings, SpaceState, User};
 
@@ -69,7 +69,7 @@ fn space(data: wire::SpaceDetailDataInner) -> Result<Space, Error> {
     let creator = data.creator.map(|creator| convert_creator(creator, "data.creator")).transpose()?;
     Ok(Space {
         provider: PROVIDER,
-        id,
+        id: space_id(PROVIDER, "data.id", id)?,
         state: data.state.as_deref().map_or(SpaceState::Unknown(String::new()), SpaceState::from_provider),
         state_raw: data.state,
         title: data.title,

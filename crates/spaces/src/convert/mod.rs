@@ -31,12 +31,24 @@ pub(crate) fn parse_json<T: DeserializeOwned>(provider: Provider, body: &[u8]) -
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
-        let field = if path == "." { "body".to_owned() } else { path };
-        json_error(provider, field, body, error.into_inner())
+        let inner = error.into_inner();
+        // A body that ends early is wrong as a whole, wherever it happened to stop.
+        let field = if path == "." || inner.is_eof() { "body".to_owned() } else { shorten_path(path) };
+        json_error(provider, field, body, inner)
     })?;
     // Trailing bytes after the JSON value (two bodies glued together, junk).
     deserializer.end().map_err(|error| json_error(provider, "body".to_owned(), body, error))?;
     Ok(value)
+}
+
+/// Paths into deeply nested JSON can be hundreds of `[0]`s long; the start
+/// says where, so the rest is cut to keep messages one readable line.
+fn shorten_path(path: String) -> String {
+    const MAX_PATH_CHARS: usize = 120;
+    if path.chars().count() <= MAX_PATH_CHARS {
+        return path;
+    }
+    path.chars().take(MAX_PATH_CHARS).chain(['…']).collect()
 }
 
 fn json_error(provider: Provider, field: String, body: &[u8], error: serde_json::Error) -> Error {
@@ -44,6 +56,15 @@ fn json_error(provider: Provider, field: String, body: &[u8], error: serde_json:
     // as a whole: show how the body starts, so the cause is recognizable.
     let value = error.is_syntax().then(|| Excerpt::new(&String::from_utf8_lossy(&body[..body.len().min(200)])));
     Error::Decode { provider, field, value, detail: error.to_string() }
+}
+
+/// A Space id from a response, held to the same rule as requested ids: an
+/// empty, overlong or non-ASCII id is corrupt data, not a Space.
+pub(crate) fn space_id(provider: Provider, field: &str, id: String) -> Result<String, Error> {
+    match crate::model::id_problem(&id) {
+        Some(reason) => Err(Error::decode(provider, field, &id, format!("not a Space id: {reason}"))),
+        None => Ok(id),
+    }
 }
 
 /// A provider count (signed in the specs) as the model's unsigned count.

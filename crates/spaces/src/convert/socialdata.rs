@@ -2,7 +2,9 @@
 
 use spaces_generated::socialdata::types as wire;
 
-use super::{classic_twitter, count, epoch_millis, epoch_millis_text, means_not_found, parse_json, verified_type};
+use super::{
+    classic_twitter, count, epoch_millis, epoch_millis_text, means_not_found, parse_json, space_id, verified_type,
+};
 use crate::error::{Error, Excerpt};
 use crate::model::{Provider, Space, SpaceSettings, SpaceState, User};
 
@@ -92,7 +94,7 @@ fn space(space: wire::Space) -> Result<Space, Error> {
         replay_available: space.is_space_available_for_replay,
         clipping_available: space.is_space_available_for_clipping,
         settings: settings.non_empty(),
-        id: space.id,
+        id: space_id(PROVIDER, "id", space.id)?,
     })
 }
 

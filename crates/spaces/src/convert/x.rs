@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use spaces_generated::x::types as wire;
 
-use super::{count, iso8601, non_empty, parse_json, verified_type};
+use super::{count, iso8601, non_empty, parse_json, space_id, verified_type};
 use crate::error::{Error, Excerpt};
 use crate::model::{Provider, Space, SpaceState, Topic, User};
 
@@ -140,7 +140,7 @@ fn space(data: wire::Space, includes: Option<wire::Expansions>) -> Result<Space,
         replay_available: None,
         clipping_available: None,
         settings: None,
-        id: data.id,
+        id: space_id(PROVIDER, "data.id", data.id)?,
     })
 }
 

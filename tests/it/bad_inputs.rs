@@ -1,0 +1,342 @@
+//! The bad-input corpus: what providers might send on a bad day, each case
+//! with the exact outcome it must have. Never a panic; a typed error naming
+//! the provider and the field, or — where the data is valid but odd — a Space.
+
+use spaces::{Error, Provider, Space};
+
+/// What one bad input must produce.
+#[derive(Debug)]
+enum Expect {
+    /// `Error::Decode` naming this field.
+    Decode(&'static str),
+    /// `Error::Decode` naming a field under this path (deep paths are shortened).
+    DecodeUnder(&'static str),
+    NotFound,
+    Rejected,
+    /// A Space, checked by the function.
+    Space(fn(&Space) -> bool),
+}
+
+use Expect::{Decode, NotFound, Rejected};
+
+fn nested(depth: usize) -> Vec<u8> {
+    format!(r#"{{"data":{{"id":"1SLjjRYNejbKM","state":"live"}},"extra":{}{}}}"#, "[".repeat(depth), "]".repeat(depth))
+        .into_bytes()
+}
+
+/// SocialData's affiliate label is free-form JSON, parsed recursively: serde_json's limit must hold.
+fn deep_label(depth: usize) -> Vec<u8> {
+    let nested = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+    format!(r#"{{"id":"1jMJgLdenVjxL","creator":{{"id":"1","affiliates_highlighted_label":{{"label":{nested}}}}}}}"#)
+        .into_bytes()
+}
+
+fn with_big_title(provider: Provider, bytes: usize) -> Vec<u8> {
+    let title = "ü".repeat(bytes / 2);
+    match provider {
+        Provider::X => format!(r#"{{"data":{{"id":"1SLjjRYNejbKM","state":"live","title":"{title}"}}}}"#),
+        Provider::SocialData => format!(r#"{{"id":"1SLjjRYNejbKM","state":"Running","title":"{title}"}}"#),
+        Provider::Aisa => {
+            format!(r#"{{"status":"success","data":{{"id":"1SLjjRYNejbKM","state":"Live","title":"{title}"}}}}"#)
+        }
+    }
+    .into_bytes()
+}
+
+fn bom(body: &str) -> Vec<u8> {
+    [b"\xEF\xBB\xBF".as_slice(), body.as_bytes()].concat()
+}
+
+fn cases() -> Vec<(Provider, &'static str, Vec<u8>, Expect)> {
+    use Provider::{Aisa, SocialData, X};
+    let b = |text: &str| text.as_bytes().to_vec();
+    vec![
+        // Not JSON at all, or not the right JSON.
+        (X, "empty body", b(""), Decode("body")),
+        (X, "whitespace only", b(" \n\t "), Decode("body")),
+        (X, "truncated JSON", b(r#"{"data":{"id":"1SLj"#), Decode("body")),
+        (X, "HTML error page", b("<html><body><h1>502 Bad Gateway</h1></body></html>"), Decode("body")),
+        (X, "top-level array", b("[]"), Decode("body")),
+        (X, "top-level string", b(r#""data""#), Decode("body")),
+        (X, "top-level null", b("null"), Decode("body")),
+        (X, "trailing garbage", b(r#"{"data":{"id":"1SLjjRYNejbKM","state":"live"}} trailing"#), Decode("body")),
+        (
+            X,
+            "NaN literal",
+            b(r#"{"data":{"id":"1SLjjRYNejbKM","state":"live","participant_count":NaN}}"#),
+            Decode("data.participant_count"),
+        ),
+        (
+            X,
+            "invalid UTF-8 in a string",
+            [b(r#"{"data":{"id":"1SLjjRYNejbKM","state":"live","title":"caf"#), vec![0xC3, 0x28], b(r#""}}"#)].concat(),
+            Decode("data.title"),
+        ),
+        // Skipped values are skipped without recursion: odd, but a Space.
+        (X, "deep nesting in an unknown field", nested(10_000), Expect::Space(|space| space.id == "1SLjjRYNejbKM")),
+        (X, "empty object", b("{}"), Decode("data")),
+        (X, "data null", b(r#"{"data":null}"#), Decode("data")),
+        // Wrong types and nulls.
+        (X, "data is an array", b(r#"{"data":[]}"#), Decode("data")),
+        (X, "id is a number", b(r#"{"data":{"id":1,"state":"live"}}"#), Decode("data.id")),
+        (X, "state is null", b(r#"{"data":{"id":"1SLjjRYNejbKM","state":null}}"#), Decode("data.state")),
+        (
+            X,
+            "host_ids is a string",
+            b(r#"{"data":{"id":"1SLjjRYNejbKM","state":"live","host_ids":"123"}}"#),
+            Decode("data.host_ids"),
+        ),
+        (
+            X,
+            "includes.users is null",
+            b(r#"{"data":{"id":"1SLjjRYNejbKM","state":"live"},"includes":{"users":null}}"#),
+            Decode("includes.users"),
+        ),
+        (
+            X,
+            "user without username",
+            b(r#"{"data":{"id":"1SLjjRYNejbKM","state":"live"},"includes":{"users":[{"id":"1","name":"A"}]}}"#),
+            Decode("includes.users[0]"),
+        ),
+        (
+            X,
+            "is_ticketed is a number",
+            b(r#"{"data":{"id":"1SLjjRYNejbKM","state":"live","is_ticketed":1}}"#),
+            Decode("data.is_ticketed"),
+        ),
+        (X, "errors is an object", b(r#"{"errors":{"type":"x"}}"#), Decode("errors")),
+        // Numbers out of range.
+        (
+            X,
+            "participant_count over i32",
+            b(r#"{"data":{"id":"1SLjjRYNejbKM","state":"live","participant_count":3000000000}}"#),
+            Decode("data.participant_count"),
+        ),
+        (
+            X,
+            "participant_count negative",
+            b(r#"{"data":{"id":"1SLjjRYNejbKM","state":"live","participant_count":-3}}"#),
+            Decode("data.participant_count"),
+        ),
+        (
+            X,
+            "participant_count fractional",
+            b(r#"{"data":{"id":"1SLjjRYNejbKM","state":"live","participant_count":1.5}}"#),
+            Decode("data.participant_count"),
+        ),
+        (
+            X,
+            "follower count beyond i64",
+            b(
+                r#"{"data":{"id":"1SLjjRYNejbKM","state":"live"},"includes":{"users":[{"id":"1","name":"A","username":"a","public_metrics":{"followers_count":1e400}}]}}"#,
+            ),
+            Decode("includes.users[0].public_metrics.followers_count"),
+        ),
+        // Timestamps.
+        (
+            X,
+            "year 300000",
+            b(r#"{"data":{"id":"1SLjjRYNejbKM","state":"live","created_at":"300000-01-01T00:00:00Z"}}"#),
+            Decode("data.created_at"),
+        ),
+        (
+            X,
+            "unparseable date",
+            b(r#"{"data":{"id":"1SLjjRYNejbKM","state":"live","ended_at":"yesterday"}}"#),
+            Decode("data.ended_at"),
+        ),
+        (
+            X,
+            "empty date",
+            b(r#"{"data":{"id":"1SLjjRYNejbKM","state":"live","started_at":""}}"#),
+            Decode("data.started_at"),
+        ),
+        (
+            X,
+            "user date unparseable",
+            b(
+                r#"{"data":{"id":"1SLjjRYNejbKM","state":"live"},"includes":{"users":[{"id":"1","name":"A","username":"a","created_at":"Sat Jun 16"}]}}"#,
+            ),
+            Decode("includes.users[0].created_at"),
+        ),
+        // Ids.
+        (X, "empty id", b(r#"{"data":{"id":"","state":"live"}}"#), Decode("data.id")),
+        (X, "id too long", b(r#"{"data":{"id":"1SLjjRYNejbKM1SLjjRYNejbKM","state":"live"}}"#), Decode("data.id")),
+        (X, "non-ASCII id", b(r#"{"data":{"id":"1SLjjRYNéjbKM","state":"live"}}"#), Decode("data.id")),
+        // A duplicate key is ambiguous: refused, naming the object that holds it.
+        (
+            X,
+            "duplicate keys",
+            b(r#"{"data":{"id":"1SLjjRYNejbKM","id":"1SLjjRYNejbKM","state":"live"}}"#),
+            Decode("data"),
+        ),
+        // Odd but valid.
+        (
+            X,
+            "byte-order mark",
+            bom(r#"{"data":{"id":"1SLjjRYNejbKM","state":"live"}}"#),
+            Expect::Space(|space| space.id == "1SLjjRYNejbKM"),
+        ),
+        (
+            X,
+            "multi-megabyte title",
+            with_big_title(X, 3_000_000),
+            Expect::Space(|space| space.title.as_ref().is_some_and(|title| title.len() >= 3_000_000)),
+        ),
+        (
+            X,
+            "state in capitals",
+            b(r#"{"data":{"id":"1SLjjRYNejbKM","state":"LIVE"}}"#),
+            Expect::Space(|space| space.state == spaces::SpaceState::Live),
+        ),
+        (
+            X,
+            "a problem of an unknown type",
+            b(r#"{"errors":[{"type":"https://api.x.com/2/problems/brand-new","title":"New"}]}"#),
+            Rejected,
+        ),
+        (SocialData, "empty body", b(""), Decode("body")),
+        (SocialData, "HTML error page", b("<!DOCTYPE html><title>Error</title>"), Decode("body")),
+        (SocialData, "top-level array", b("[1,2]"), Decode("body")),
+        (SocialData, "truncated JSON", b(r#"{"id":"1jMJgLdenVjxL","state":"Ended","created_at":1680"#), Decode("body")),
+        (SocialData, "id missing", b(r#"{"state":"Ended"}"#), Decode("body")),
+        (SocialData, "empty id", b(r#"{"id":""}"#), Decode("id")),
+        (SocialData, "non-ASCII id", b(r#"{"id":"ñandú"}"#), Decode("id")),
+        (SocialData, "negative epoch", b(r#"{"id":"1jMJgLdenVjxL","ended_at":-5}"#), Decode("ended_at")),
+        (SocialData, "empty digit string", b(r#"{"id":"1jMJgLdenVjxL","ended_at":""}"#), Decode("ended_at")),
+        (
+            SocialData,
+            "digits beyond i64",
+            b(r#"{"id":"1jMJgLdenVjxL","ended_at":"99999999999999999999"}"#),
+            Decode("ended_at"),
+        ),
+        (
+            SocialData,
+            "epoch beyond chrono",
+            b(r#"{"id":"1jMJgLdenVjxL","created_at":9223372036854775807}"#),
+            Decode("created_at"),
+        ),
+        (
+            SocialData,
+            "fractional epoch",
+            b(r#"{"id":"1jMJgLdenVjxL","created_at":1680287883093.5}"#),
+            Decode("created_at"),
+        ),
+        (
+            SocialData,
+            "count negative",
+            b(r#"{"id":"1jMJgLdenVjxL","total_live_listeners":-1}"#),
+            Decode("total_live_listeners"),
+        ),
+        (
+            SocialData,
+            "classic date unparseable",
+            b(r#"{"id":"1jMJgLdenVjxL","creator":{"id":"1","legacy":{"created_at":"2007-06-16"}}}"#),
+            Decode("creator.legacy.created_at"),
+        ),
+        (SocialData, "creator is a string", b(r#"{"id":"1jMJgLdenVjxL","creator":"XEng"}"#), Decode("creator")),
+        (
+            SocialData,
+            "nesting beyond the recursion limit",
+            deep_label(10_000),
+            Expect::DecodeUnder("creator.affiliates_highlighted_label.label[0][0]"),
+        ),
+        (
+            SocialData,
+            "creator null",
+            b(r#"{"id":"1jMJgLdenVjxL","state":"Ended","creator":null}"#),
+            Expect::Space(|space| space.creator.is_none() && space.creator_id.is_none()),
+        ),
+        (SocialData, "error message not found", b(r#"{"status":"error","message":"Space not found"}"#), NotFound),
+        (SocialData, "error body of another kind", b(r#"{"status":"error","message":"Internal error"}"#), Rejected),
+        (Aisa, "empty body", b(""), Decode("body")),
+        (Aisa, "gateway text", b("Bad Gateway"), Decode("body")),
+        (Aisa, "truncated JSON", b(r#"{"data":{"id":"1jMJg"#), Decode("body")),
+        (Aisa, "success without data", b(r#"{"status":"success"}"#), Decode("data")),
+        (Aisa, "data is a string", b(r#"{"status":"success","data":"1jMJgLdenVjxL"}"#), Decode("data")),
+        (Aisa, "data without id", b(r#"{"status":"success","data":{"state":"Live"}}"#), Decode("data.id")),
+        (Aisa, "msg is a number", b(r#"{"status":"error","msg":42}"#), Decode("msg")),
+        (
+            Aisa,
+            "year 300000",
+            b(r#"{"status":"success","data":{"id":"1jMJgLdenVjxL","created_at":"300000-01-01T00:00:00Z"}}"#),
+            Decode("data.created_at"),
+        ),
+        (
+            Aisa,
+            "negative epoch",
+            b(r#"{"status":"success","data":{"id":"1jMJgLdenVjxL","created_at":-1}}"#),
+            Decode("data.created_at"),
+        ),
+        (
+            Aisa,
+            "participants beyond i64",
+            b(r#"{"status":"success","data":{"id":"1jMJgLdenVjxL","stats":{"total_participants":1e30}}}"#),
+            Decode("data.stats.total_participants"),
+        ),
+        (
+            Aisa,
+            "creator without id",
+            b(r#"{"status":"success","data":{"id":"1jMJgLdenVjxL","creator":{"userName":"x"}}}"#),
+            Decode("data.creator.id"),
+        ),
+        (
+            Aisa,
+            "status error with data",
+            b(r#"{"status":"error","msg":"quota exceeded","data":{"id":"1jMJgLdenVjxL"}}"#),
+            Rejected,
+        ),
+        (Aisa, "status error, not found", b(r#"{"status":"error","msg":"Space not found"}"#), NotFound),
+        (
+            Aisa,
+            "byte-order mark",
+            bom(r#"{"status":"success","data":{"id":"1jMJgLdenVjxL"}}"#),
+            Expect::Space(|space| space.id == "1jMJgLdenVjxL"),
+        ),
+        (
+            Aisa,
+            "multi-megabyte title",
+            with_big_title(Aisa, 3_000_000),
+            Expect::Space(|space| space.title.as_ref().is_some_and(|title| title.len() >= 3_000_000)),
+        ),
+    ]
+}
+
+#[test]
+fn every_bad_input_gives_its_exact_outcome() {
+    let cases = cases();
+    assert!(cases.len() >= 40, "the corpus has {} cases", cases.len());
+    let mut wrong = Vec::new();
+    for (provider, name, body, expect) in &cases {
+        let outcome = std::panic::catch_unwind(|| spaces::decode(*provider, body));
+        let Ok(outcome) = outcome else {
+            wrong.push(format!("{provider} / {name}: PANICKED"));
+            continue;
+        };
+        let right = match (&outcome, expect) {
+            (Err(Error::Decode { provider: p, field, .. }), Decode(expected)) => p == provider && field == expected,
+            (Err(Error::Decode { provider: p, field, .. }), Expect::DecodeUnder(prefix)) => {
+                p == provider && field.starts_with(prefix) && field.len() < 200
+            }
+            (Err(Error::NotFound { provider: p, .. }), NotFound) => p == provider,
+            (Err(Error::Rejected { provider: p, .. }), Rejected) => p == provider,
+            (Ok(space), Expect::Space(check)) => space.provider == *provider && check(space),
+            _ => false,
+        };
+        if !right {
+            let got = match &outcome {
+                Ok(space) => format!("a Space {:?}", space.id),
+                Err(error) => format!("{error:?}").chars().take(300).collect(),
+            };
+            wrong.push(format!("{provider} / {name}: expected {expect:?}, got {got}"));
+        }
+        // Every message stays one line, whatever the input held.
+        if let Err(error) = &outcome {
+            let message = error.to_string();
+            if message.contains('\n') || message.len() > 2_000 {
+                wrong.push(format!("{provider} / {name}: message not one short line: {message:.200}"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{} of {} cases wrong:\n{}", wrong.len(), cases.len(), wrong.join("\n"));
+}
