@@ -211,3 +211,37 @@ fn tokens_are_not_accepted_as_arguments() {
     let output = run(command, b"");
     assert_eq!(output.status.code(), Some(2), "no --token flag exists");
 }
+
+#[test]
+fn compare_json_gives_the_same_rows_as_data() {
+    let mock = mock();
+    let mut command = spaces_bin();
+    command.args(["compare", DEMO_SPACE_ID, "--providers", "x,socialdata", "--format", "json"]);
+    for provider in [Provider::X, Provider::SocialData] {
+        command.arg("--base-url").arg(format!("{provider}={}", mock.mock.base_url(provider)));
+        command.env(spaces::Token::env_var(provider), DEMO_TOKEN);
+    }
+    let output = run(command, b"");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let comparison: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(comparison["providers"], serde_json::json!(["x", "socialdata"]));
+    let fields = comparison["fields"].as_array().expect("fields");
+    let row = |name: &str| fields.iter().find(|row| row["field"] == name).unwrap_or_else(|| panic!("row {name}"));
+    assert_eq!(row("title")["differs"], false);
+    assert_eq!(row("title")["values"]["x"], "The Algorithm goes open source");
+    assert_eq!(row("state_raw")["differs"], true, "x says `ended`, SocialData `Ended`");
+    assert_eq!(row("lang")["values"]["socialdata"], serde_json::Value::Null, "not provided is null");
+}
+
+#[test]
+fn compare_without_any_token_names_the_variables() {
+    let mut command = spaces_bin();
+    command.args(["compare", DEMO_SPACE_ID]);
+    let output = run(command, b"");
+    assert_eq!(output.status.code(), Some(4));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("X_BEARER_TOKEN") && stderr.contains("SOCIALDATA_API_KEY") && stderr.contains("AISA_API_KEY"),
+        "{stderr}"
+    );
+}

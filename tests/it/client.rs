@@ -257,3 +257,22 @@ async fn the_mock_providers_serve_one_space_three_ways() {
     }
     assert!(titles.iter().all(|title| title.as_deref() == Some("The Algorithm goes open source")), "{titles:?}");
 }
+
+#[tokio::test]
+async fn the_rate_limiter_spaces_requests_beyond_the_budget() {
+    let server = server_with(Provider::SocialData, json(200, recorded_space(Provider::SocialData))).await;
+    let budget =
+        spaces::RateLimit { requests: std::num::NonZeroU32::new(2).expect("2"), per: Duration::from_millis(600) };
+    let client = Client::builder(Provider::SocialData)
+        .token(Token::new(TEST_TOKEN))
+        .base_url(server.uri())
+        .rate_limit(Some(budget))
+        .build()
+        .expect("client");
+    let started = Instant::now();
+    for _ in 0..3 {
+        client.space(ID).await.expect("recorded Space");
+    }
+    // Two fit the burst; the third waits for a slot (600 ms / 2 = 300 ms).
+    assert!(started.elapsed() >= Duration::from_millis(250), "{:?}", started.elapsed());
+}

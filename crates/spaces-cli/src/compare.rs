@@ -24,6 +24,14 @@ pub struct CompareArgs {
     /// Seconds one attempt may take, connect to last byte.
     #[arg(long, value_name = "SECS", default_value_t = 30.0)]
     pub timeout: f64,
+    /// Another API root for one provider, e.g. a local mock: `x=http://127.0.0.1:8080`. Repeatable.
+    #[arg(long = "base-url", value_name = "PROVIDER=URL", value_parser = parse_base_url)]
+    pub base_urls: Vec<(Provider, String)>,
+}
+
+fn parse_base_url(text: &str) -> Result<(Provider, String), String> {
+    let (provider, url) = text.split_once('=').ok_or("expected PROVIDER=URL, e.g. x=http://127.0.0.1:8080")?;
+    Ok((provider.parse().map_err(|error: spaces::UnknownProvider| error.to_string())?, url.to_owned()))
 }
 
 pub async fn run(args: CompareArgs) -> ExitCode {
@@ -44,7 +52,11 @@ pub async fn run(args: CompareArgs) -> ExitCode {
     });
     let mut clients = Vec::new();
     for provider in providers {
-        match Client::builder(provider).timeout(timeout).build() {
+        let mut builder = Client::builder(provider).timeout(timeout);
+        if let Some((_, url)) = args.base_urls.iter().find(|(target, _)| *target == provider) {
+            builder = builder.base_url(url.clone());
+        }
+        match builder.build() {
             Ok(client) => clients.push(client),
             Err(error) => return exit::report(error),
         }
