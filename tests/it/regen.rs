@@ -113,8 +113,11 @@ fn lint_rejects_openapi_3_1_with_its_pointer() {
 fn lint_rejects_a_missing_operation_id() {
     let scratch = Scratch::with_spec("socialdata", |spec| spec.replace("      operationId: get_space\n", ""));
     let error = scratch.regen_error();
-    assert!(error.contains("socialdata.yaml: 1 lint problem"), "{error}");
-    assert!(error.contains("/paths/~1twitter~1spaces~1show/get: operation has no `operationId`"), "{error}");
+    assert_eq!(error.lines().count(), 1, "one problem, one line: {error}");
+    assert!(
+        error.ends_with("socialdata.yaml: /paths/~1twitter~1spaces~1show/get: operation has no `operationId`"),
+        "{error}"
+    );
 }
 
 #[test]

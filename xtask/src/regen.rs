@@ -96,8 +96,10 @@ pub fn run(options: &RegenOptions) -> Result<Vec<Report>> {
         let spec = Spec::load(path, display_path(path))?;
         let problems = lint(&spec);
         if !problems.is_empty() {
-            let list: Vec<String> = problems.iter().map(|problem| format!("  {problem}")).collect();
-            bail!("{}: {} lint problem(s):\n{}", spec.display_path.display(), problems.len(), list.join("\n"));
+            // One line per problem, each naming the spec, so every line stands alone in a log.
+            let spec_name = spec.display_path.display();
+            let lines: Vec<String> = problems.iter().map(|problem| format!("{spec_name}: {problem}")).collect();
+            bail!("{}", lines.join("\n"));
         }
         let source = generate(&spec)?;
         let header = format!(
