@@ -4,6 +4,7 @@ mod bad_inputs;
 mod cli;
 mod client;
 mod fixtures;
+mod properties;
 mod regen;
 mod secrets;
 mod spec_examples;
