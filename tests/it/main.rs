@@ -3,6 +3,7 @@
 mod bad_inputs;
 mod cli;
 mod client;
+mod faults;
 mod fixtures;
 mod properties;
 mod regen;

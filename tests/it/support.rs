@@ -47,23 +47,66 @@ pub fn test_client(provider: Provider, base_url: &str) -> Client {
         .expect("a test client builds")
 }
 
-/// A loopback server that answers every connection with `response` (raw
-/// bytes, possibly a broken HTTP message) and then closes it. Returns its base URL.
-pub async fn raw_server(response: Vec<u8>) -> String {
+/// How a raw loopback server treats each connection.
+#[derive(Clone)]
+pub enum Behavior {
+    /// Writes these bytes (possibly a broken HTTP message), then closes.
+    Respond(Vec<u8>),
+    /// Writes these bytes, then resets the connection (RST, not FIN).
+    ResetAfter(Vec<u8>),
+    /// Writes `head` at once, then `body` one byte per `every`.
+    Drip { head: Vec<u8>, body: Vec<u8>, every: Duration },
+    /// Reads the request and never answers.
+    Stall,
+}
+
+/// A loopback server that treats every connection per `behavior`. Returns its base URL.
+pub async fn raw_server_with(behavior: Behavior) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
     let address = listener.local_addr().expect("local address");
     tokio::spawn(async move {
         while let Ok((mut socket, _)) = listener.accept().await {
-            let response = response.clone();
+            let behavior = behavior.clone();
             tokio::spawn(async move {
-                let mut request = [0u8; 4096];
+                let mut request = [0u8; 8192];
                 let _ = socket.read(&mut request).await;
-                let _ = socket.write_all(&response).await;
-                let _ = socket.shutdown().await;
+                match behavior {
+                    Behavior::Respond(bytes) => {
+                        let _ = socket.write_all(&bytes).await;
+                        let _ = socket.shutdown().await;
+                    }
+                    Behavior::ResetAfter(bytes) => {
+                        let _ = socket.write_all(&bytes).await;
+                        let _ = socket.flush().await;
+                        // Linger zero makes the close an RST. (Deprecated because a
+                        // non-zero linger blocks on drop; zero never blocks.)
+                        #[allow(deprecated)]
+                        let _ = socket.set_linger(Some(Duration::ZERO));
+                        drop(socket);
+                    }
+                    Behavior::Drip { head, body, every } => {
+                        let _ = socket.write_all(&head).await;
+                        for byte in body {
+                            tokio::time::sleep(every).await;
+                            if socket.write_all(&[byte]).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                    Behavior::Stall => {
+                        tokio::time::sleep(Duration::from_secs(3600)).await;
+                        drop(socket);
+                    }
+                }
             });
         }
     });
     format!("http://{address}")
+}
+
+/// A loopback server that answers every connection with `response` and closes it.
+pub async fn raw_server(response: Vec<u8>) -> String {
+    raw_server_with(Behavior::Respond(response)).await
 }
