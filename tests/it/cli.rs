@@ -11,7 +11,7 @@ use spaces_mock::{DEMO_SPACE_ID, DEMO_TOKEN, MockProviders};
 use crate::support::workspace_root;
 
 /// The `spaces` binary, built once per test run.
-fn spaces_bin() -> Command {
+pub fn spaces_bin() -> Command {
     static BIN: OnceLock<std::path::PathBuf> = OnceLock::new();
     let path = BIN.get_or_init(|| {
         escargot::CargoBuild::new()
@@ -34,7 +34,7 @@ fn spaces_bin() -> Command {
     command
 }
 
-fn run(mut command: Command, stdin: &[u8]) -> Output {
+pub fn run(mut command: Command, stdin: &[u8]) -> Output {
     command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = command.spawn().expect("spawn spaces");
     if let Some(mut input) = child.stdin.take() {
@@ -43,7 +43,7 @@ fn run(mut command: Command, stdin: &[u8]) -> Output {
     child.wait_with_output().expect("spaces runs")
 }
 
-fn text(bytes: &[u8]) -> String {
+pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 

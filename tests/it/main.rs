@@ -2,6 +2,7 @@
 
 mod bad_inputs;
 mod cli;
+mod cli_robustness;
 mod client;
 mod faults;
 mod fixtures;

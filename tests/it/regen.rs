@@ -201,3 +201,39 @@ fn an_unknown_provider_is_named() {
     let error = format!("{:#}", regen::run(&options).expect_err("unknown provider"));
     assert!(error.contains("no spec for provider `twitter`") && error.contains("known: x"), "{error}");
 }
+
+#[test]
+fn every_broken_spec_is_one_line_naming_the_spec_and_leaves_files_intact() {
+    type Edit = fn(String) -> String;
+    let breakages: [(&str, &str, Edit); 4] = [
+        ("x", "YAML syntax error", |spec| spec.replacen("paths:\n", "paths:\n  - [unbalanced\n", 1)),
+        ("x", "unknown $ref", |spec| spec.replacen("#/components/schemas/Problem\"", "#/components/schemas/Nope\"", 1)),
+        ("aisa", "OpenAPI 3.1", |spec| spec.replace("openapi: 3.0.3", "openapi: 3.1.0")),
+        ("socialdata", "generator panic", |spec| {
+            spec.replace(
+                "        \"401\":\n",
+                "        \"201\":\n          description: other\n          content:\n            application/json:\n              schema:\n                $ref: \"#/components/schemas/Creator\"\n        \"401\":\n",
+            )
+        }),
+    ];
+    for (provider, breakage, edit) in breakages {
+        let scratch = Scratch::with_spec(provider, |spec| spec);
+        regen::run(&scratch.options).expect("the intact spec generates");
+        let output = scratch.out_dir().join(format!("{provider}.rs"));
+        let before = std::fs::read_to_string(&output).expect("generated");
+        let spec_path = scratch.options.specs_dir.join(format!("{provider}.yaml"));
+        let spec = std::fs::read_to_string(&spec_path).expect("spec");
+        std::fs::write(&spec_path, edit(spec)).expect("break the spec");
+
+        let error = scratch.regen_error();
+        assert_eq!(error.lines().count(), 1, "{breakage}: one line: {error}");
+        assert!(error.contains(&format!("{provider}.yaml")), "{breakage}: names the spec: {error}");
+        assert!(!error.contains("panicked at") && !error.contains("backtrace"), "{breakage}: {error}");
+        assert_eq!(std::fs::read_to_string(&output).expect("generated"), before, "{breakage}: the old file is intact");
+        let leftovers: Vec<_> = std::fs::read_dir(scratch.out_dir())
+            .expect("out dir")
+            .map(|entry| entry.expect("entry").file_name())
+            .collect();
+        assert_eq!(leftovers.len(), 1, "{breakage}: no temporary file left: {leftovers:?}");
+    }
+}
