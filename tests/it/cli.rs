@@ -19,7 +19,6 @@ pub fn spaces_bin() -> Command {
             .package("spaces-cli")
             .bin("spaces")
             .current_release()
-            .current_target()
             .run()
             .expect("cargo builds the spaces binary")
             .path()
