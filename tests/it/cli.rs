@@ -175,14 +175,16 @@ fn show_bulk_gives_every_id_exactly_one_line() {
     let ids = format!("{DEMO_SPACE_ID}\n1OdKrjgmNkeKX\nbad id!\n\n{DEMO_SPACE_ID}\n");
     let dir = tempfile::tempdir().expect("temp dir");
     let ids_file = dir.path().join("ids.txt");
-    std::fs::write(&ids_file, ids).expect("ids file");
+    // A line that is not UTF-8 fails on its own line like any invalid id.
+    std::fs::write(&ids_file, [ids.as_bytes(), b"\xff\xfe\n"].concat()).expect("ids file");
     let ids_path = ids_file.display().to_string();
     let output = show(&mock, Provider::X, &["--ids-file", &ids_path, "--concurrency", "2"], Some(DEMO_TOKEN));
     assert_eq!(output.status.code(), Some(1), "some ids failed");
     let stdout = text(&output.stdout);
     assert_eq!(stdout.lines().count(), 2, "{stdout}");
     let stderr = text(&output.stderr);
-    assert_eq!(stderr.lines().filter(|line| line.starts_with("error: ")).count(), 2, "{stderr}");
+    assert_eq!(stderr.lines().filter(|line| line.starts_with("error: ")).count(), 3, "{stderr}");
+    assert_eq!(stderr.lines().filter(|line| line.contains("invalid Space id")).count(), 2, "{stderr}");
     assert!(stderr.contains("error: 1OdKrjgmNkeKX: x: Space 1OdKrjgmNkeKX not found"), "{stderr}");
     assert!(stderr.contains("error: bad id!: x: invalid Space id"), "{stderr}");
 }

@@ -74,11 +74,16 @@ fn print(space: &Space, format: Format) -> ExitCode {
 /// under the client's rate limiter; a failure does not stop the rest.
 async fn show_many(client: &Client, input: impl BufRead, concurrency: u16) -> ExitCode {
     let mut ids = Vec::new();
-    for line in input.lines() {
+    for line in input.split(b'\n') {
         match line {
-            // Blank lines carry no id: skipped.
-            Ok(line) if line.trim().is_empty() => {}
-            Ok(line) => ids.push(line.trim().to_owned()),
+            Ok(line) => {
+                // A line that is not UTF-8 is kept (lossily), to fail as an invalid id on its own line.
+                let id = String::from_utf8_lossy(&line).trim().to_owned();
+                // Blank lines carry no id: skipped.
+                if !id.is_empty() {
+                    ids.push(id);
+                }
+            }
             Err(error) => {
                 return Failure { message: format!("cannot read ids: {error}"), code: exit::FAILURE }.report();
             }
