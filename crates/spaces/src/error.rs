@@ -196,13 +196,13 @@ impl Error {
 
     pub(crate) fn decode(
         provider: Provider,
-        field: impl Into<String>,
+        field: impl fmt::Display,
         value: impl AsRef<str>,
         detail: impl Into<String>,
     ) -> Self {
         Error::Decode {
             provider,
-            field: field.into(),
+            field: field.to_string(),
             value: Some(Excerpt::new(value.as_ref())),
             detail: detail.into(),
         }

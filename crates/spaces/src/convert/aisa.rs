@@ -2,7 +2,9 @@
 
 use spaces_generated::aisa::types as wire;
 
-use super::{count, epoch_millis, epoch_millis_text, iso8601, means_not_found, parse_json, space_id, verified_type};
+use super::{
+    At, count, epoch_millis, epoch_millis_text, iso8601, means_not_found, parse_json, space_id, verified_type,
+};
 use crate::error::{Error, Excerpt};
 use crate::model::{Provider, Space, SpaceSettings, SpaceState, User};
 
@@ -120,7 +122,10 @@ fn space(data: wire::SpaceDetailDataInner) -> Result<Space, Error> {
 /// placeholders and the upstream API uses epoch milliseconds: accept an
 /// RFC 3339 string, or epoch milliseconds as a number or a string of digits.
 /// A bare number is never read as seconds: that would be a guess.
-fn timestamp(field: &str, value: Option<wire::Timestamp>) -> Result<Option<chrono::DateTime<chrono::Utc>>, Error> {
+fn timestamp(
+    field: impl std::fmt::Display + Copy,
+    value: Option<wire::Timestamp>,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, Error> {
     value
         .map(|value| match value {
             wire::Timestamp::Int64(millis) => epoch_millis(PROVIDER, field, millis),
@@ -134,9 +139,14 @@ fn timestamp(field: &str, value: Option<wire::Timestamp>) -> Result<Option<chron
 
 /// The creator in twitterapi.io's camelCase user shape.
 fn convert_creator(creator: wire::Creator, path: &str) -> Result<User, Error> {
-    let field = |name: &str| format!("{path}.{name}");
+    let field = |name| At(path, name);
     let Some(id) = creator.id else {
-        return Err(Error::Decode { provider: PROVIDER, field: field("id"), value: None, detail: "missing".into() });
+        return Err(Error::Decode {
+            provider: PROVIDER,
+            field: field("id").to_string(),
+            value: None,
+            detail: "missing".into(),
+        });
     };
     Ok(User {
         id,
@@ -145,15 +155,15 @@ fn convert_creator(creator: wire::Creator, path: &str) -> Result<User, Error> {
         description: creator.description,
         location: creator.location,
         url: creator.url,
-        created_at: timestamp(&field("createdAt"), creator.created_at)?,
+        created_at: timestamp(field("createdAt"), creator.created_at)?,
         protected: creator.protected,
         // `isVerified` is the legacy badge; X API v2's `verified` reports the
         // blue check, which is `isBlueVerified` here.
         verified: creator.is_blue_verified,
         verified_type: verified_type(creator.verified_type),
-        followers_count: count(PROVIDER, &field("followers"), creator.followers)?,
-        following_count: count(PROVIDER, &field("following"), creator.following)?,
-        tweet_count: count(PROVIDER, &field("statusesCount"), creator.statuses_count)?,
+        followers_count: count(PROVIDER, field("followers"), creator.followers)?,
+        following_count: count(PROVIDER, field("following"), creator.following)?,
+        tweet_count: count(PROVIDER, field("statusesCount"), creator.statuses_count)?,
         // AIsa sends no listed count.
         listed_count: None,
         profile_image_url: creator.profile_picture,

@@ -13,6 +13,8 @@ pub mod x;
 
 mod time;
 
+use std::fmt;
+
 use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Excerpt};
@@ -27,6 +29,12 @@ pub(crate) fn parse_json<T: DeserializeOwned>(provider: Provider, body: &[u8]) -
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::Decode { provider, field: "body".into(), value: None, detail: "empty body".into() });
+    }
+    // The common case, a body that fits, takes the plain parser; only a body
+    // that does not is parsed again with path tracking, to name the field.
+    // (Measured: path tracking on every parse made X decoding ~1.5x slower.)
+    if let Ok(value) = serde_json::from_slice(body) {
+        return Ok(value);
     }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
@@ -60,15 +68,26 @@ fn json_error(provider: Provider, field: String, body: &[u8], error: serde_json:
 
 /// A Space id from a response, held to the same rule as requested ids: an
 /// empty, overlong or non-ASCII id is corrupt data, not a Space.
-pub(crate) fn space_id(provider: Provider, field: &str, id: String) -> Result<String, Error> {
+pub(crate) fn space_id(provider: Provider, field: impl fmt::Display, id: String) -> Result<String, Error> {
     match crate::model::id_problem(&id) {
         Some(reason) => Err(Error::decode(provider, field, &id, format!("not a Space id: {reason}"))),
         None => Ok(id),
     }
 }
 
+/// A field path such as `includes.users[2]` + `created_at`, joined only
+/// when an error needs it, so that converting valid data allocates no paths.
+#[derive(Clone, Copy)]
+pub(crate) struct At<'a>(pub &'a str, pub &'a str);
+
+impl fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.0, self.1)
+    }
+}
+
 /// A provider count (signed in the specs) as the model's unsigned count.
-pub(crate) fn count(provider: Provider, field: &str, value: Option<i64>) -> Result<Option<u64>, Error> {
+pub(crate) fn count(provider: Provider, field: impl fmt::Display, value: Option<i64>) -> Result<Option<u64>, Error> {
     value
         .map(|count| {
             u64::try_from(count)

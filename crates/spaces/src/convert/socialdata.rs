@@ -3,7 +3,7 @@
 use spaces_generated::socialdata::types as wire;
 
 use super::{
-    classic_twitter, count, epoch_millis, epoch_millis_text, means_not_found, parse_json, space_id, verified_type,
+    At, classic_twitter, count, epoch_millis, epoch_millis_text, means_not_found, parse_json, space_id, verified_type,
 };
 use crate::error::{Error, Excerpt};
 use crate::model::{Provider, Space, SpaceSettings, SpaceState, User};
@@ -101,7 +101,10 @@ fn space(space: wire::Space) -> Result<Space, Error> {
 /// Timestamps are epoch milliseconds, as numbers, except `ended_at`, which
 /// SocialData sends as a string of digits (`"1680293477270"`); both forms
 /// are accepted for every field.
-fn timestamp(field: &str, value: Option<wire::EpochMillis>) -> Result<Option<chrono::DateTime<chrono::Utc>>, Error> {
+fn timestamp(
+    field: &'static str,
+    value: Option<wire::EpochMillis>,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, Error> {
     value
         .map(|value| match value {
             wire::EpochMillis::Int64(millis) => epoch_millis(PROVIDER, field, millis),
@@ -113,7 +116,7 @@ fn timestamp(field: &str, value: Option<wire::EpochMillis>) -> Result<Option<chr
 /// The creator is Twitter's internal user result: the profile lives under `legacy`.
 fn convert_creator(creator: wire::Creator) -> Result<User, Error> {
     let legacy = creator.legacy.unwrap_or_default();
-    let field = |name: &str| format!("creator.legacy.{name}");
+    let field = |name| At("creator.legacy", name);
     Ok(User {
         id: creator.id,
         username: legacy.screen_name,
@@ -121,17 +124,17 @@ fn convert_creator(creator: wire::Creator) -> Result<User, Error> {
         description: legacy.description,
         location: legacy.location,
         url: legacy.url,
-        created_at: legacy.created_at.map(|raw| classic_twitter(PROVIDER, &field("created_at"), &raw)).transpose()?,
+        created_at: legacy.created_at.map(|raw| classic_twitter(PROVIDER, field("created_at"), &raw)).transpose()?,
         protected: legacy.protected,
         // `legacy.verified` is the pre-2023 badge, false for nearly everyone
         // today; X API v2's `verified` reports the blue check, which is
         // `is_blue_verified` here.
         verified: creator.is_blue_verified,
         verified_type: verified_type(legacy.verified_type),
-        followers_count: count(PROVIDER, &field("followers_count"), legacy.followers_count)?,
-        following_count: count(PROVIDER, &field("friends_count"), legacy.friends_count)?,
-        tweet_count: count(PROVIDER, &field("statuses_count"), legacy.statuses_count)?,
-        listed_count: count(PROVIDER, &field("listed_count"), legacy.listed_count)?,
+        followers_count: count(PROVIDER, field("followers_count"), legacy.followers_count)?,
+        following_count: count(PROVIDER, field("friends_count"), legacy.friends_count)?,
+        tweet_count: count(PROVIDER, field("statuses_count"), legacy.statuses_count)?,
+        listed_count: count(PROVIDER, field("listed_count"), legacy.listed_count)?,
         profile_image_url: legacy.profile_image_url_https,
         // Not in the model: favourites/media counts, can_dm, banner, affiliate label.
     })

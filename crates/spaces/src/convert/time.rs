@@ -1,6 +1,8 @@
 //! Timestamp readers for every form the providers send. Each failure names
 //! the provider, the field and the value.
 
+use std::fmt::Display;
+
 use chrono::{DateTime, FixedOffset, Utc};
 
 use crate::error::Error;
@@ -9,7 +11,7 @@ use crate::model::Provider;
 /// An ISO 8601 / RFC 3339 date-time, read leniently: X's reference example
 /// has non-padded months and days (`2021-7-14T04:35:55Z`), which chrono's
 /// `FromStr` accepts while strict RFC 3339 parsing does not.
-pub(crate) fn iso8601(provider: Provider, field: &str, raw: &str) -> Result<DateTime<Utc>, Error> {
+pub(crate) fn iso8601(provider: Provider, field: impl Display, raw: &str) -> Result<DateTime<Utc>, Error> {
     raw.trim()
         .parse::<DateTime<FixedOffset>>()
         .map(|time| time.with_timezone(&Utc))
@@ -18,7 +20,11 @@ pub(crate) fn iso8601(provider: Provider, field: &str, raw: &str) -> Result<Date
 
 /// Milliseconds since the Unix epoch. Negative values are rejected: no Space
 /// predates 1970, so a negative value is corrupt data, not a date.
-pub(crate) fn epoch_millis(provider: Provider, field: &str, millis: i64) -> Result<DateTime<Utc>, Error> {
+pub(crate) fn epoch_millis(
+    provider: Provider,
+    field: impl Display + Copy,
+    millis: i64,
+) -> Result<DateTime<Utc>, Error> {
     if millis < 0 {
         return Err(Error::decode(provider, field, millis.to_string(), "negative epoch milliseconds"));
     }
@@ -27,7 +33,11 @@ pub(crate) fn epoch_millis(provider: Provider, field: &str, millis: i64) -> Resu
 }
 
 /// Epoch milliseconds sent as a string of digits (SocialData's `ended_at`).
-pub(crate) fn epoch_millis_text(provider: Provider, field: &str, raw: &str) -> Result<DateTime<Utc>, Error> {
+pub(crate) fn epoch_millis_text(
+    provider: Provider,
+    field: impl Display + Copy,
+    raw: &str,
+) -> Result<DateTime<Utc>, Error> {
     let digits = raw.trim();
     if digits.is_empty() || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
         return Err(Error::decode(provider, field, raw, "expected epoch milliseconds as a string of digits"));
@@ -38,7 +48,7 @@ pub(crate) fn epoch_millis_text(provider: Provider, field: &str, raw: &str) -> R
 }
 
 /// Twitter's classic user date, `Sat Jun 16 00:14:36 +0000 2007`.
-pub(crate) fn classic_twitter(provider: Provider, field: &str, raw: &str) -> Result<DateTime<Utc>, Error> {
+pub(crate) fn classic_twitter(provider: Provider, field: impl Display, raw: &str) -> Result<DateTime<Utc>, Error> {
     DateTime::parse_from_str(raw.trim(), "%a %b %d %H:%M:%S %z %Y").map(|time| time.with_timezone(&Utc)).map_err(
         |error| {
             Error::decode(

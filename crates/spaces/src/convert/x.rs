@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use spaces_generated::x::types as wire;
 
-use super::{count, iso8601, non_empty, parse_json, space_id, verified_type};
+use super::{At, count, iso8601, non_empty, parse_json, space_id, verified_type};
 use crate::error::{Error, Excerpt};
 use crate::model::{Provider, Space, SpaceState, Topic, User};
 
@@ -103,8 +103,8 @@ fn space(data: wire::Space, includes: Option<wire::Expansions>) -> Result<Space,
     let speaker_ids = non_empty(data.speaker_ids);
     let invited_user_ids = non_empty(data.invited_user_ids);
     let creator = data.creator_id.as_ref().and_then(|id| users.as_ref()?.get(id).cloned());
-    let timestamp = |field: &str, value: Option<wire::Timestamp>| {
-        value.map(|raw| iso8601(PROVIDER, &format!("data.{field}"), &raw)).transpose()
+    let timestamp = |field: &'static str, value: Option<wire::Timestamp>| {
+        value.map(|raw| iso8601(PROVIDER, At("data", field), &raw)).transpose()
     };
 
     Ok(Space {
@@ -158,13 +158,13 @@ fn is_ticketed(value: wire::LenientBool) -> Result<bool, Error> {
 
 fn convert_user(user: wire::User, path: &str) -> Result<User, Error> {
     let metrics = user.public_metrics.unwrap_or_default();
-    let field = |name: &str| format!("{path}.{name}");
+    let field = |name| At(path, name);
     Ok(User {
-        created_at: user.created_at.map(|raw| iso8601(PROVIDER, &field("created_at"), &raw)).transpose()?,
-        followers_count: count(PROVIDER, &field("public_metrics.followers_count"), metrics.followers_count)?,
-        following_count: count(PROVIDER, &field("public_metrics.following_count"), metrics.following_count)?,
-        tweet_count: count(PROVIDER, &field("public_metrics.tweet_count"), metrics.tweet_count)?,
-        listed_count: count(PROVIDER, &field("public_metrics.listed_count"), metrics.listed_count)?,
+        created_at: user.created_at.map(|raw| iso8601(PROVIDER, field("created_at"), &raw)).transpose()?,
+        followers_count: count(PROVIDER, field("public_metrics.followers_count"), metrics.followers_count)?,
+        following_count: count(PROVIDER, field("public_metrics.following_count"), metrics.following_count)?,
+        tweet_count: count(PROVIDER, field("public_metrics.tweet_count"), metrics.tweet_count)?,
+        listed_count: count(PROVIDER, field("public_metrics.listed_count"), metrics.listed_count)?,
         // Not in the model: `pinned_tweet_id` and `public_metrics.like_count`.
         id: user.id,
         username: Some(user.username),
