@@ -16,7 +16,9 @@ use crate::spec::{Spec, operations};
 /// The Rust source of one provider's generated module, formatted, without the header.
 pub fn generate(spec: &Spec) -> Result<String> {
     let settings = settings(spec);
-    let tokens = match generate_quietly(&settings, &spec.value)? {
+    let outcome = generate_quietly(&settings, &spec.value)
+        .map_err(|error| anyhow!("{}: {error}", spec.display_path.display()))?;
+    let tokens = match outcome {
         Ok(tokens) => tokens,
         Err(panic_message) => return Err(explain_panic(spec, &settings, &panic_message)),
     };
