@@ -151,3 +151,19 @@ fn aisa_ended_algorithm_key_fields() {
     assert_eq!(space.total_replay_watched, Some(1_291_373));
     assert_eq!(space.creator.as_ref().and_then(|user| user.username.as_deref()), Some("XEng"));
 }
+
+#[test]
+fn every_snapshot_belongs_to_a_fixture() {
+    // insta keeps a snapshot whose fixture was deleted; it would never be checked again.
+    let prefix = "it__fixtures__every_fixture_normalizes_as_snapshotted@";
+    let snapshots = std::fs::read_dir(workspace_root().join("tests/it/snapshots")).expect("snapshots");
+    for entry in snapshots {
+        let name = entry.expect("entry").file_name().to_string_lossy().into_owned();
+        let Some(fixture) = name.strip_prefix(prefix).and_then(|rest| rest.strip_suffix(".snap")) else {
+            panic!("unexpected file in tests/it/snapshots: {name}");
+        };
+        let (provider, file) = fixture.split_once("__").expect("<provider>__<file>");
+        let path = workspace_root().join("tests/fixtures").join(provider).join(file);
+        assert!(path.exists(), "snapshot {name} has no fixture {}: delete it", path.display());
+    }
+}
