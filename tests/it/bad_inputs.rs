@@ -36,7 +36,7 @@ fn with_big_title(provider: Provider, bytes: usize) -> Vec<u8> {
     match provider {
         Provider::X => format!(r#"{{"data":{{"id":"1SLjjRYNejbKM","state":"live","title":"{title}"}}}}"#),
         Provider::SocialData => format!(r#"{{"id":"1SLjjRYNejbKM","state":"Running","title":"{title}"}}"#),
-        Provider::Aisa => {
+        Provider::Aisa | Provider::TwitterApi => {
             format!(r#"{{"status":"success","data":{{"id":"1SLjjRYNejbKM","state":"Live","title":"{title}"}}}}"#)
         }
     }
@@ -48,7 +48,7 @@ fn bom(body: &str) -> Vec<u8> {
 }
 
 fn cases() -> Vec<(Provider, &'static str, Vec<u8>, Expect)> {
-    use Provider::{Aisa, SocialData, X};
+    use Provider::{Aisa, SocialData, TwitterApi, X};
     let b = |text: &str| text.as_bytes().to_vec();
     vec![
         // Not JSON at all, or not the right JSON.
@@ -287,6 +287,21 @@ fn cases() -> Vec<(Provider, &'static str, Vec<u8>, Expect)> {
             Rejected,
         ),
         (Aisa, "status error, not found", b(r#"{"status":"error","msg":"Space not found"}"#), NotFound),
+        // twitterapi.io shares AIsa's envelope and converter; these prove the wiring.
+        (TwitterApi, "empty body", b(""), Decode("body")),
+        (TwitterApi, "data is an array", b(r#"{"status":"success","data":[]}"#), Decode("data")),
+        (
+            TwitterApi,
+            "negative participants",
+            b(r#"{"data":{"id":"1jMJgLdenVjxL","stats":{"total_participants":-1}}}"#),
+            Decode("data.stats.total_participants"),
+        ),
+        (
+            TwitterApi,
+            "status error, not found",
+            b(r#"{"data":null,"status":"error","msg":"space not found"}"#),
+            NotFound,
+        ),
         (
             Aisa,
             "byte-order mark",

@@ -160,6 +160,12 @@ fn show_exit_codes_say_what_went_wrong() {
     assert_eq!(refused.status.code(), Some(4), "{}", text(&refused.stderr));
     assert!(!text(&refused.stderr).contains("wrong-token-value"));
 
+    // twitterapi.io: not found inside a 200, and a wrong key in `x-api-key`.
+    let not_found = show(&mock, Provider::TwitterApi, &["1OdKrjgmNkeKX"], Some(DEMO_TOKEN));
+    assert_eq!(not_found.status.code(), Some(3), "{}", text(&not_found.stderr));
+    let refused = show(&mock, Provider::TwitterApi, &[DEMO_SPACE_ID], Some("wrong-token-value"));
+    assert_eq!(refused.status.code(), Some(4), "{}", text(&refused.stderr));
+
     let no_token = show(&mock, Provider::Aisa, &[DEMO_SPACE_ID], None);
     assert_eq!(no_token.status.code(), Some(4));
     assert!(text(&no_token.stderr).contains("AISA_API_KEY"), "names the variable: {}", text(&no_token.stderr));
@@ -190,15 +196,15 @@ fn show_bulk_gives_every_id_exactly_one_line() {
 }
 
 #[test]
-fn demo_shows_all_three_providers_without_network_or_keys() {
+fn demo_shows_every_provider_without_network_or_keys() {
     let mut command = spaces_bin();
     command.arg("demo");
     let output = run(command, b"");
     assert!(output.status.success(), "{}", text(&output.stderr));
     let stdout = text(&output.stdout);
     let header = stdout.lines().find(|line| line.trim_start().starts_with("field ")).expect("a table header");
-    for provider in ["x", "socialdata", "aisa"] {
-        assert!(header.contains(provider), "{header}");
+    for provider in Provider::ALL {
+        assert!(header.contains(provider.as_str()), "{header}");
     }
     assert!(stdout.contains("The Algorithm goes open source"), "{stdout}");
     assert!(stdout.lines().any(|line| line.starts_with("* ")), "differing fields are marked:\n{stdout}");

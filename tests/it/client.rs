@@ -70,12 +70,43 @@ async fn socialdata_and_aisa_requests_carry_the_id_and_bearer_auth() {
     }
 }
 
+#[tokio::test]
+async fn twitterapi_sends_the_key_in_x_api_key_and_no_authorization_header() {
+    let server = MockServer::start().await;
+    endpoint_for(Provider::TwitterApi, ID)
+        .and(header("x-api-key", TEST_TOKEN))
+        .respond_with(json(200, recorded_space(Provider::TwitterApi)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = test_client(Provider::TwitterApi, &base_url(&server, Provider::TwitterApi));
+    let space = client.space(ID).await.expect("recorded Space");
+    assert_eq!((space.provider, space.id.as_str(), space.state.clone()), (Provider::TwitterApi, ID, SpaceState::Ended));
+    assert_eq!(space.participant_count, Some(435_271));
+    let requests = server.received_requests().await.expect("recording is on");
+    assert_eq!(requests[0].url.path(), "/twitter/spaces/detail");
+    assert!(requests[0].headers.get("authorization").is_none(), "the key goes in x-api-key only");
+    assert!(requests[0].headers.get("api-version").is_none());
+}
+
+#[tokio::test]
+async fn twitterapi_error_bodies_carry_their_message() {
+    let server = server_with(Provider::TwitterApi, json(400, r#"{"error":400,"message":"space_id is invalid"}"#)).await;
+    let error =
+        test_client(Provider::TwitterApi, &base_url(&server, Provider::TwitterApi)).space(ID).await.expect_err("a 400");
+    assert!(
+        matches!(&error, Error::Rejected { status: Some(400), message, .. } if message.as_str() == "space_id is invalid"),
+        "{error:?}"
+    );
+}
+
 /// `(status, body)` in the provider's own error style.
 fn error_body(provider: Provider, status: u16) -> ResponseTemplate {
     match provider {
         Provider::X => json(status, r#"{"title":"Problem","detail":"the detail","type":"about:blank","status":400}"#),
         Provider::SocialData => json(status, r#"{"status":"error","message":"the detail"}"#),
         Provider::Aisa => json(status, r#"{"status":"error","msg":"the detail"}"#),
+        Provider::TwitterApi => json(status, &format!(r#"{{"error":{status},"message":"the detail"}}"#)),
     }
 }
 

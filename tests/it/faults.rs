@@ -5,10 +5,11 @@
 use std::time::{Duration, Instant};
 
 use spaces::{Client, Error, MAX_RETRY_AFTER, Provider, RetryPolicy, SpaceState, Token};
-use spaces_mock::{endpoint, json, recorded_space};
-use wiremock::{MockServer, ResponseTemplate};
+use spaces_mock::{endpoint, endpoint_for, json, recorded_space};
+use wiremock::matchers::{header, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::{Behavior, TEST_TOKEN, raw_server_with};
+use crate::support::{Behavior, TEST_TOKEN, raw_server_with, test_client};
 
 const ID: &str = "1jMJgLdenVjxL";
 /// The overall deadline each faulty case runs under.
@@ -149,6 +150,38 @@ async fn a_redirect_to_another_host_does_not_carry_the_token() {
     let forwarded = elsewhere.received_requests().await.expect("recording");
     assert_eq!(forwarded.len(), 1);
     assert!(forwarded[0].headers.get("authorization").is_none(), "the other host must not get the token");
+}
+
+#[tokio::test]
+async fn an_api_key_header_is_never_redirected_to_another_host() {
+    // reqwest strips only `Authorization` across hosts; twitterapi.io's key
+    // travels in `x-api-key`, so such a redirect is refused, not followed.
+    let elsewhere = serve(json(200, recorded_space(Provider::TwitterApi))).await;
+    let location = format!("http://localhost:{}/twitter/spaces/detail?space_id={ID}", elsewhere.address().port());
+    let origin = MockServer::start().await;
+    endpoint(Provider::TwitterApi)
+        .respond_with(ResponseTemplate::new(302).insert_header("location", location.as_str()))
+        .mount(&origin)
+        .await;
+
+    let error = test_client(Provider::TwitterApi, &origin.uri()).space(ID).await.expect_err("refused");
+    assert!(matches!(&error, Error::Transport { detail, .. } if detail.contains("another host")), "{error:?}");
+    assert_eq!(elsewhere.received_requests().await.map(|requests| requests.len()), Some(0));
+
+    // A redirect on the same host is still followed, key and all.
+    let same = MockServer::start().await;
+    endpoint_for(Provider::TwitterApi, ID)
+        .and(header("x-api-key", TEST_TOKEN))
+        .respond_with(json(200, recorded_space(Provider::TwitterApi)))
+        .mount(&same)
+        .await;
+    let moved = format!("/twitter/spaces/detail?space_id={ID}");
+    Mock::given(path("/v0/twitter/spaces/detail"))
+        .respond_with(ResponseTemplate::new(301).insert_header("location", moved.as_str()))
+        .mount(&same)
+        .await;
+    let space = test_client(Provider::TwitterApi, &format!("{}/v0", same.uri())).space(ID).await;
+    assert_eq!(space.expect("followed on the same host").id, ID);
 }
 
 #[tokio::test]

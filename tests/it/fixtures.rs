@@ -153,6 +153,26 @@ fn aisa_ended_algorithm_key_fields() {
 }
 
 #[test]
+fn twitterapi_documented_shape_key_fields() {
+    let ended = space("twitterapi", "ended-algorithm.json");
+    assert_eq!(ended.provider, Provider::TwitterApi);
+    assert_eq!((ended.state.clone(), ended.state_raw.as_deref()), (SpaceState::Ended, Some("Ended")));
+    assert_eq!(ended.created_at, utc("2023-03-31T18:38:03.093Z"));
+    assert_eq!(ended.participant_count, Some(435_271), "from stats.total_participants");
+    assert_eq!(ended.replay_available, Some(true), "from settings.is_space_available_for_replay");
+    let creator = ended.creator.as_ref().expect("creator");
+    assert_eq!((creator.id.as_str(), creator.username.as_deref()), ("6844292", Some("XEng")));
+    assert_eq!(creator.verified, Some(true), "isBlueVerified");
+    assert_eq!(creator.followers_count, Some(1_324_928));
+    // Epoch milliseconds, as a number and as a string of digits, like AIsa.
+    let scheduled = space("twitterapi", "not-started-epoch-number.json");
+    assert_eq!(scheduled.state, SpaceState::Scheduled);
+    assert!(scheduled.scheduled_start.is_some());
+    let error = decode_fixture("twitterapi", "err-no-data.json").expect_err("status error");
+    assert!(matches!(&error, Error::Rejected { message, .. } if message.as_str() == "space_id is required"), "{error}");
+}
+
+#[test]
 fn every_snapshot_belongs_to_a_fixture() {
     // insta keeps a snapshot whose fixture was deleted; it would never be checked again.
     let prefix = "it__fixtures__every_fixture_normalizes_as_snapshotted@";

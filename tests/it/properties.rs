@@ -13,7 +13,7 @@ use spaces::{Provider, Space};
 use crate::support::workspace_root;
 
 fn provider() -> impl Strategy<Value = Provider> {
-    prop_oneof![Just(Provider::X), Just(Provider::SocialData), Just(Provider::Aisa)]
+    prop::sample::select(Provider::ALL.to_vec())
 }
 
 /// Arbitrary JSON, biased towards the keys the decoders look at.
@@ -241,7 +241,7 @@ fn valid_socialdata_body() -> impl Strategy<Value = Value> {
 }
 
 /// Valid AIsa bodies: timestamps as RFC 3339, epoch-ms numbers or digit strings.
-fn valid_aisa_body() -> impl Strategy<Value = Value> {
+fn valid_envelope_body() -> impl Strategy<Value = Value> {
     (space_id(), state(), "\\PC{0,40}", prop::collection::vec((timestamp(), 0..3u8), 4), 0..=i64::MAX)
         .prop_map(|(id, state, title, times, count)| {
             let stamp = |(time, form): &(DateTime<Utc>, u8)| match form {
@@ -308,8 +308,12 @@ proptest! {
     }
 
     #[test]
-    fn valid_aisa_bodies_normalize_losslessly(body in valid_aisa_body()) {
-        let space = spaces::decode(Provider::Aisa, &serde_json::to_vec(&body).expect("serialize"));
+    fn valid_envelope_bodies_normalize_losslessly(
+        provider in prop::sample::select(vec![Provider::Aisa, Provider::TwitterApi]),
+        body in valid_envelope_body(),
+    ) {
+        // AIsa and twitterapi.io answer in the same envelope.
+        let space = spaces::decode(provider, &serde_json::to_vec(&body).expect("serialize"));
         let space = space.map_err(|error| TestCaseError::fail(format!("{error}: {body}")))?;
         prop_assert_eq!(space.participant_count, body["data"]["stats"]["total_participants"].as_u64());
         assert_round_trip(&space)?;

@@ -70,6 +70,21 @@ async fn the_token_appears_in_no_error_debug_or_log_line() {
         outputs.push(error.to_string());
         outputs.push(format!("{error:?}"));
     }
+    // twitterapi.io takes the key in `x-api-key`: an echo of that is hidden too.
+    let echo = format!("you sent x-api-key: {TEST_TOKEN}");
+    for answer in [
+        ResponseTemplate::new(401).set_body_string(echo.clone()),
+        json(400, &format!(r#"{{"error":400,"message":"{echo}"}}"#)),
+        json(200, &format!(r#"{{"status":"error","msg":"{echo}"}}"#)),
+    ] {
+        let server = MockServer::start().await;
+        endpoint(Provider::TwitterApi).respond_with(answer).mount(&server).await;
+        let client = test_client(Provider::TwitterApi, &server.uri());
+        outputs.push(format!("{client:?}"));
+        let error = client.space("1jMJgLdenVjxL").await.expect_err("every answer above fails");
+        outputs.push(error.to_string());
+        outputs.push(format!("{error:?}"));
+    }
     // Connection refused, and an invalid id.
     let closed = test_client(Provider::X, "http://127.0.0.1:9");
     for id in ["1jMJgLdenVjxL", "not an id!"] {

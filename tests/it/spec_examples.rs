@@ -3,7 +3,7 @@
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use spaces_generated::{aisa, socialdata, x};
+use spaces_generated::{aisa, socialdata, twitterapi, x};
 
 use crate::support::spec_files;
 
@@ -19,6 +19,8 @@ fn decode(provider: &str, success: bool, example: &Value) -> Result<(), String> 
         ("socialdata", true) => check::<socialdata::types::SpaceShowResponse>(example),
         ("socialdata", false) => check::<socialdata::types::ErrorResponse>(example),
         ("aisa", _) => check::<aisa::types::SpaceDetailResponse>(example),
+        ("twitterapi", true) => check::<twitterapi::types::SpaceDetailResponse>(example),
+        ("twitterapi", false) => check::<twitterapi::types::ErrorResponse>(example),
         _ => Err(format!("no generated type known for provider `{provider}`: add it to this table")),
     }
 }

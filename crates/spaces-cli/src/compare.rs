@@ -9,15 +9,15 @@ use serde_json::{Map, Value, json};
 use spaces::{Client, Provider, Space, Token};
 
 use crate::exit::{self, Failure};
-use crate::{Format, ProviderArg};
+use crate::{Format, provider_parser};
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
     /// The Space id.
     pub id: String,
     /// Providers to ask (comma-separated). Default: every provider whose token is set.
-    #[arg(long, value_delimiter = ',', value_enum)]
-    pub providers: Vec<ProviderArg>,
+    #[arg(long, value_delimiter = ',', value_parser = provider_parser())]
+    pub providers: Vec<Provider>,
     /// `table` for people, `json` for programs (the same rows, as data).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -38,7 +38,7 @@ pub async fn run(args: CompareArgs) -> ExitCode {
     let providers: Vec<Provider> = if args.providers.is_empty() {
         Provider::ALL.into_iter().filter(|provider| Token::from_env(*provider).is_ok()).collect()
     } else {
-        args.providers.iter().copied().map(Provider::from).collect()
+        args.providers.clone()
     };
     if providers.is_empty() {
         let vars: Vec<&str> = Provider::ALL.into_iter().map(Token::env_var).collect();

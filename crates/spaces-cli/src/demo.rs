@@ -28,7 +28,8 @@ pub async fn run() -> ExitCode {
             Err(error) => return exit::report(error),
         }
     }
-    println!("Fetching Space {DEMO_SPACE_ID} from X, SocialData and AIsa through the generated clients...\n");
+    let titles: Vec<&str> = Provider::ALL.iter().map(|provider| provider.info().title).collect();
+    println!("Fetching Space {DEMO_SPACE_ID} from {} through the generated clients...\n", titles.join(", "));
     let comparison = Comparison::fetch(&clients, DEMO_SPACE_ID).await;
     let code = comparison.print(Format::Table);
     println!(

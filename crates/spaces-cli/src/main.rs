@@ -12,16 +12,17 @@ mod summary;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::builder::TypedValueParser;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use spaces::Provider;
 
-/// X/Twitter Space details from the X API v2, SocialData or AIsa, as one normalized model.
+/// X/Twitter Space details from any supported provider, as one normalized model.
 ///
-/// Tokens come from X_BEARER_TOKEN, SOCIALDATA_API_KEY, AISA_API_KEY, or a
+/// Tokens come from each provider's environment variable (listed below) or a
 /// file given with --token-file; never from a command-line argument, so they
 /// never show in process listings. Set RUST_LOG=spaces=debug to trace requests.
 #[derive(Debug, Parser)]
-#[command(name = "spaces", version, about, after_help = exit::EXIT_CODES_HELP)]
+#[command(name = "spaces", version, about)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -38,8 +39,8 @@ enum Command {
     /// Normalize raw provider response bodies (a file or stdin) into Space JSON.
     Convert {
         /// The provider that produced the body.
-        #[arg(long, short)]
-        provider: ProviderArg,
+        #[arg(long, short, value_parser = provider_parser())]
+        provider: Provider,
         /// Input is one raw response per line; output is one Space per line.
         /// A bad line is reported on stderr with its number and the rest go on.
         #[arg(long)]
@@ -49,22 +50,22 @@ enum Command {
     },
 }
 
-/// A provider name on the command line (clap lists the choices in `--help`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ProviderArg {
-    X,
-    Socialdata,
-    Aisa,
+/// Parses a provider name; the choices shown in `--help` are every
+/// registered provider, so a new provider needs no change here.
+pub fn provider_parser() -> impl TypedValueParser<Value = Provider> {
+    clap::builder::PossibleValuesParser::new(Provider::ALL.map(Provider::as_str))
+        .try_map(|name| name.parse::<Provider>())
 }
 
-impl From<ProviderArg> for Provider {
-    fn from(arg: ProviderArg) -> Provider {
-        match arg {
-            ProviderArg::X => Provider::X,
-            ProviderArg::Socialdata => Provider::SocialData,
-            ProviderArg::Aisa => Provider::Aisa,
-        }
-    }
+/// The `--help` epilogue: each provider's token variable, then the exit codes.
+fn after_help() -> String {
+    let tokens: String = Provider::ALL
+        .into_iter()
+        .map(|provider| {
+            format!("\n  {:<12}{:<22}{}", provider.as_str(), provider.info().env_var, provider.info().title)
+        })
+        .collect();
+    format!("Providers and their token variables:{tokens}\n\n{}", exit::EXIT_CODES_HELP)
 }
 
 /// How to print a Space.
@@ -78,10 +79,14 @@ pub enum Format {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().after_help(after_help()).get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(error) => error.exit(),
+    };
     init_tracing();
     if let Command::Convert { provider, ndjson, file } = cli.command {
-        return convert::run(provider.into(), ndjson, file.as_deref());
+        return convert::run(provider, ndjson, file.as_deref());
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,

@@ -10,15 +10,15 @@ use spaces::{Client, Provider, Space};
 
 use crate::connect::ConnectArgs;
 use crate::exit::{self, Failure};
-use crate::{Format, ProviderArg, summary};
+use crate::{Format, provider_parser, summary};
 
 #[derive(Debug, Args)]
 pub struct ShowArgs {
     /// The Space id. Without it (and without --ids-file), ids are read from stdin, one per line.
     pub id: Option<String>,
     /// The provider to ask; its token comes from its environment variable or --token-file.
-    #[arg(long, short)]
-    pub provider: ProviderArg,
+    #[arg(long, short, value_parser = provider_parser())]
+    pub provider: Provider,
     /// Output format for a single Space. Bulk output is always NDJSON.
     #[arg(long, value_enum, default_value_t = Format::Json)]
     pub format: Format,
@@ -33,7 +33,7 @@ pub struct ShowArgs {
 }
 
 pub async fn run(args: ShowArgs) -> ExitCode {
-    let provider = Provider::from(args.provider);
+    let provider = args.provider;
     let client = match args.connect.client(provider) {
         Ok(client) => client,
         Err(failure) => return failure.report(),

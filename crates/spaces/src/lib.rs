@@ -19,6 +19,7 @@ mod client;
 mod convert;
 mod error;
 mod model;
+mod providers;
 
 pub use client::{
     Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT,
@@ -26,6 +27,7 @@ pub use client::{
 };
 pub use error::{Error, Excerpt};
 pub use model::{Provider, Space, SpaceSettings, SpaceState, Topic, UnknownProvider, User};
+pub use providers::{Auth, Endpoint, ProviderInfo};
 
 /// The generated clients and wire types, for callers who need the raw shapes.
 pub use spaces_generated as generated;
@@ -43,9 +45,5 @@ pub use spaces_generated as generated;
 /// [`Error::RateLimited`]), and [`Error::Decode`] naming the field and value
 /// for anything that does not fit the provider's spec.
 pub fn decode(provider: Provider, body: &[u8]) -> Result<Space, Error> {
-    match provider {
-        Provider::X => convert::x::decode(body),
-        Provider::SocialData => convert::socialdata::decode(body),
-        Provider::Aisa => convert::aisa::decode(body),
-    }
+    (provider.info().decode)(body)
 }

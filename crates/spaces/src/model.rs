@@ -10,6 +10,8 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::providers::ProviderInfo;
+
 /// Where a [`Space`] came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -21,19 +23,24 @@ pub enum Provider {
     SocialData,
     /// AIsa (`GET /apis/v1/twitter/spaces/detail`).
     Aisa,
+    /// twitterapi.io (`GET /twitter/spaces/detail`).
+    #[serde(rename = "twitterapi")]
+    TwitterApi,
 }
 
 impl Provider {
     /// Every provider, in a stable order.
-    pub const ALL: [Provider; 3] = [Provider::X, Provider::SocialData, Provider::Aisa];
+    pub const ALL: [Provider; 4] = [Provider::X, Provider::SocialData, Provider::Aisa, Provider::TwitterApi];
 
-    /// The provider's name as used in the CLI and the JSON: `x`, `socialdata`, `aisa`.
+    /// The provider's name as used in the CLI and the JSON: `x`, `socialdata`, `aisa`, `twitterapi`.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Provider::X => "x",
-            Provider::SocialData => "socialdata",
-            Provider::Aisa => "aisa",
-        }
+        self.info().name
+    }
+
+    /// What the crate knows about the provider: its API root, endpoint,
+    /// authentication, token variable and documented budget.
+    pub fn info(self) -> &'static ProviderInfo {
+        crate::providers::info(self)
     }
 }
 
@@ -45,8 +52,12 @@ impl fmt::Display for Provider {
 
 /// The error of parsing an unknown provider name.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unknown provider `{0}`; expected one of: x, socialdata, aisa")]
+#[error("unknown provider `{0}`; expected one of: {names}", names = provider_names())]
 pub struct UnknownProvider(pub String);
+
+fn provider_names() -> String {
+    Provider::ALL.map(Provider::as_str).join(", ")
+}
 
 impl FromStr for Provider {
     type Err = UnknownProvider;

@@ -37,6 +37,9 @@ impl Interpreter<'_> {
         decode_raw: fn(&[u8]) -> Result<Space, Error>,
         message: impl Fn(&E) -> Option<String>,
     ) -> Result<Space, Error> {
+        if let Some(head) = &head {
+            tracing::Span::current().record("status", head.status.as_u16());
+        }
         let outcome = match result {
             Ok(response) => convert(response.into_inner()),
             Err(ApiError::ErrorResponse(response)) => {

@@ -11,18 +11,18 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
-use spaces_generated::{CommaSeparated, aisa, observe, socialdata, x};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use tracing::Instrument;
 
 pub use rate_limit::RateLimit;
 pub use retry::{MAX_RETRY_AFTER, RetryPolicy};
 pub use token::Token;
 
-use crate::convert;
 use crate::error::{Error, Excerpt};
 use crate::model::{Provider, Space};
-use classify::{Interpreter, retry_hint};
+use crate::providers::{Auth, Fetch};
+pub(crate) use classify::Interpreter;
+use classify::retry_hint;
 use rate_limit::Limiter;
 
 /// The default per-attempt request timeout.
@@ -56,74 +56,12 @@ pub struct Client {
 struct Inner {
     provider: Provider,
     base_url: String,
-    api: Api,
+    api: Box<dyn Fetch>,
     token: Token,
     retry: RetryPolicy,
     timeout: Duration,
     max_body_bytes: usize,
     limiter: Limiter,
-}
-
-enum Api {
-    X(Box<x::Client>, XFields),
-    SocialData(socialdata::Client),
-    Aisa(aisa::Client),
-}
-
-/// What the client asks X for: every Space field and expansion, and the user
-/// and topic fields the model uses, so the Space is as complete as X allows.
-struct XFields {
-    expansions: CommaSeparated<x::types::Expansion>,
-    space_fields: CommaSeparated<x::types::SpaceField>,
-    user_fields: CommaSeparated<x::types::UserField>,
-    topic_fields: CommaSeparated<x::types::TopicField>,
-}
-
-impl XFields {
-    fn all() -> Self {
-        use x::types::{Expansion as E, SpaceField as S, TopicField as T, UserField as U};
-        XFields {
-            expansions: [E::CreatorId, E::HostIds, E::InvitedUserIds, E::SpeakerIds, E::TopicIds].into_iter().collect(),
-            space_fields: [
-                S::CreatedAt,
-                S::CreatorId,
-                S::EndedAt,
-                S::HostIds,
-                S::Id,
-                S::InvitedUserIds,
-                S::IsTicketed,
-                S::Lang,
-                S::ParticipantCount,
-                S::ScheduledStart,
-                S::SpeakerIds,
-                S::StartedAt,
-                S::State,
-                S::SubscriberCount,
-                S::Title,
-                S::TopicIds,
-                S::UpdatedAt,
-            ]
-            .into_iter()
-            .collect(),
-            user_fields: [
-                U::CreatedAt,
-                U::Description,
-                U::Id,
-                U::Location,
-                U::Name,
-                U::ProfileImageUrl,
-                U::Protected,
-                U::PublicMetrics,
-                U::Url,
-                U::Username,
-                U::Verified,
-                U::VerifiedType,
-            ]
-            .into_iter()
-            .collect(),
-            topic_fields: [T::Description, T::Id, T::Name].into_iter().collect(),
-        }
-    }
 }
 
 impl fmt::Debug for Client {
@@ -218,33 +156,7 @@ impl Client {
             max_body_bytes: inner.max_body_bytes,
         };
         let exchange = async {
-            let outcome = match &inner.api {
-                Api::X(client, fields) => {
-                    let call = client.find_space_by_id(
-                        id,
-                        Some(&fields.expansions),
-                        Some(&fields.space_fields),
-                        Some(&fields.topic_fields),
-                        Some(&fields.user_fields),
-                    );
-                    let (result, head) = observe(inner.max_body_bytes, call).await;
-                    record(&head);
-                    let message = |body: &x::types::ErrorResponse| x_error_message(body);
-                    interpreter.interpret(result, head, Space::try_from, convert::x::decode, message).await
-                }
-                Api::SocialData(client) => {
-                    let (result, head) = observe(inner.max_body_bytes, client.get_space(id)).await;
-                    record(&head);
-                    let message = |body: &socialdata::types::ErrorResponse| Some(body.message.clone());
-                    interpreter.interpret(result, head, Space::try_from, convert::socialdata::decode, message).await
-                }
-                Api::Aisa(client) => {
-                    let (result, head) = observe(inner.max_body_bytes, client.get_space_detail(id)).await;
-                    record(&head);
-                    let message = |body: &aisa::types::SpaceDetailResponse| body.msg.clone();
-                    interpreter.interpret(result, head, Space::try_from, convert::aisa::decode, message).await
-                }
-            };
+            let outcome = inner.api.fetch(id, &interpreter).await;
             let elapsed_ms = started.elapsed().as_millis() as u64;
             tracing::Span::current().record("elapsed_ms", elapsed_ms);
             match &outcome {
@@ -255,23 +167,6 @@ impl Client {
         };
         exchange.instrument(span).await
     }
-}
-
-fn record(head: &Option<spaces_generated::ResponseHead>) {
-    if let Some(head) = head {
-        tracing::Span::current().record("status", head.status.as_u16());
-    }
-}
-
-/// The reason in an X error body: the first problem's detail, else the top-level one.
-fn x_error_message(body: &x::types::ErrorResponse) -> Option<String> {
-    let first = body.errors.first();
-    first
-        .and_then(|problem| {
-            problem.detail.clone().or_else(|| problem.message.clone()).or_else(|| problem.title.clone())
-        })
-        .or_else(|| body.detail.clone())
-        .or_else(|| body.title.clone())
 }
 
 /// Checks a Space id before any request: 1–13 ASCII letters and digits
@@ -379,29 +274,33 @@ impl ClientBuilder {
             Some(token) => token,
             None => Token::from_env(provider)?,
         };
+        let info = provider.info();
         // Injected once, as a default header, marked sensitive so that
-        // reqwest never prints it; reqwest also drops it on a redirect to another host.
-        let mut auth = HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| Error::Transport {
+        // reqwest never prints it; reqwest also drops `Authorization` on a
+        // redirect to another host, and the client follows no redirect with
+        // an API-key header to another host either (see `redirect_policy`).
+        let (name, value) = match info.auth {
+            Auth::Bearer => (AUTHORIZATION, format!("Bearer {}", token.expose())),
+            Auth::ApiKeyHeader(name) => (HeaderName::from_static(name), token.expose().to_owned()),
+        };
+        let mut auth = HeaderValue::from_str(&value).map_err(|_| Error::Transport {
             provider,
             detail: "the token contains characters not allowed in an HTTP header".into(),
         })?;
         auth.set_sensitive(true);
         let mut headers = HeaderMap::new();
-        headers.insert(AUTHORIZATION, auth);
+        headers.insert(name, auth);
         let http = reqwest::Client::builder()
             .default_headers(headers)
             .user_agent(self.user_agent)
             .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)
+            .redirect(redirect_policy(info.auth))
             .build()
             .map_err(|error| Error::Transport { provider, detail: error.to_string() })?;
         let base_url =
             self.base_url.unwrap_or_else(|| default_base_url(provider).to_owned()).trim_end_matches('/').to_owned();
-        let api = match provider {
-            Provider::X => Api::X(Box::new(x::Client::new_with_client(&base_url, http)), XFields::all()),
-            Provider::SocialData => Api::SocialData(socialdata::Client::new_with_client(&base_url, http)),
-            Provider::Aisa => Api::Aisa(aisa::Client::new_with_client(&base_url, http)),
-        };
+        let api = (info.connect)(&base_url, http);
         let limiter = Limiter::new(self.rate_limit);
         Ok(Client {
             inner: Arc::new(Inner {
@@ -418,11 +317,28 @@ impl ClientBuilder {
     }
 }
 
-/// Each provider's production API root.
+/// Follows up to 10 redirects, like reqwest's default, except that a token
+/// in a custom header is never sent to another host: reqwest strips only
+/// `Authorization` on a cross-host redirect, so for API-key providers such a
+/// redirect is refused (a `Transport` error saying so).
+fn redirect_policy(auth: Auth) -> reqwest::redirect::Policy {
+    const MAX_REDIRECTS: usize = 10;
+    reqwest::redirect::Policy::custom(move |attempt| {
+        if attempt.previous().len() > MAX_REDIRECTS {
+            return attempt.error("too many redirects");
+        }
+        let origin = |url: &reqwest::Url| (url.host_str().map(str::to_owned), url.port_or_known_default());
+        let same_origin = attempt.previous().first().is_none_or(|first| origin(first) == origin(attempt.url()));
+        match auth {
+            Auth::ApiKeyHeader(_) if !same_origin => {
+                attempt.error("redirect to another host refused: it would carry the API key header")
+            }
+            _ => attempt.follow(),
+        }
+    })
+}
+
+/// Each provider's production API root ([`ProviderInfo::default_base_url`](crate::ProviderInfo)).
 pub fn default_base_url(provider: Provider) -> &'static str {
-    match provider {
-        Provider::X => "https://api.x.com",
-        Provider::SocialData => "https://api.socialdata.tools",
-        Provider::Aisa => "https://api.aisa.one/apis/v1",
-    }
+    provider.info().default_base_url
 }

@@ -17,15 +17,11 @@ pub struct RateLimit {
 }
 
 impl RateLimit {
-    /// The provider's documented budget: X 300 per 15 minutes, SocialData
-    /// 120 per minute. AIsa documents none, so it gets no limiter.
+    /// The provider's documented budget ([`ProviderInfo::documented_rate_limit`](crate::ProviderInfo)):
+    /// X 300 per 15 minutes, SocialData 120 per minute. AIsa and twitterapi.io
+    /// document none, so they get no limiter.
     pub fn documented(provider: Provider) -> Option<RateLimit> {
-        let (requests, per) = match provider {
-            Provider::X => (300, Duration::from_secs(15 * 60)),
-            Provider::SocialData => (120, Duration::from_secs(60)),
-            Provider::Aisa => return None,
-        };
-        Some(RateLimit { requests: NonZeroU32::new(requests)?, per })
+        provider.info().documented_rate_limit
     }
 }
 

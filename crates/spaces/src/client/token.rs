@@ -5,7 +5,7 @@ use std::fmt;
 use crate::error::Error;
 use crate::model::Provider;
 
-/// An API token (X bearer token, SocialData or AIsa API key).
+/// An API token (an X bearer token, or a provider's API key).
 ///
 /// `Debug` prints `Token(***)` and there is no `Display`: the value only
 /// leaves through [`Token::expose`], which the client calls once, to build the
@@ -34,13 +34,10 @@ impl Token {
     }
 
     /// The environment variable that holds the provider's token:
-    /// `X_BEARER_TOKEN`, `SOCIALDATA_API_KEY` or `AISA_API_KEY`.
+    /// `X_BEARER_TOKEN`, `SOCIALDATA_API_KEY`, `AISA_API_KEY`, `TWITTERAPI_API_KEY`
+    /// ([`ProviderInfo::env_var`](crate::ProviderInfo)).
     pub fn env_var(provider: Provider) -> &'static str {
-        match provider {
-            Provider::X => "X_BEARER_TOKEN",
-            Provider::SocialData => "SOCIALDATA_API_KEY",
-            Provider::Aisa => "AISA_API_KEY",
-        }
+        provider.info().env_var
     }
 
     /// The secret itself. Never log or format it.

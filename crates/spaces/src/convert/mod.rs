@@ -9,7 +9,10 @@
 
 pub mod aisa;
 pub mod socialdata;
+pub mod twitterapi;
 pub mod x;
+
+mod envelope;
 
 mod time;
 
