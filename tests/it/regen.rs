@@ -121,6 +121,41 @@ fn lint_rejects_a_missing_operation_id() {
 }
 
 #[test]
+fn a_spec_change_is_summarized_as_api_changes() {
+    let scratch = Scratch::with_spec("aisa", |spec| spec);
+    let first = regen::run(&scratch.options).expect("first run");
+    assert!(
+        first[0].api_changes.iter().any(|change| change == "+ method Client::get_space_detail"
+            || change.starts_with("+ method Client::get_space_detail")),
+        "a new file's API is all added: {:?}",
+        first[0].api_changes
+    );
+
+    // Add a stats field, retype another, drop a third.
+    let spec_path = scratch.options.specs_dir.join("aisa.yaml");
+    let edited = std::fs::read_to_string(&spec_path)
+        .expect("spec")
+        .replace(
+            "        total_participants:\n          type: integer\n          format: int64\n",
+            "        total_participants:\n          type: integer\n          format: int64\n        total_speakers:\n          type: integer\n          format: int64\n",
+        )
+        .replace("        media_key:\n          type: string\n", "        media_key:\n          type: integer\n          format: int64\n")
+        .replace("        is_subscribed:\n          type: boolean\n", "");
+    std::fs::write(&spec_path, edited).expect("edit spec");
+    let reports = regen::run(&scratch.options).expect("second run");
+    let changes = &reports[0].api_changes;
+    for expected in [
+        "+ SpaceStats.total_speakers: Option<i64>",
+        "~ SpaceDetailDataInner.media_key: Option<String> -> Option<i64>",
+        "- SpaceDetailDataInner.is_subscribed",
+    ] {
+        assert!(changes.iter().any(|change| change == expected), "{expected} in {changes:#?}");
+    }
+    // Only the API is summarized, not every changed line (builders, impls, docs).
+    assert!(changes.len() < 10, "{changes:#?}");
+}
+
+#[test]
 fn lint_rejects_additional_properties_false() {
     let scratch = Scratch::with_spec("aisa", |spec| {
         spec.replace(

@@ -1,13 +1,18 @@
-//! `cargo xtask regen [--check] [PROVIDER...]`
+//! `cargo xtask regen [--check] [PROVIDER...]` and `cargo xtask coverage [--check]`.
+
+#![deny(missing_docs)]
 
 use std::process::ExitCode;
 
+use xtask::coverage;
 use xtask::regen::{self, Outcome, RegenOptions};
 
 const USAGE: &str = "usage: cargo xtask regen [--check] [PROVIDER...]
+       cargo xtask coverage [--check]
 
-  Regenerates generated/src/<provider>.rs from specs/<provider>.yaml.
-  --check     write nothing; fail with a diff if any generated file is stale
+  regen       Regenerates generated/src/<provider>.rs from specs/<provider>.yaml.
+  coverage    Rewrites docs/field-coverage.md by converting every fixture.
+  --check     write nothing; fail with a diff if the output is stale
   PROVIDER    only these providers (default: every spec in specs/)";
 
 fn main() -> ExitCode {
@@ -16,10 +21,51 @@ fn main() -> ExitCode {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
     };
-    if task != "regen" {
-        eprintln!("unknown task `{task}`\n\n{USAGE}");
-        return ExitCode::from(2);
+    match task.as_str() {
+        "regen" => run_regen(rest),
+        "coverage" => run_coverage(rest),
+        "-h" | "--help" => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        _ => {
+            eprintln!("unknown task `{task}`\n\n{USAGE}");
+            ExitCode::from(2)
+        }
     }
+}
+
+fn run_coverage(args: &[String]) -> ExitCode {
+    let check = match args {
+        [] => false,
+        [flag] if flag == "--check" => true,
+        _ => {
+            eprintln!("usage: cargo xtask coverage [--check]");
+            return ExitCode::from(2);
+        }
+    };
+    match coverage::run(&xtask::project_root(), check) {
+        Ok(xtask::files::FileChange::Unchanged) => {
+            println!("{} unchanged", coverage::OUTPUT);
+            ExitCode::SUCCESS
+        }
+        Ok(xtask::files::FileChange::Written) => {
+            println!("{} updated", coverage::OUTPUT);
+            ExitCode::SUCCESS
+        }
+        Ok(xtask::files::FileChange::WouldChange { diff }) => {
+            print!("{diff}");
+            eprintln!("error: {} is stale; run `{}` and commit the result", coverage::OUTPUT, coverage::COMMAND);
+            ExitCode::FAILURE
+        }
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_regen(rest: &[String]) -> ExitCode {
     let mut options = RegenOptions::for_workspace();
     for arg in rest {
         match arg.as_str() {
@@ -46,6 +92,9 @@ fn main() -> ExitCode {
     let mut stale = false;
     for report in &reports {
         println!("{report}");
+        for change in &report.api_changes {
+            println!("    {change}");
+        }
         if let Outcome::Stale { diff } = &report.outcome {
             stale = true;
             print!("{diff}");
