@@ -21,7 +21,9 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 /// The status line and headers of the last response seen inside [`observe`].
 #[derive(Clone, Debug)]
 pub struct ResponseHead {
+    /// The response status.
     pub status: StatusCode,
+    /// The response headers.
     pub headers: HeaderMap,
 }
 

@@ -7,6 +7,8 @@
 //! types (the `ClientHooks` impls, by the orphan rule) and the types the
 //! generated code refers to by `crate::` path.
 
+#![deny(missing_docs)]
+
 mod comma_separated;
 mod exchange;
 

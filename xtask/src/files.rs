@@ -9,14 +9,19 @@ use anyhow::{Context, Result};
 /// What ensuring one file did, or would do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileChange {
+    /// The file already had the expected contents.
     Unchanged,
+    /// The file was written.
     Written,
     /// Check mode: the file differs; the unified diff from disk to expected.
     WouldChange {
+        /// The unified diff.
         diff: String,
     },
 }
 
+/// Makes `path` hold `expected` (writing only when it differs), or with
+/// `check` reports the difference without writing.
 pub fn ensure_contents(path: &Path, display: &str, expected: &str, check: bool) -> Result<FileChange> {
     let current = match std::fs::read_to_string(path) {
         Ok(text) => Some(text),

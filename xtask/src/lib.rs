@@ -1,12 +1,18 @@
 //! Maintainer tasks for the `spaces` workspace, in the style of rust-analyzer's
 //! xtask: plain Rust, no build-time magic, callable from tests.
 //!
-//! The one task today is [`regen`]: OpenAPI specs in `specs/` become the
-//! checked-in generated crate in `generated/`.
+//! [`regen`]: OpenAPI specs in `specs/` become the checked-in generated
+//! crate in `generated/`. [`coverage`]: `docs/field-coverage.md`, which
+//! provider supplies which model field, from the fixtures.
 
+#![deny(missing_docs)]
+
+pub mod coverage;
 pub mod regen;
 
-mod files;
+pub mod files;
+
+mod api_diff;
 mod generate;
 mod lint;
 mod spec;

@@ -1,5 +1,7 @@
 //! `spaces`: X/Twitter Space details from any provider, normalized.
 
+#![deny(missing_docs)]
+
 mod compare;
 mod connect;
 mod convert;

@@ -15,6 +15,8 @@
 //! Paths, id parameters and auth come from [`Provider::info`]; the only
 //! per-provider data here is what each provider answers ([`recordings`]).
 
+#![deny(missing_docs)]
+
 use spaces::{Auth, Endpoint, Provider};
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};

@@ -13,7 +13,7 @@
 //! # Ok::<(), spaces::Error>(())
 //! ```
 
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 mod client;
 mod convert;
