@@ -1,8 +1,17 @@
 //! One normalized model of X/Twitter Space details, whatever the provider.
 //!
-//! The X API v2, SocialData and AIsa each describe a Space differently:
-//! other names, timestamp formats, state vocabularies and error styles. This
-//! crate turns each provider's answer into the same [`Space`].
+//! The X API v2, SocialData, AIsa and twitterapi.io each describe a Space
+//! differently: other names, timestamp formats, state vocabularies and error
+//! styles. This crate turns each provider's answer into the same [`Space`],
+//! fetches it with one [`Client`], and reports failures as one [`Error`] that
+//! names the provider (and, for bad data, the field and the value).
+//!
+//! The examples below run against `spaces-mock`, the same recorded-response
+//! server `spaces demo` uses, so they need no network and no keys; against a
+//! real provider, drop `.base_url(...)` and take the token from the
+//! environment ([`Client::from_env`]).
+//!
+//! # Decode a body you already have
 //!
 //! ```
 //! use spaces::{Provider, SpaceState};
@@ -10,8 +19,63 @@
 //! let body = br#"{"data": {"id": "1OdKrjgmNkeKX", "state": "canceled"}}"#;
 //! let space = spaces::decode(Provider::X, body)?;
 //! assert_eq!(space.state, SpaceState::Canceled);
+//!
+//! // Bad data names the provider, the field and the value.
+//! let error = spaces::decode(Provider::SocialData, br#"{"id": "1OdKrjgmNkeKX", "created_at": "soon"}"#)
+//!     .unwrap_err();
+//! assert!(error.to_string().starts_with("socialdata: cannot decode `created_at`"), "{error}");
 //! # Ok::<(), spaces::Error>(())
 //! ```
+//!
+//! # Fetch one Space
+//!
+//! ```
+//! use spaces::{Client, Error, Provider, Token};
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Error> {
+//! # let mock = spaces_mock::MockProviders::start().await;
+//!
+//! let client = Client::builder(Provider::SocialData)
+//!     .token(Token::new(spaces_mock::DEMO_TOKEN)) // or Client::from_env: SOCIALDATA_API_KEY
+//!     .base_url(mock.base_url(Provider::SocialData)) // default: the provider's own API
+//!     .build()?;
+//! let space = client.space("1jMJgLdenVjxL").await?;
+//! assert_eq!(space.title.as_deref(), Some("The Algorithm goes open source"));
+//!
+//! // Failures are variants to match on, not strings.
+//! match client.space("1OdKrjgmNkeKX").await {
+//!     Err(Error::NotFound { id, .. }) => assert_eq!(id.as_deref(), Some("1OdKrjgmNkeKX")),
+//!     other => panic!("expected NotFound, got {other:?}"),
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! # Compare providers
+//!
+//! ```
+//! use spaces::{Client, Provider, SpaceState, Token};
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), spaces::Error> {
+//! # let mock = spaces_mock::MockProviders::start().await;
+//!
+//! let mut answers = Vec::new();
+//! for provider in Provider::ALL {
+//!     let client = Client::builder(provider)
+//!         .token(Token::new(spaces_mock::DEMO_TOKEN))
+//!         .base_url(mock.base_url(provider))
+//!         .build()?;
+//!     answers.push(client.space("1jMJgLdenVjxL").await?);
+//! }
+//! // The providers agree on what they all know...
+//! assert!(answers.iter().all(|space| space.state == SpaceState::Ended));
+//! // ...and each adds what only it has: the language comes from X alone.
+//! let with_lang: Vec<Provider> = answers.iter().filter(|space| space.lang.is_some()).map(|space| space.provider).collect();
+//! assert_eq!(with_lang, [Provider::X]);
+//! # Ok(()) }
+//! ```
+//!
+//! Which provider supplies which field is in `docs/field-coverage.md`
+//! (generated from the fixtures by `cargo xtask coverage`).
 
 #![deny(missing_docs)]
 

@@ -2,10 +2,9 @@
 //! model, plus the helpers they share. Every provider quirk is handled in its
 //! provider's module, with a comment saying why.
 //!
-//! Adding a provider: write its spec, `cargo xtask regen`, add a module here
-//! with `TryFrom<its response type> for Space` and a `decode` that parses
-//! raw bytes, add a `Provider` variant, add fixtures under
-//! `tests/fixtures/<provider>/`, and review the snapshots.
+//! Adding a provider: a module here with `TryFrom<its response type> for
+//! Space` and a `decode` that parses raw bytes (envelope providers: one
+//! `envelope_converter!` line); the whole checklist is in `CONTRIBUTING.md`.
 
 pub mod aisa;
 pub mod socialdata;
