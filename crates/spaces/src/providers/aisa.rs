@@ -1,11 +1,10 @@
 //! AIsa: `GET /apis/v1/twitter/spaces/detail?space_id=`.
 
-use spaces_generated::{aisa, observe};
+use spaces_generated::aisa;
 
-use super::{Auth, BoxFuture, Endpoint, Fetch, ProviderInfo};
+use super::{Auth, BoxFuture, Endpoint, Fetch, ProviderInfo, exchange};
 use crate::client::Interpreter;
 use crate::convert;
-use crate::model::Space;
 
 pub(super) static INFO: ProviderInfo = ProviderInfo {
     name: "aisa",
@@ -24,10 +23,6 @@ struct Api(aisa::Client);
 
 impl Fetch for Api {
     fn fetch<'a>(&'a self, id: &'a str, interpreter: &'a Interpreter<'a>) -> BoxFuture<'a> {
-        Box::pin(async move {
-            let (result, head) = observe(interpreter.max_body_bytes, self.0.get_space_detail(id)).await;
-            let message = |body: &aisa::types::SpaceDetailResponse| body.msg.clone();
-            interpreter.interpret(result, head, Space::try_from, convert::aisa::decode, message).await
-        })
+        exchange(interpreter, self.0.get_space_detail(id), convert::aisa::decode, |body| body.msg.clone())
     }
 }

@@ -18,6 +18,9 @@ use std::num::NonZeroU32;
 use std::pin::Pin;
 use std::time::Duration;
 
+use progenitor_client::{Error as ApiError, ResponseValue};
+use spaces_generated::observe;
+
 use crate::client::{Interpreter, RateLimit};
 use crate::error::Error;
 use crate::model::{Provider, Space};
@@ -90,6 +93,27 @@ pub(crate) trait Fetch: Send + Sync {
 }
 
 pub(crate) type BoxFuture<'a> = Pin<Box<dyn Future<Output = Result<Space, Error>> + Send + 'a>>;
+
+/// The one way every provider runs a generated-client call: watched by
+/// [`observe`] (body cap, status kept for bodies that do not decode), then
+/// interpreted into a Space or an error. `message` pulls the reason out of
+/// the provider's error body.
+pub(crate) fn exchange<'a, T, E>(
+    interpreter: &'a Interpreter<'a>,
+    call: impl Future<Output = Result<ResponseValue<T>, ApiError<E>>> + Send + 'a,
+    decode: fn(&[u8]) -> Result<Space, Error>,
+    message: fn(&E) -> Option<String>,
+) -> BoxFuture<'a>
+where
+    T: Send + 'a,
+    E: Send + 'a,
+    Space: TryFrom<T, Error = Error>,
+{
+    Box::pin(async move {
+        let (result, head) = observe(interpreter.max_body_bytes, call).await;
+        interpreter.interpret(result, head, Space::try_from, decode, message).await
+    })
+}
 
 /// The registry: every provider's facts.
 pub(crate) fn info(provider: Provider) -> &'static ProviderInfo {

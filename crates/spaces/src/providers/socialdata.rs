@@ -1,11 +1,10 @@
 //! SocialData: `GET /twitter/spaces/show?id=`.
 
-use spaces_generated::{observe, socialdata};
+use spaces_generated::socialdata;
 
-use super::{Auth, BoxFuture, Endpoint, Fetch, ProviderInfo, budget};
+use super::{Auth, BoxFuture, Endpoint, Fetch, ProviderInfo, budget, exchange};
 use crate::client::Interpreter;
 use crate::convert;
-use crate::model::Space;
 
 pub(super) static INFO: ProviderInfo = ProviderInfo {
     name: "socialdata",
@@ -24,10 +23,6 @@ struct Api(socialdata::Client);
 
 impl Fetch for Api {
     fn fetch<'a>(&'a self, id: &'a str, interpreter: &'a Interpreter<'a>) -> BoxFuture<'a> {
-        Box::pin(async move {
-            let (result, head) = observe(interpreter.max_body_bytes, self.0.get_space(id)).await;
-            let message = |body: &socialdata::types::ErrorResponse| Some(body.message.clone());
-            interpreter.interpret(result, head, Space::try_from, convert::socialdata::decode, message).await
-        })
+        exchange(interpreter, self.0.get_space(id), convert::socialdata::decode, |body| Some(body.message.clone()))
     }
 }

@@ -1,11 +1,10 @@
 //! twitterapi.io: `GET /twitter/spaces/detail?space_id=`, key in `X-API-Key`.
 
-use spaces_generated::{observe, twitterapi};
+use spaces_generated::twitterapi;
 
-use super::{Auth, BoxFuture, Endpoint, Fetch, ProviderInfo};
+use super::{Auth, BoxFuture, Endpoint, Fetch, ProviderInfo, exchange};
 use crate::client::Interpreter;
 use crate::convert;
-use crate::model::Space;
 
 pub(super) static INFO: ProviderInfo = ProviderInfo {
     name: "twitterapi",
@@ -25,11 +24,8 @@ struct Api(twitterapi::Client);
 
 impl Fetch for Api {
     fn fetch<'a>(&'a self, id: &'a str, interpreter: &'a Interpreter<'a>) -> BoxFuture<'a> {
-        Box::pin(async move {
-            let (result, head) = observe(interpreter.max_body_bytes, self.0.get_space_detail(id)).await;
-            // The documented `message`, else the envelope's `msg`.
-            let message = |body: &twitterapi::types::ErrorResponse| body.message.clone().or_else(|| body.msg.clone());
-            interpreter.interpret(result, head, Space::try_from, convert::twitterapi::decode, message).await
-        })
+        // The documented `message`, else the envelope's `msg`.
+        let message = |body: &twitterapi::types::ErrorResponse| body.message.clone().or_else(|| body.msg.clone());
+        exchange(interpreter, self.0.get_space_detail(id), convert::twitterapi::decode, message)
     }
 }

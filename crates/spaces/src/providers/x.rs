@@ -1,11 +1,10 @@
 //! The X API v2: `GET /2/spaces/{id}`.
 
-use spaces_generated::{CommaSeparated, observe, x};
+use spaces_generated::{CommaSeparated, x};
 
-use super::{Auth, BoxFuture, Endpoint, Fetch, ProviderInfo, budget};
+use super::{Auth, BoxFuture, Endpoint, Fetch, ProviderInfo, budget, exchange};
 use crate::client::Interpreter;
 use crate::convert;
-use crate::model::Space;
 
 pub(super) static INFO: ProviderInfo = ProviderInfo {
     name: "x",
@@ -29,17 +28,15 @@ struct Api {
 
 impl Fetch for Api {
     fn fetch<'a>(&'a self, id: &'a str, interpreter: &'a Interpreter<'a>) -> BoxFuture<'a> {
-        Box::pin(async move {
-            let call = self.client.find_space_by_id(
-                id,
-                Some(&self.fields.expansions),
-                Some(&self.fields.space_fields),
-                Some(&self.fields.topic_fields),
-                Some(&self.fields.user_fields),
-            );
-            let (result, head) = observe(interpreter.max_body_bytes, call).await;
-            interpreter.interpret(result, head, Space::try_from, convert::x::decode, error_message).await
-        })
+        let fields = &self.fields;
+        let call = self.client.find_space_by_id(
+            id,
+            Some(&fields.expansions),
+            Some(&fields.space_fields),
+            Some(&fields.topic_fields),
+            Some(&fields.user_fields),
+        );
+        exchange(interpreter, call, convert::x::decode, error_message)
     }
 }
 
