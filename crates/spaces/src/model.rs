@@ -106,13 +106,23 @@ pub enum SpaceState {
 impl SpaceState {
     /// Maps a provider's state value, case-insensitively.
     pub fn from_provider(raw: &str) -> SpaceState {
-        match raw.trim().to_ascii_lowercase().as_str() {
-            "scheduled" | "notstarted" | "prepublished" => SpaceState::Scheduled,
-            "live" | "running" => SpaceState::Live,
-            "ended" | "timedout" => SpaceState::Ended,
-            "canceled" | "cancelled" => SpaceState::Canceled,
-            _ => SpaceState::Unknown(raw.to_owned()),
-        }
+        const NAMES: [(&str, SpaceState); 9] = [
+            ("scheduled", SpaceState::Scheduled),
+            ("notstarted", SpaceState::Scheduled),
+            ("prepublished", SpaceState::Scheduled),
+            ("live", SpaceState::Live),
+            ("running", SpaceState::Live),
+            ("ended", SpaceState::Ended),
+            ("timedout", SpaceState::Ended),
+            ("canceled", SpaceState::Canceled),
+            ("cancelled", SpaceState::Canceled),
+        ];
+        // Compared in place (no lowercase copy): this runs for every Space decoded.
+        let value = raw.trim();
+        NAMES
+            .into_iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(value))
+            .map_or_else(|| SpaceState::Unknown(raw.to_owned()), |(_, state)| state)
     }
 
     /// The normalized name: `scheduled`, `live`, `ended`, `canceled` or `unknown`.

@@ -80,11 +80,21 @@ pub(crate) fn space_id(provider: Provider, field: impl fmt::Display, id: String)
 /// A field path such as `includes.users[2]` + `created_at`, joined only
 /// when an error needs it, so that converting valid data allocates no paths.
 #[derive(Clone, Copy)]
-pub(crate) struct At<'a>(pub &'a str, pub &'a str);
+pub(crate) struct At<'a, P = &'a str>(pub P, pub &'a str);
 
-impl fmt::Display for At<'_> {
+impl<P: fmt::Display> fmt::Display for At<'_, P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}.{}", self.0, self.1)
+    }
+}
+
+/// An element of a list field, `includes.users[2]`, formatted only when needed.
+#[derive(Clone, Copy)]
+pub(crate) struct Indexed(pub &'static str, pub usize);
+
+impl fmt::Display for Indexed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}[{}]", self.0, self.1)
     }
 }
 
@@ -112,5 +122,8 @@ pub(crate) fn means_not_found(message: &str) -> bool {
 
 /// Provider verification types in X's lowercase vocabulary (`Business` → `business`).
 pub(crate) fn verified_type(raw: Option<String>) -> Option<String> {
-    raw.map(|value| value.to_ascii_lowercase())
+    raw.map(|mut value| {
+        value.make_ascii_lowercase();
+        value
+    })
 }

@@ -12,6 +12,12 @@ use crate::model::Provider;
 /// has non-padded months and days (`2021-7-14T04:35:55Z`), which chrono's
 /// `FromStr` accepts while strict RFC 3339 parsing does not.
 pub(crate) fn iso8601(provider: Provider, field: impl Display, raw: &str) -> Result<DateTime<Utc>, Error> {
+    // Strict RFC 3339 first: it is what providers send nearly always, and
+    // chrono's dedicated parser for it is several times faster than the
+    // lenient `FromStr` (measured in `benches/decode.rs`).
+    if let Ok(time) = DateTime::parse_from_rfc3339(raw) {
+        return Ok(time.with_timezone(&Utc));
+    }
     raw.trim()
         .parse::<DateTime<FixedOffset>>()
         .map(|time| time.with_timezone(&Utc))

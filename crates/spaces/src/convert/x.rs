@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use spaces_generated::x::types as wire;
 
-use super::{At, count, iso8601, non_empty, parse_json, space_id, verified_type};
+use super::{At, Indexed, count, iso8601, non_empty, parse_json, space_id, verified_type};
 use crate::error::{Error, Excerpt};
 use crate::model::{Provider, Space, SpaceState, Topic, User};
 
@@ -78,31 +78,46 @@ fn space(data: wire::Space, includes: Option<wire::Expansions>) -> Result<Space,
         Some(includes) => (non_empty(includes.users), non_empty(includes.topics)),
         None => (None, None),
     };
-    // `includes.users` holds exactly the users referenced by the expanded id
-    // fields, so each one lands in creator, hosts, speakers or invited users.
-    let users: Option<HashMap<String, User>> = users
+    let users: Option<Vec<User>> = users
         .map(|users| {
             users
                 .into_iter()
                 .enumerate()
-                .map(|(index, user)| {
-                    let user = convert_user(user, &format!("includes.users[{index}]"))?;
-                    Ok((user.id.clone(), user))
-                })
+                .map(|(index, user)| convert_user(user, Indexed("includes.users", index)))
                 .collect::<Result<_, Error>>()
         })
         .transpose()?;
-    // Ids without a matching user (a partial expansion) are kept in the id
-    // lists and simply missing from the resolved lists.
-    let resolve = |ids: &Option<Vec<String>>| -> Option<Vec<User>> {
-        let users = users.as_ref()?;
-        Some(ids.as_ref()?.iter().filter_map(|id| users.get(id).cloned()).collect())
-    };
 
     let host_ids = non_empty(data.host_ids);
     let speaker_ids = non_empty(data.speaker_ids);
     let invited_user_ids = non_empty(data.invited_user_ids);
-    let creator = data.creator_id.as_ref().and_then(|id| users.as_ref()?.get(id).cloned());
+    // `includes.users` holds exactly the users referenced by the expanded id
+    // fields, so each one lands in creator, hosts, speakers or invited users.
+    // Ids without a matching user (a partial expansion) are kept in the id
+    // lists and simply missing from the resolved lists.
+    let (creator, hosts, speakers, invited_users) = match users {
+        Some(users) => {
+            let mut resolver = Resolver::new(
+                users,
+                [
+                    data.creator_id.as_slice(),
+                    host_ids.as_deref().unwrap_or_default(),
+                    speaker_ids.as_deref().unwrap_or_default(),
+                    invited_user_ids.as_deref().unwrap_or_default(),
+                ],
+            );
+            let [creator, hosts, speakers, invited] = std::mem::take(&mut resolver.positions);
+            let creator = creator.first().and_then(|&position| resolver.take(position));
+            let mut list = |ids: &Option<Vec<String>>, positions: Vec<usize>| {
+                ids.as_ref().map(|_| positions.into_iter().filter_map(|position| resolver.take(position)).collect())
+            };
+            let hosts = list(&host_ids, hosts);
+            let speakers = list(&speaker_ids, speakers);
+            let invited = list(&invited_user_ids, invited);
+            (creator, hosts, speakers, invited)
+        }
+        None => (None, None, None, None),
+    };
     let timestamp = |field: &'static str, value: Option<wire::Timestamp>| {
         value.map(|raw| iso8601(PROVIDER, At("data", field), &raw)).transpose()
     };
@@ -122,9 +137,9 @@ fn space(data: wire::Space, includes: Option<wire::Expansions>) -> Result<Space,
         is_ticketed: data.is_ticketed.map(is_ticketed).transpose()?,
         creator_id: data.creator_id,
         creator,
-        hosts: resolve(&host_ids),
-        speakers: resolve(&speaker_ids),
-        invited_users: resolve(&invited_user_ids),
+        hosts,
+        speakers,
+        invited_users,
         host_ids,
         speaker_ids,
         invited_user_ids,
@@ -156,7 +171,39 @@ fn is_ticketed(value: wire::LenientBool) -> Result<bool, Error> {
     }
 }
 
-fn convert_user(user: wire::User, path: &str) -> Result<User, Error> {
+/// Hands out the converted `includes.users` by reference: a user referenced
+/// once (most invited users) is moved, not cloned; one referenced by several
+/// lists (a creator who hosts and speaks) is cloned for all but the last.
+struct Resolver {
+    users: Vec<Option<User>>,
+    /// Per list (creator, hosts, speakers, invited), the positions in `users` its ids refer to.
+    positions: [Vec<usize>; 4],
+    /// How many references to each user are still to be handed out.
+    remaining: Vec<usize>,
+}
+
+impl Resolver {
+    fn new(users: Vec<User>, lists: [&[String]; 4]) -> Self {
+        let index: HashMap<&str, usize> = users.iter().enumerate().map(|(at, user)| (user.id.as_str(), at)).collect();
+        let positions =
+            lists.map(|ids| ids.iter().filter_map(|id| index.get(id.as_str()).copied()).collect::<Vec<_>>());
+        let mut remaining = vec![0; users.len()];
+        for &position in positions.iter().flatten() {
+            remaining[position] += 1;
+        }
+        Resolver { users: users.into_iter().map(Some).collect(), positions, remaining }
+    }
+
+    /// The user at `position` (always `Some`: each position is counted in `remaining`).
+    fn take(&mut self, position: usize) -> Option<User> {
+        let remaining = self.remaining.get_mut(position)?;
+        *remaining = remaining.saturating_sub(1);
+        let slot = self.users.get_mut(position)?;
+        if *remaining == 0 { slot.take() } else { slot.clone() }
+    }
+}
+
+fn convert_user(user: wire::User, path: impl std::fmt::Display + Copy) -> Result<User, Error> {
     let metrics = user.public_metrics.unwrap_or_default();
     let field = |name| At(path, name);
     Ok(User {
