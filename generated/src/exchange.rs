@@ -23,7 +23,7 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 pub struct ResponseHead {
     /// The response status.
     pub status: StatusCode,
-    /// The response headers.
+    /// The response headers (empty for a success: nothing reads them).
     pub headers: HeaderMap,
 }
 
@@ -61,8 +61,18 @@ pub(crate) async fn execute(client: &reqwest::Client, request: Request) -> reqwe
         // Not inside `observe`: behave exactly as progenitor's default hook.
         return Ok(response);
     };
-    let head = ResponseHead { status: response.status(), headers: response.headers().clone() };
+    // Headers matter only for error statuses (`Retry-After`, rate-limit
+    // resets); a success's are not copied, to keep the common path lean.
+    let status = response.status();
+    let headers = if status.is_success() { HeaderMap::new() } else { response.headers().clone() };
+    let head = ResponseHead { status, headers };
     *exchange.head.lock().unwrap_or_else(PoisonError::into_inner) = Some(head);
+    // A declared length within the cap needs no counting: hyper never reads
+    // past Content-Length. Bodies without one (chunked), or declaring more,
+    // are counted while they stream and cut off at the cap.
+    if response.content_length().is_some_and(|length| length <= exchange.max_body_bytes as u64) {
+        return Ok(response);
+    }
     let (parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
     let limited = reqwest::Body::wrap(Limited::new(body, exchange.max_body_bytes));
     Ok(Response::from(http::Response::from_parts(parts, limited)))
