@@ -36,10 +36,18 @@ pub fn spaces_bin() -> Command {
 pub fn run(mut command: Command, stdin: &[u8]) -> Output {
     command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = command.spawn().expect("spawn spaces");
-    if let Some(mut input) = child.stdin.take() {
-        input.write_all(stdin).expect("write stdin");
-    }
-    child.wait_with_output().expect("spaces runs")
+    let input = child.stdin.take();
+    // stdin is fed from its own thread while stdout and stderr are drained:
+    // with megabytes each way, writing first would fill both pipes and wait forever.
+    std::thread::scope(|scope| {
+        if let Some(mut input) = input {
+            scope.spawn(move || {
+                // The command may stop reading early (it failed): that is its outcome to report.
+                let _ = input.write_all(stdin);
+            });
+        }
+        child.wait_with_output().expect("spaces runs")
+    })
 }
 
 pub fn text(bytes: &[u8]) -> String {

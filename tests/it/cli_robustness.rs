@@ -107,6 +107,43 @@ fn ndjson_convert_gives_every_line_exactly_one_outcome() {
     assert_eq!(output.status.code(), Some(1));
 }
 
+#[test]
+fn ndjson_convert_keeps_input_order_across_parallel_batches() {
+    // ~8 MB of input: dozens of batches, decoded on several threads; the
+    // output must still follow the input, line for line.
+    let padding = "x".repeat(2_000);
+    let mut lines = Vec::new();
+    for n in 0..4_000 {
+        lines.push(if n % 97 == 13 {
+            "{truncated".to_owned()
+        } else {
+            format!(r#"{{"data":{{"id":"1SLjjRYNejbKM","state":"live","participant_count":{n},"title":"{padding}"}}}}"#)
+        });
+    }
+    let mut command = spaces_bin();
+    command.args(["convert", "--provider", "x", "--ndjson"]);
+    let output = run(command, (lines.join("\n") + "\n").as_bytes());
+    let counts: Vec<u64> = text(&output.stdout)
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<serde_json::Value>(line).expect("JSON line")["participant_count"]
+                .as_u64()
+                .expect("count")
+        })
+        .collect();
+    let expected: Vec<u64> = (0..4_000u64).filter(|n| n % 97 != 13).collect();
+    assert_eq!(counts, expected, "Spaces come out in input order, none lost or repeated");
+    let stderr = text(&output.stderr);
+    let error_lines: Vec<usize> =
+        stderr.lines().filter_map(|line| line.strip_prefix("error: line ")?.split(':').next()?.parse().ok()).collect();
+    let expected_errors: Vec<usize> = (0..4_000).filter(|n| n % 97 == 13).map(|n| n + 1).collect();
+    assert_eq!(error_lines, expected_errors, "failures reported by line number, in order");
+    assert!(
+        stderr.ends_with(&format!("x: {} converted, {} failed\n", expected.len(), expected_errors.len())),
+        "{stderr}"
+    );
+}
+
 /// Echoes the request's Authorization header back in the body: a hostile server.
 struct Echo(u16);
 

@@ -4,6 +4,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::mpsc;
 
 use spaces::Provider;
 
@@ -15,9 +16,9 @@ use crate::lines::{Line, read_capped_line};
 const MAX_BODY_BYTES: usize = spaces::generated::DEFAULT_MAX_BODY_BYTES;
 
 pub fn run(provider: Provider, ndjson: bool, file: Option<&Path>) -> ExitCode {
-    let input: Box<dyn Read> = match file {
-        None => Box::new(io::stdin().lock()),
-        Some(path) if path == Path::new("-") => Box::new(io::stdin().lock()),
+    let input: Box<dyn Read + Send> = match file {
+        None => Box::new(io::stdin()),
+        Some(path) if path == Path::new("-") => Box::new(io::stdin()),
         Some(path) => match File::open(path) {
             Ok(file) => Box::new(file),
             Err(error) => {
@@ -26,7 +27,11 @@ pub fn run(provider: Provider, ndjson: bool, file: Option<&Path>) -> ExitCode {
             }
         },
     };
-    if ndjson { convert_lines(provider, BufReader::new(input)) } else { convert_one(provider, input) }
+    if ndjson {
+        convert_lines(provider, BufReader::with_capacity(256 * 1024, input))
+    } else {
+        convert_one(provider, input)
+    }
 }
 
 fn convert_one(provider: Provider, input: impl Read) -> ExitCode {
@@ -46,51 +51,179 @@ fn convert_one(provider: Provider, input: impl Read) -> ExitCode {
     }
 }
 
-/// Streams: one line in, one line out, so memory stays flat whatever the input size.
-fn convert_lines(provider: Provider, mut input: impl BufRead) -> ExitCode {
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
+/// Input lines are handed to the decoding workers in batches of about this
+/// many bytes (a longer line is a batch of its own).
+const BATCH_BYTES: usize = 256 * 1024;
+
+/// Batches in flight per worker (queued, being decoded, or decoded and
+/// waiting for the writer). With `BATCH_BYTES` this bounds memory whatever
+/// the input size: about workers × 2 × 2 × 256 KiB, plus one capped line.
+const BATCHES_PER_WORKER: usize = 2;
+
+/// A run of input lines, numbered from `first`.
+struct Batch {
+    first: usize,
+    lines: Vec<Input>,
+}
+
+enum Input {
+    Line(Vec<u8>),
+    TooLong,
+    Blank,
+}
+
+/// One batch decoded: the NDJSON output for its good lines, and the
+/// failures (line number, message), both in input order.
+struct Decoded {
+    output: Vec<u8>,
+    converted: usize,
+    failures: Vec<(usize, String)>,
+}
+
+/// Streams: lines in, Spaces out, in input order, in constant memory. A
+/// reader thread batches lines, `workers` threads decode batches (batch
+/// `i` goes to worker `i % workers`), and this thread writes the results by
+/// taking them from the workers in the same rotation, so order is kept
+/// without a reorder buffer. Bounded channels keep every stage from running
+/// ahead of the writer.
+fn convert_lines(provider: Provider, input: impl BufRead + Send) -> ExitCode {
+    let workers = std::thread::available_parallelism().map_or(1, |count| count.get()).clamp(1, 8);
+    std::thread::scope(|scope| {
+        let mut to_workers = Vec::with_capacity(workers);
+        let mut from_workers = Vec::with_capacity(workers);
+        for _ in 0..workers {
+            let (batch_tx, batch_rx) = mpsc::sync_channel::<Batch>(BATCHES_PER_WORKER);
+            let (decoded_tx, decoded_rx) = mpsc::sync_channel::<Decoded>(BATCHES_PER_WORKER);
+            scope.spawn(move || {
+                for batch in batch_rx {
+                    if decoded_tx.send(decode_batch(provider, batch)).is_err() {
+                        return; // the writer stopped
+                    }
+                }
+            });
+            to_workers.push(batch_tx);
+            from_workers.push(decoded_rx);
+        }
+        let reader = scope.spawn(move || read_batches(input, &to_workers));
+        let outcome = write_in_order(&from_workers);
+        // Dropping the receivers unblocks the workers and the reader if the writer stopped early.
+        drop(from_workers);
+        let read_failure = reader.join().unwrap_or_else(|_| Some("the input reader panicked".to_owned()));
+        finish(provider, outcome, read_failure)
+    })
+}
+
+/// Reads lines into batches and deals them out round-robin. Returns a read
+/// error's message, if reading stopped on one.
+fn read_batches(mut input: impl BufRead, workers: &[mpsc::SyncSender<Batch>]) -> Option<String> {
     let mut buf = Vec::new();
-    let (mut converted, mut failed) = (0usize, 0usize);
-    for number in 1.. {
+    let mut batch = Batch { first: 1, lines: Vec::new() };
+    let (mut batch_bytes, mut number, mut next_worker) = (0usize, 0usize, 0usize);
+    let mut send = |batch: Batch| {
+        let sent = workers[next_worker % workers.len()].send(batch).is_ok();
+        next_worker += 1;
+        sent
+    };
+    let failure = loop {
         let line = match read_capped_line(&mut input, &mut buf, MAX_BODY_BYTES) {
             Ok(Some(line)) => line,
-            Ok(None) => break,
-            Err(error) => {
-                eprintln!("error: {provider}: line {number}: cannot read input: {error}");
-                failed += 1;
-                break;
-            }
+            Ok(None) => break None,
+            Err(error) => break Some(format!("line {}: cannot read input: {error}", number + 1)),
         };
-        let outcome = match line {
-            Line::TooLong => Err(format!("{provider}: line exceeds {MAX_BODY_BYTES} bytes; skipped")),
+        number += 1;
+        let item = match line {
+            Line::TooLong => Input::TooLong,
             // A blank line carries no response: skipped, not counted as a failure.
-            Line::Complete if buf.iter().all(u8::is_ascii_whitespace) => continue,
-            Line::Complete => spaces::decode(provider, &buf).map_err(|error| error.to_string()),
+            Line::Complete if buf.iter().all(u8::is_ascii_whitespace) => Input::Blank,
+            Line::Complete => {
+                batch_bytes += buf.len();
+                Input::Line(std::mem::take(&mut buf))
+            }
         };
-        match outcome {
+        batch.lines.push(item);
+        if batch_bytes >= BATCH_BYTES {
+            let full = std::mem::replace(&mut batch, Batch { first: number + 1, lines: Vec::new() });
+            batch_bytes = 0;
+            if !send(full) {
+                return None; // the writer stopped; it reports why
+            }
+        }
+    };
+    if !batch.lines.is_empty() {
+        send(batch);
+    }
+    failure
+}
+
+fn decode_batch(provider: Provider, batch: Batch) -> Decoded {
+    let mut decoded = Decoded { output: Vec::new(), converted: 0, failures: Vec::new() };
+    for (offset, item) in batch.lines.into_iter().enumerate() {
+        let number = batch.first + offset;
+        let body = match item {
+            Input::Blank => continue,
+            Input::TooLong => {
+                decoded.failures.push((number, format!("{provider}: line exceeds {MAX_BODY_BYTES} bytes; skipped")));
+                continue;
+            }
+            Input::Line(body) => body,
+        };
+        match spaces::decode(provider, &body) {
             Ok(space) => {
-                let written = serde_json::to_writer(&mut out, &space)
-                    .map_err(io::Error::from)
-                    .and_then(|()| out.write_all(b"\n"));
-                if let Err(error) = written {
-                    // stdout is gone (e.g. a closed pipe): nothing more can be delivered.
-                    eprintln!("error: cannot write output: {error}");
-                    return ExitCode::from(exit::FAILURE);
+                // Serializing into a Vec cannot fail: the model has only string keys.
+                if serde_json::to_writer(&mut decoded.output, &space).is_ok() {
+                    decoded.output.push(b'\n');
+                    decoded.converted += 1;
                 }
-                converted += 1;
             }
-            Err(message) => {
-                eprintln!("error: line {number}: {message}");
-                failed += 1;
-            }
+            Err(error) => decoded.failures.push((number, error.to_string())),
+        }
+    }
+    decoded
+}
+
+/// The writer's tally, or the output error that stopped it.
+struct Tally {
+    converted: usize,
+    failed: usize,
+    write_error: Option<io::Error>,
+}
+
+fn write_in_order(workers: &[mpsc::Receiver<Decoded>]) -> Tally {
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::with_capacity(256 * 1024, stdout.lock());
+    let mut tally = Tally { converted: 0, failed: 0, write_error: None };
+    // Batches come back in the rotation they were dealt in; the first
+    // worker with nothing more means the input is exhausted.
+    for worker in workers.iter().cycle() {
+        let Ok(decoded) = worker.recv() else { break };
+        for (number, message) in &decoded.failures {
+            eprintln!("error: line {number}: {message}");
+        }
+        tally.failed += decoded.failures.len();
+        tally.converted += decoded.converted;
+        if let Err(error) = out.write_all(&decoded.output) {
+            tally.write_error = Some(error);
+            return tally;
         }
     }
     if let Err(error) = out.flush() {
+        tally.write_error = Some(error);
+    }
+    tally
+}
+
+fn finish(provider: Provider, tally: Tally, read_failure: Option<String>) -> ExitCode {
+    if let Some(error) = tally.write_error {
+        // stdout is gone (e.g. a closed pipe): nothing more can be delivered.
         eprintln!("error: cannot write output: {error}");
         return ExitCode::from(exit::FAILURE);
     }
-    eprintln!("{provider}: {converted} converted, {failed} failed");
+    let mut failed = tally.failed;
+    if let Some(message) = read_failure {
+        eprintln!("error: {provider}: {message}");
+        failed += 1;
+    }
+    eprintln!("{provider}: {} converted, {failed} failed", tally.converted);
     if failed > 0 { ExitCode::from(exit::FAILURE) } else { ExitCode::SUCCESS }
 }
 
