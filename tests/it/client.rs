@@ -289,21 +289,45 @@ async fn the_mock_providers_serve_one_space_three_ways() {
     assert!(titles.iter().all(|title| title.as_deref() == Some("The Algorithm goes open source")), "{titles:?}");
 }
 
-#[tokio::test]
-async fn the_rate_limiter_spaces_requests_beyond_the_budget() {
-    let server = server_with(Provider::SocialData, json(200, recorded_space(Provider::SocialData))).await;
-    let budget =
-        spaces::RateLimit { requests: std::num::NonZeroU32::new(2).expect("2"), per: Duration::from_millis(600) };
+/// Records when each request reached the server.
+#[derive(Clone, Default)]
+struct Arrivals(std::sync::Arc<std::sync::Mutex<Vec<Instant>>>);
+
+impl wiremock::Respond for Arrivals {
+    fn respond(&self, _: &wiremock::Request) -> ResponseTemplate {
+        if let Ok(mut times) = self.0.lock() {
+            times.push(Instant::now());
+        }
+        json(200, recorded_space(Provider::SocialData))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rate_limiter_never_exceeds_the_budget_in_any_window() {
+    let arrivals = Arrivals::default();
+    let server = MockServer::start().await;
+    endpoint(Provider::SocialData).respond_with(arrivals.clone()).mount(&server).await;
+    let window = Duration::from_millis(500);
+    let budget = spaces::RateLimit { requests: std::num::NonZeroU32::new(5).expect("5"), per: window };
     let client = Client::builder(Provider::SocialData)
         .token(Token::new(TEST_TOKEN))
         .base_url(server.uri())
         .rate_limit(Some(budget))
         .build()
         .expect("client");
+
+    // 16 requests at once: far more than the budget allows in one window.
     let started = Instant::now();
-    for _ in 0..3 {
-        client.space(ID).await.expect("recorded Space");
+    let results = futures_util::future::join_all((0..16).map(|_| client.space(ID))).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+
+    let mut times = arrivals.0.lock().expect("arrivals").clone();
+    times.sort();
+    assert_eq!(times.len(), 16);
+    for (at, first) in times.iter().enumerate() {
+        let in_window = times[at..].iter().take_while(|time| time.duration_since(*first) < window).count();
+        assert!(in_window <= 5, "{in_window} requests within {window:?} of request {at}: {times:?}");
     }
-    // Two fit the burst; the third waits for a slot (600 ms / 2 = 300 ms).
-    assert!(started.elapsed() >= Duration::from_millis(250), "{:?}", started.elapsed());
+    // And it did hold requests back: 16 at 5 per 500 ms cannot finish in under 1.5 s.
+    assert!(started.elapsed() >= Duration::from_millis(1500), "{:?}", started.elapsed());
 }

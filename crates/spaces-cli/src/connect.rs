@@ -20,6 +20,10 @@ pub struct ConnectArgs {
     /// Read the token from this file instead of the provider's environment variable.
     #[arg(long, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
+    /// Turn off the client's rate limiter (the provider's documented budget),
+    /// e.g. against a local mock or with a raised quota.
+    #[arg(long)]
+    pub no_rate_limit: bool,
 }
 
 impl ConnectArgs {
@@ -31,6 +35,9 @@ impl ConnectArgs {
         let mut builder = Client::builder(provider).token(token);
         if let Some(base_url) = &self.base_url {
             builder = builder.base_url(base_url.clone());
+        }
+        if self.no_rate_limit {
+            builder = builder.rate_limit(None);
         }
         if self.timeout.is_finite() && self.timeout > 0.0 {
             builder = builder.timeout(Duration::from_secs_f64(self.timeout.min(3600.0)));

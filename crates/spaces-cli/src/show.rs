@@ -73,23 +73,17 @@ fn print(space: &Space, format: Format) -> ExitCode {
 /// `error: <id>: <cause>` on stderr. Requests run `concurrency` at a time,
 /// under the client's rate limiter; a failure does not stop the rest.
 async fn show_many(client: &Client, input: impl BufRead, concurrency: u16) -> ExitCode {
-    let mut ids = Vec::new();
-    for line in input.split(b'\n') {
-        match line {
-            Ok(line) => {
-                // A line that is not UTF-8 is kept (lossily), to fail as an invalid id on its own line.
-                let id = String::from_utf8_lossy(&line).trim().to_owned();
-                // Blank lines carry no id: skipped.
-                if !id.is_empty() {
-                    ids.push(id);
-                }
-            }
-            Err(error) => {
-                return Failure { message: format!("cannot read ids: {error}"), code: exit::FAILURE }.report();
-            }
-        }
-    }
-    let progress = progress_bar(ids.len() as u64);
+    // Ids are read as the requests go out, not all up front, so memory stays
+    // flat however many there are. A read error ends the input, reported below.
+    let mut read_error = None;
+    let ids = input
+        .split(b'\n')
+        .map_while(|line| line.map_err(|error| read_error = Some(error)).ok())
+        // A line that is not UTF-8 is kept (lossily), to fail as an invalid id on its own line.
+        .map(|line| String::from_utf8_lossy(&line).trim().to_owned())
+        // Blank lines carry no id: skipped.
+        .filter(|id| !id.is_empty());
+    let progress = progress_bar();
     let mut results = futures_util::stream::iter(ids)
         .map(|id| async move {
             let result = client.space(&id).await;
@@ -117,17 +111,23 @@ async fn show_many(client: &Client, input: impl BufRead, concurrency: u16) -> Ex
         progress.inc(1);
     }
     progress.finish_and_clear();
+    drop(results);
+    if let Some(error) = read_error {
+        eprintln!("error: cannot read ids: {error}");
+        failed += 1;
+    }
     eprintln!("{}: {succeeded} found, {failed} failed", client.provider());
     if failed > 0 { ExitCode::from(exit::FAILURE) } else { ExitCode::SUCCESS }
 }
 
-/// A progress bar on stderr, only when stderr is a terminal.
-fn progress_bar(total: u64) -> indicatif::ProgressBar {
+/// A progress line on stderr, only when stderr is a terminal. The total is
+/// unknown (ids stream in), so it counts Spaces done and their rate.
+fn progress_bar() -> indicatif::ProgressBar {
     if !io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }
-    let bar = indicatif::ProgressBar::new(total);
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} Spaces ({eta} left)") {
+    let bar = indicatif::ProgressBar::new_spinner();
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {pos} Spaces ({per_sec}, {elapsed})") {
         bar.set_style(style);
     }
     bar
