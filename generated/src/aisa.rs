@@ -380,3 +380,66 @@ pub mod prelude {
     #[allow(unused_imports)]
     pub use super::Client;
 }
+/// What `specs/aisa.yaml` states: server, auth, operations and response examples.
+pub static SPEC: crate::SpecFacts = crate::SpecFacts {
+    file: "specs/aisa.yaml",
+    title: "AIsa API — Twitter Space detail",
+    server_url: "https://api.aisa.one/apis/v1",
+    auth: crate::Auth::Bearer,
+    operations: &[
+        crate::Operation {
+            operation_id: "get_space_detail",
+            method: "GET",
+            path: "/twitter/spaces/detail",
+            params: &[
+                crate::Param {
+                    name: "space_id",
+                    location: crate::ParamLocation::Query,
+                    required: true,
+                },
+            ],
+            examples: &[
+                crate::Example {
+                    name: "documented",
+                    statuses: &["200"],
+                    body: r#"{"data":{"id":"<string>","title":"<string>","state":"<string>","created_at":"2023-11-07T05:31:56Z","scheduled_start":"2023-11-07T05:31:56Z","updated_at":"2023-11-07T05:31:56Z","media_key":"<string>","is_subscribed":true,"settings":{"conversation_controls":123,"disallow_join":true,"is_employee_only":true,"is_locked":true,"is_muted":true,"is_space_available_for_clipping":true,"is_space_available_for_replay":true,"no_incognito":true,"narrow_cast_space_type":123,"max_guest_sessions":123,"max_admin_capacity":123},"stats":{"total_replay_watched":123,"total_live_listeners":123,"total_participants":123},"creator":{"id":"<string>","name":"<string>","userName":"<string>","location":"<string>","url":"<string>","description":"<string>","protected":true,"isVerified":true,"isBlueVerified":true,"verifiedType":"<string>","followers":123,"following":123,"favouritesCount":123,"statusesCount":123,"mediaCount":123,"createdAt":"2023-11-07T05:31:56Z","coverPicture":"<string>","profilePicture":"<string>","canDm":true,"affiliatesHighlightedLabel":{},"isAutomated":true,"automatedBy":"<string>"}},"status":"success","msg":"<string>"}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::SpaceDetailResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "recorded_algorithm",
+                    statuses: &["200"],
+                    body: r#"{"data":{"id":"1jMJgLdenVjxL","title":"The Algorithm goes open source","state":"Ended","created_at":"2023-03-31T18:38:03.093Z","scheduled_start":"2023-03-31T19:00:00.000Z","updated_at":"2023-03-31T20:11:25.413Z","media_key":"28_1641872499875930112","is_subscribed":false,"settings":{"conversation_controls":0,"disallow_join":false,"is_employee_only":false,"is_locked":false,"is_muted":false,"is_space_available_for_clipping":false,"is_space_available_for_replay":true,"no_incognito":false,"narrow_cast_space_type":0,"max_guest_sessions":10,"max_admin_capacity":2},"stats":{"total_replay_watched":1291373,"total_live_listeners":435271,"total_participants":435271},"creator":{"id":"6844292","name":"Engineering","userName":"XEng","location":"San Francisco","url":"","description":"Updates from our Product and Infrastructure teams.","protected":false,"isVerified":false,"isBlueVerified":true,"verifiedType":"Business","followers":1324928,"following":12,"favouritesCount":267,"statusesCount":905,"mediaCount":63,"createdAt":"2007-06-16T00:14:36.000000Z","coverPicture":"https://pbs.twimg.com/profile_banners/6844292/1690213191","profilePicture":"https://pbs.twimg.com/profile_images/1683502255574593536/anU7i4uA_normal.jpg","canDm":false,"affiliatesHighlightedLabel":{},"isAutomated":false,"automatedBy":null}},"status":"success","msg":"success"}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::SpaceDetailResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "not_found",
+                    statuses: &["200"],
+                    body: r#"{"data":null,"status":"error","msg":"space not found"}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::SpaceDetailResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "unauthorized",
+                    statuses: &["400", "401", "402", "404", "429", "5XX"],
+                    body: r#"{"status":"error","msg":"Invalid API key"}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::SpaceDetailResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+            ],
+        },
+    ],
+};

@@ -49,6 +49,35 @@ pub async fn observe<F: Future>(max_body_bytes: usize, call: F) -> (F::Output, O
     (output, head)
 }
 
+/// Implements `progenitor_client::ClientHooks` for one generated module's
+/// `Client` (the impl must live in this crate, by the orphan rule). Every
+/// provider's client behaves the same way: the behaviour lives once, here.
+/// The generated `lib.rs` invokes it once per module.
+macro_rules! client_hooks {
+    ($provider:ident) => {
+        impl ::progenitor_client::ClientHooks for $crate::$provider::Client {
+            async fn pre<E>(
+                &self,
+                request: &mut ::reqwest::Request,
+                _info: &::progenitor_client::OperationInfo,
+            ) -> ::std::result::Result<(), ::progenitor_client::Error<E>> {
+                $crate::exchange::strip_api_version(request);
+                Ok(())
+            }
+
+            async fn exec(
+                &self,
+                request: ::reqwest::Request,
+                _info: &::progenitor_client::OperationInfo,
+            ) -> ::reqwest::Result<::reqwest::Response> {
+                $crate::exchange::execute(&self.client, request).await
+            }
+        }
+    };
+}
+
+pub(crate) use client_hooks;
+
 /// progenitor sends `api-version: <info.version>` on every request; the
 /// providers have no use for it, so it does not go on the wire.
 pub(crate) fn strip_api_version(request: &mut Request) {

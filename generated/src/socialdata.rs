@@ -325,3 +325,66 @@ pub mod prelude {
     #[allow(unused_imports)]
     pub use super::Client;
 }
+/// What `specs/socialdata.yaml` states: server, auth, operations and response examples.
+pub static SPEC: crate::SpecFacts = crate::SpecFacts {
+    file: "specs/socialdata.yaml",
+    title: "SocialData API — Twitter Space details",
+    server_url: "https://api.socialdata.tools",
+    auth: crate::Auth::Bearer,
+    operations: &[
+        crate::Operation {
+            operation_id: "get_space",
+            method: "GET",
+            path: "/twitter/spaces/show",
+            params: &[
+                crate::Param {
+                    name: "id",
+                    location: crate::ParamLocation::Query,
+                    required: true,
+                },
+            ],
+            examples: &[
+                crate::Example {
+                    name: "ended_space",
+                    statuses: &["200"],
+                    body: r#"{"state":"Ended","title":"The Algorithm goes open source","media_key":"28_1641872499875930112","created_at":1680287883093,"scheduled_start":1680289200000,"started_at":1680289206898,"ended_at":"1680293477270","updated_at":1680293485413,"disallow_join":false,"narrow_cast_space_type":0,"is_employee_only":false,"is_locked":false,"is_space_available_for_replay":true,"is_space_available_for_clipping":false,"conversation_controls":0,"total_replay_watched":1291373,"total_live_listeners":435271,"id":"1jMJgLdenVjxL","creator":{"id":"6844292","affiliates_highlighted_label":{"label":{"url":{"url":"https://twitter.com/X","urlType":"DeepLink"},"badge":{"url":"https://pbs.twimg.com/profile_images/1683899100922511378/5lY42eHs_bigger.jpg"},"description":"X","userLabelType":"BusinessLabel","userLabelDisplayType":"Badge"}},"has_graduated_access":true,"is_blue_verified":true,"profile_image_shape":"Square","legacy":{"can_dm":false,"can_media_tag":true,"created_at":"Sat Jun 16 00:14:36 +0000 2007","default_profile":false,"default_profile_image":false,"description":"Updates from our Product and Infrastructure teams.","entities":{"description":{"urls":[]}},"fast_followers_count":0,"favourites_count":267,"followers_count":1324928,"friends_count":12,"has_custom_timelines":true,"is_translator":false,"listed_count":4701,"location":"San Francisco","media_count":63,"name":"Engineering","normal_followers_count":1324928,"pinned_tweet_ids_str":[],"possibly_sensitive":false,"profile_banner_url":"https://pbs.twimg.com/profile_banners/6844292/1690213191","profile_image_url_https":"https://pbs.twimg.com/profile_images/1683502255574593536/anU7i4uA_normal.jpg","profile_interstitial_type":"","screen_name":"XEng","statuses_count":905,"translator_type":"regular","verified":false,"verified_type":"Business","want_retweets":false,"withheld_in_countries":[]}}}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::SpaceShowResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "error_in_200",
+                    statuses: &["200"],
+                    body: r#"{"status":"error","message":"Space not found"}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::SpaceShowResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "not_found",
+                    statuses: &["401", "402", "403", "404", "422", "429", "500"],
+                    body: r#"{"status":"error","message":"Space not found"}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::ErrorResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "unauthorized",
+                    statuses: &["401", "402", "403", "404", "422", "429", "500"],
+                    body: r#"{"status":"error","message":"Unauthorized"}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::ErrorResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+            ],
+        },
+    ],
+};

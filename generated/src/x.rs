@@ -775,3 +775,116 @@ pub mod prelude {
     #[allow(unused_imports)]
     pub use super::Client;
 }
+/// What `specs/x.yaml` states: server, auth, operations and response examples.
+pub static SPEC: crate::SpecFacts = crate::SpecFacts {
+    file: "specs/x.yaml",
+    title: "X API v2 — Space lookup",
+    server_url: "https://api.x.com",
+    auth: crate::Auth::Bearer,
+    operations: &[
+        crate::Operation {
+            operation_id: "find_space_by_id",
+            method: "GET",
+            path: "/2/spaces/{id}",
+            params: &[
+                crate::Param {
+                    name: "id",
+                    location: crate::ParamLocation::Path,
+                    required: true,
+                },
+                crate::Param {
+                    name: "space.fields",
+                    location: crate::ParamLocation::Query,
+                    required: false,
+                },
+                crate::Param {
+                    name: "expansions",
+                    location: crate::ParamLocation::Query,
+                    required: false,
+                },
+                crate::Param {
+                    name: "user.fields",
+                    location: crate::ParamLocation::Query,
+                    required: false,
+                },
+                crate::Param {
+                    name: "topic.fields",
+                    location: crate::ParamLocation::Query,
+                    required: false,
+                },
+            ],
+            examples: &[
+                crate::Example {
+                    name: "reference",
+                    statuses: &["200"],
+                    body: r#"{"data":{"created_at":"2021-07-06T18:40:40.000Z","creator_id":"2244994945","ended_at":"2021-07-06T18:40:40.000Z","host_ids":["2244994945"],"id":"1SLjjRYNejbKM","invited_user_ids":["2244994945"],"is_ticketed":"false","lang":"en","participant_count":10,"scheduled_start":"2021-07-06T18:40:40.000Z","speaker_ids":["2244994945"],"started_at":"2021-7-14T04:35:55Z","state":"live","subscriber_count":10,"title":"Spaces are Awesome","topics":[{"description":"All about technology","id":"848920371311001600","name":"Technology"}],"updated_at":"2021-7-14T04:35:55Z"},"errors":[{"detail":"<string>","status":123,"title":"<string>","type":"<string>"}],"includes":{"topics":[{"description":"All about technology","id":"<string>","name":"Technology"}],"users":[{"created_at":"2013-12-14T04:35:55Z","id":"2244994945","name":"X Dev","protected":false,"username":"TwitterDev"}]}}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::SpaceLookupResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "space_object",
+                    statuses: &["200"],
+                    body: r#"{"data":{"id":"1zqKVXPQhvZJB","state":"live","created_at":"2021-07-04T23:12:08.000Z","host_ids":["2244994945","6253282"],"lang":"en","is_ticketed":false,"invited_user_ids":["2244994945","6253282"],"participant_count":420,"scheduled_start":"2021-07-14T08:00:00.000Z","speaker_ids":["2244994945","6253282"],"started_at":"2021-07-14T08:00:12.000Z","title":"Say hello to the Space data object!","updated_at":"2021-07-11T14:44:44.000Z"},"includes":{"users":[{"id":"2244994945","name":"Twitter Dev","username":"TwitterDev"},{"id":"6253282","name":"Twitter API","username":"TwitterAPI"}]}}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::SpaceLookupResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "recorded_algorithm",
+                    statuses: &["200"],
+                    body: r#"{"data":{"id":"1jMJgLdenVjxL","state":"ended","title":"The Algorithm goes open source","lang":"en","created_at":"2023-03-31T18:38:03.093Z","scheduled_start":"2023-03-31T19:00:00.000Z","started_at":"2023-03-31T19:00:06.898Z","ended_at":"2023-03-31T20:11:17.270Z","updated_at":"2023-03-31T20:11:25.413Z","creator_id":"6844292","host_ids":["6844292","44196397"],"speaker_ids":["44196397","6844292","783214"],"is_ticketed":false,"participant_count":435271},"includes":{"users":[{"id":"6844292","name":"Engineering","username":"XEng","created_at":"2007-06-16T00:14:36.000Z","description":"Updates from our Product and Infrastructure teams.","location":"San Francisco","protected":false,"verified":true,"verified_type":"business","profile_image_url":"https://pbs.twimg.com/profile_images/1683502255574593536/anU7i4uA_normal.jpg","public_metrics":{"followers_count":1324928,"following_count":12,"tweet_count":905,"listed_count":4701,"like_count":267}},{"id":"44196397","name":"Elon Musk","username":"elonmusk","created_at":"2009-06-02T20:12:29.000Z","protected":false,"verified":true,"verified_type":"blue","public_metrics":{"followers_count":130000000,"following_count":500,"tweet_count":30000,"listed_count":120000}},{"id":"783214","name":"X","username":"X","created_at":"2007-02-20T14:35:54.000Z","protected":false,"verified":true,"verified_type":"business","public_metrics":{"followers_count":67000000,"following_count":4,"tweet_count":15000,"listed_count":90000}}]}}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::SpaceLookupResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "not_found",
+                    statuses: &["200"],
+                    body: r#"{"errors":[{"value":"1OdKrjgmNkeKX","detail":"Could not find space with id: [1OdKrjgmNkeKX].","title":"Not Found Error","resource_type":"space","parameter":"id","resource_id":"1OdKrjgmNkeKX","type":"https://api.x.com/2/problems/resource-not-found"}]}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::SpaceLookupResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "invalid_request",
+                    statuses: &["400", "401", "403", "429", "5XX"],
+                    body: r#"{"errors":[{"parameters":{"id":["not-an-id!"]},"message":"The `id` query parameter value [not-an-id!] does not match ^[a-zA-Z0-9]{1,13}$"}],"title":"Invalid Request","detail":"One or more parameters to your request was invalid.","type":"https://api.twitter.com/2/problems/invalid-request"}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::ErrorResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "unauthorized",
+                    statuses: &["400", "401", "403", "429", "5XX"],
+                    body: r#"{"title":"Unauthorized","type":"about:blank","status":401,"detail":"Unauthorized"}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::ErrorResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "rate_limited",
+                    statuses: &["400", "401", "403", "429", "5XX"],
+                    body: r#"{"errors":[{"code":88,"message":"Rate limit exceeded"}]}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::ErrorResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+            ],
+        },
+    ],
+};

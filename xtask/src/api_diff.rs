@@ -1,7 +1,8 @@
 //! What changed in a generated client's API, read from the generated code
 //! (not a text diff): types added or removed, struct fields and enum
-//! variants added, removed or retyped, and client methods whose signature
-//! changed. Regen prints it under the provider's line, so a reviewer sees
+//! variants added, removed or retyped, client methods whose signature
+//! changed, and public statics (the spec's `SPEC`) added, removed or retyped
+//! (not their values). Regen prints it under the provider's line, so a reviewer sees
 //! the API change before reading a thousand lines of generated code.
 
 use std::collections::BTreeMap;
@@ -18,6 +19,8 @@ enum Item {
     Enum(BTreeMap<String, String>),
     /// A `Client` method: its parameters and return type.
     Method(String),
+    /// A public static: its type.
+    Static(String),
 }
 
 impl Item {
@@ -26,6 +29,7 @@ impl Item {
             Item::Struct(_) => "struct",
             Item::Enum(_) => "enum",
             Item::Method(_) => "method",
+            Item::Static(_) => "static",
         }
     }
 }
@@ -59,6 +63,7 @@ fn members_summary(item: &Item) -> String {
             format!(" {{ {} }}", names.join(", "))
         }
         Item::Method(signature) => signature.clone(),
+        Item::Static(ty) => format!(": {ty}"),
     }
 }
 
@@ -79,11 +84,12 @@ fn member_changes(name: &str, before: &Item, after: &Item) -> Vec<String> {
             changes
         }
         (Item::Method(old), Item::Method(new)) => vec![format!("~ method {name}: {old} -> {new}")],
+        (Item::Static(old), Item::Static(new)) => vec![format!("~ static {name}: {old} -> {new}")],
         _ => vec![format!("~ {name}: {} -> {}", before.kind(), after.kind())],
     }
 }
 
-/// Types in the generated `types` module and methods of `impl Client`.
+/// Types in the generated `types` module, methods of `impl Client`, and public statics.
 fn surface(source: &str) -> Option<Surface> {
     let file = syn::parse_file(source).ok()?;
     let mut found = Surface::new();
@@ -115,6 +121,9 @@ fn collect(items: &[syn::Item], found: &mut Surface) {
                 let variants =
                     item.variants.iter().map(|variant| (variant.ident.to_string(), tokens(&variant.fields))).collect();
                 found.insert(item.ident.to_string(), Item::Enum(variants));
+            }
+            syn::Item::Static(item) if matches!(item.vis, syn::Visibility::Public(_)) => {
+                found.insert(item.ident.to_string(), Item::Static(tokens(&item.ty)));
             }
             syn::Item::Impl(block) if block.trait_.is_none() && tokens(&block.self_ty) == "Client" => {
                 for member in &block.items {
@@ -197,5 +206,16 @@ mod tests {
         assert!(changes.iter().any(|change| change.starts_with("~ method Client::get_space:")), "{changes:#?}");
         assert_eq!(changes.len(), 6, "{changes:#?}");
         assert!(api_changes(NEW, NEW).is_empty());
+    }
+
+    #[test]
+    fn a_static_is_reported_when_added_or_retyped_not_when_its_value_changes() {
+        let without = "pub mod types { pub struct Space { pub id: String } }";
+        let with = format!("{without} pub static SPEC: crate::SpecFacts = crate::SpecFacts {{ file: \"a\" }};");
+        assert_eq!(api_changes(without, &with), ["+ static SPEC: SpecFacts"]);
+        let other_value = with.replace("\"a\"", "\"b\"");
+        assert!(api_changes(&with, &other_value).is_empty());
+        let retyped = with.replace("SpecFacts =", "OtherFacts =");
+        assert_eq!(api_changes(&with, &retyped), ["~ static SPEC: SpecFacts -> OtherFacts"]);
     }
 }

@@ -1,31 +1,63 @@
-//! Runs progenitor on one spec and formats the result with prettyplease.
+//! Runs progenitor on one spec, appends the spec's facts (`pub static SPEC`),
+//! and formats the result with prettyplease.
 //!
 //! progenitor panics on some spec shapes instead of returning an error; the
 //! panic is caught here and turned into an error naming the spec and, when it
-//! can be pinned down, the operation.
+//! can be pinned down, the operation. The panic hook that keeps that panic's
+//! message off stderr is installed once and is silent only on a thread that is
+//! generating, so it never swallows another thread's panic (parallel tests).
 
+use std::cell::Cell;
+use std::collections::BTreeSet;
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::Once;
 
 use anyhow::{Result, anyhow};
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
 use serde_json::Value;
 
+use crate::facts::{self, Facts};
 use crate::lint::comma_list;
 use crate::spec::{Spec, operations};
 
-/// The Rust source of one provider's generated module, formatted, without the header.
-pub fn generate(spec: &Spec) -> Result<String> {
+/// The Rust source of one provider's generated module, formatted, without
+/// the header: progenitor's client and types, then `SPEC` from `facts`.
+pub fn generate(spec: &Spec, facts: &Facts) -> Result<String> {
+    let spec_name = spec.display_path.display();
     let settings = settings(spec);
-    let outcome = generate_quietly(&settings, &spec.value)
-        .map_err(|error| anyhow!("{}: {error}", spec.display_path.display()))?;
+    let outcome = generate_quietly(&settings, &spec.value).map_err(|error| anyhow!("{spec_name}: {error}"))?;
     let tokens = match outcome {
         Ok(tokens) => tokens,
         Err(panic_message) => return Err(explain_panic(spec, &settings, &panic_message)),
     };
-    let file = syn::parse2::<syn::File>(tokens).map_err(|error| {
-        anyhow!("{}: progenitor produced code that does not parse: {error}", spec.display_path.display())
+    let mut file = syn::parse2::<syn::File>(tokens)
+        .map_err(|error| anyhow!("{spec_name}: progenitor produced code that does not parse: {error}"))?;
+    let spec_facts = facts::tokens(facts, &type_names(&file)).map_err(|problems| {
+        let lines: Vec<String> = problems.iter().map(|problem| format!("{spec_name}: {problem}")).collect();
+        anyhow!("{}", lines.join("\n"))
     })?;
+    let spec_facts = syn::parse2::<syn::File>(spec_facts)
+        .map_err(|error| anyhow!("{spec_name}: regen produced facts that do not parse: {error}"))?;
+    file.items.extend(spec_facts.items);
     Ok(prettyplease::unparse(&file))
+}
+
+/// The names of the items in the generated `types` module.
+fn type_names(file: &syn::File) -> BTreeSet<String> {
+    let types = file.items.iter().find_map(|item| match item {
+        syn::Item::Mod(module) if module.ident == "types" => module.content.as_ref().map(|(_, items)| items),
+        _ => None,
+    });
+    types
+        .into_iter()
+        .flatten()
+        .filter_map(|item| match item {
+            syn::Item::Struct(item) => Some(item.ident.to_string()),
+            syn::Item::Enum(item) => Some(item.ident.to_string()),
+            syn::Item::Type(item) => Some(item.ident.to_string()),
+            _ => None,
+        })
+        .collect()
 }
 
 fn settings(spec: &Spec) -> GenerationSettings {
@@ -34,8 +66,9 @@ fn settings(spec: &Spec) -> GenerationSettings {
         // Positional methods: a quarter of the Builder output for GET-only specs.
         .with_interface(InterfaceStyle::Positional)
         .with_tag(TagStyle::Merged)
-        // The generated crate's lib.rs implements `ClientHooks` (to strip the
-        // `api-version` header); make forgetting that a compile error.
+        // The generated crate's lib.rs implements `ClientHooks` for every
+        // module (to strip the `api-version` header); make forgetting that a
+        // compile error.
         .with_hooks(HooksMode::Expected);
     for (list, item) in comma_lists(&spec.value) {
         let joined = format!("crate::CommaSeparated<crate::{}::types::{item}>", spec.provider);
@@ -57,15 +90,55 @@ fn comma_lists(doc: &Value) -> std::collections::BTreeSet<(String, String)> {
         .collect()
 }
 
+thread_local! {
+    /// Whether this thread is inside [`generate_quietly`].
+    static GENERATING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Installs, once per process, a panic hook that wraps the previous one and
+/// stays silent while the panicking thread is generating. Nothing global is
+/// swapped afterwards, so concurrent generations (parallel tests) cannot
+/// leave a silent hook behind or hide another thread's panic.
+fn install_quiet_hook() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            // `try_with`: a panic while the thread's locals are being torn down is reported.
+            if !GENERATING.try_with(Cell::get).unwrap_or(false) {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Marks the current thread as generating until dropped (also on unwind).
+struct Generating {
+    was: bool,
+}
+
+impl Generating {
+    fn start() -> Self {
+        install_quiet_hook();
+        Self { was: GENERATING.replace(true) }
+    }
+}
+
+impl Drop for Generating {
+    fn drop(&mut self) {
+        GENERATING.set(self.was);
+    }
+}
+
 /// Generates under `catch_unwind` with the panic message kept off stderr.
 /// The outer `Result` is a generator error; the inner `Err` a panic message.
 fn generate_quietly(settings: &GenerationSettings, doc: &Value) -> Result<Result<proc_macro2::TokenStream, String>> {
     let openapi: openapiv3::OpenAPI =
         serde_json::from_value(doc.clone()).map_err(|error| anyhow!("not a valid OpenAPI 3.0 document: {error}"))?;
-    let previous_hook = panic::take_hook();
-    panic::set_hook(Box::new(|_| {}));
-    let outcome = panic::catch_unwind(AssertUnwindSafe(|| Generator::new(settings).generate_tokens(&openapi)));
-    panic::set_hook(previous_hook);
+    let outcome = {
+        let _quiet = Generating::start();
+        panic::catch_unwind(AssertUnwindSafe(|| Generator::new(settings).generate_tokens(&openapi)))
+    };
     match outcome {
         Ok(Ok(tokens)) => Ok(Ok(tokens)),
         Ok(Err(error)) => Err(anyhow!("progenitor rejected the spec: {error}")),

@@ -2,7 +2,8 @@
 //! xtask: plain Rust, no build-time magic, callable from tests.
 //!
 //! [`regen`]: OpenAPI specs in `specs/` become the checked-in generated
-//! crate in `generated/`. [`coverage`]: `docs/field-coverage.md`, which
+//! crate in `generated/` (its `lib.rs`, and per spec a module with the client,
+//! its types and the spec's facts). [`coverage`]: `docs/field-coverage.md`, which
 //! provider supplies which model field, from the fixtures.
 
 #![deny(missing_docs)]
@@ -13,7 +14,9 @@ pub mod regen;
 pub mod files;
 
 mod api_diff;
+mod facts;
 mod generate;
+mod lib_rs;
 mod lint;
 mod spec;
 

@@ -10,7 +10,9 @@ use xtask::regen::{self, Outcome, RegenOptions};
 const USAGE: &str = "usage: cargo xtask regen [--check] [PROVIDER...]
        cargo xtask coverage [--check]
 
-  regen       Regenerates generated/src/<provider>.rs from specs/<provider>.yaml.
+  regen       Regenerates generated/src/<provider>.rs from specs/<provider>.yaml
+              (the client, its types and the spec's facts as SPEC), and
+              generated/src/lib.rs from the set of specs.
   coverage    Rewrites docs/field-coverage.md by converting every fixture.
   --check     write nothing; fail with a diff if the output is stale
   PROVIDER    only these providers (default: every spec in specs/)";

@@ -43,7 +43,7 @@ fn coverage_markdown(fixtures: &Path) -> Result<String, String> {
     let mut rows: Vec<String> = Vec::new();
     let mut table: BTreeMap<(String, Provider), Cell> = BTreeMap::new();
     let mut totals: BTreeMap<Provider, usize> = BTreeMap::new();
-    for provider in Provider::ALL {
+    for &provider in Provider::ALL {
         for path in space_fixtures(&fixtures.join(provider.as_str()))? {
             let raw: Value = read_json(&path)?;
             let fields = normalized(provider, &raw)
