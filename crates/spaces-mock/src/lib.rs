@@ -1,78 +1,69 @@
 //! A mock of every provider's Space endpoint on 127.0.0.1 (a random free
-//! port), serving recorded responses over real HTTP.
+//! port), serving the providers' own answers over real HTTP.
 //!
 //! `spaces demo` runs the real generated clients against it, and the tests
 //! use it (or mount their own scripted answers on [`MockProviders::server`]).
 //!
-//! What it answers, for each provider:
-//! - the recorded Space [`DEMO_SPACE_ID`] when the request carries the token
-//!   [`DEMO_TOKEN`] the way the provider expects it ([`spaces::Auth`]);
-//! - the provider's own "not found" answer for any other id with that token
-//!   (X: a 200 with only `errors`; SocialData: a 404; AIsa and twitterapi.io:
-//!   a 200 with `status: error`);
-//! - the provider's 401 for any other token, or none.
+//! Nothing here is written per provider: the paths, where the id goes and
+//! how the token is sent come from each spec (through [`Provider::info`]),
+//! and every answer is one of the spec's own response examples:
+//! - each success example that decodes into a Space is served for that
+//!   Space's id (every spec has one of [`DEMO_SPACE_ID`]), when the request
+//!   carries [`DEMO_TOKEN`] the way the provider expects it;
+//! - the example named `not_found` for any other id with that token, with
+//!   the requested id in place of [`EXAMPLE_MISSING_ID`] (X names the id);
+//!   its status is 404 where the spec declares it under 404 (SocialData),
+//!   else the status it is declared under (X, AIsa, twitterapi.io: a 200);
+//! - the example named `unauthorized` (declared under 401) for any other
+//!   token, or none.
 //!
-//! Paths, id parameters and auth come from [`Provider::info`]; the only
-//! per-provider data here is what each provider answers ([`recordings`]).
+//! `specs/README.md` states these example conventions; the generated
+//! crate's tests check that every spec keeps them.
 
 #![deny(missing_docs)]
 
-use spaces::{Auth, Endpoint, Provider};
+use spaces::{Auth, ParamLocation, Provider, generated::Example};
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-/// The Space every provider has a recording of: "The Algorithm goes open source".
+/// The Space every provider's spec has a recorded example of: "The Algorithm goes open source".
 pub const DEMO_SPACE_ID: &str = "1jMJgLdenVjxL";
 
 /// The token the mock accepts.
 pub const DEMO_TOKEN: &str = "demo-token";
 
-/// What a provider answers, as recorded or as documented.
-pub struct Recordings {
-    /// The 200 body for [`DEMO_SPACE_ID`].
-    pub space: &'static str,
-    /// The status and body for an unknown id; `{id}` stands for the requested id.
-    pub not_found: (u16, &'static str),
-    /// The status and body for a missing or wrong token.
-    pub unauthorized: (u16, &'static str),
+/// The id the specs' `not_found` examples name, where the provider's body names one.
+pub const EXAMPLE_MISSING_ID: &str = "1OdKrjgmNkeKX";
+
+/// The spec's example called `name` for the provider's Space lookup.
+///
+/// # Panics
+///
+/// When the spec lacks it: the conventions above are part of every spec,
+/// and `spaces-generated`'s tests fail before such a spec can land.
+fn example(provider: Provider, name: &str) -> &'static Example {
+    let info = provider.info();
+    info.lookup.examples.iter().find(|example| example.name == name).unwrap_or_else(|| {
+        panic!("{}: operation `{}` has no example named `{name}`", info.spec.file, info.lookup.operation_id)
+    })
 }
 
-/// Each provider's answers. Adding a provider: one arm here, with its
-/// recorded fixture and its documented error bodies.
-pub fn recordings(provider: Provider) -> Recordings {
-    match provider {
-        Provider::X => Recordings {
-            space: include_str!("../../../tests/fixtures/x/ended-algorithm.json"),
-            not_found: (
-                200,
-                r#"{"errors":[{"value":"{id}","detail":"Could not find space with id: [{id}].","title":"Not Found Error","resource_type":"space","parameter":"id","resource_id":"{id}","type":"https://api.x.com/2/problems/resource-not-found"}]}"#,
-            ),
-            unauthorized: (
-                401,
-                r#"{"title":"Unauthorized","type":"about:blank","status":401,"detail":"Unauthorized"}"#,
-            ),
-        },
-        Provider::SocialData => Recordings {
-            space: include_str!("../../../tests/fixtures/socialdata/doc-ended.json"),
-            not_found: (404, r#"{"status":"error","message":"Space not found"}"#),
-            unauthorized: (401, r#"{"status":"error","message":"Unauthorized"}"#),
-        },
-        Provider::Aisa => Recordings {
-            space: include_str!("../../../tests/fixtures/aisa/ended-algorithm.json"),
-            not_found: (200, r#"{"data":null,"status":"error","msg":"space not found"}"#),
-            unauthorized: (401, r#"{"status":"error","msg":"Invalid API key"}"#),
-        },
-        Provider::TwitterApi => Recordings {
-            space: include_str!("../../../tests/fixtures/twitterapi/ended-algorithm.json"),
-            not_found: (200, r#"{"data":null,"status":"error","msg":"space not found"}"#),
-            unauthorized: (401, r#"{"error":401,"message":"Unauthorized"}"#),
-        },
-    }
+/// The spec's success examples that decode into a Space, with that Space's id.
+pub fn recorded_spaces(provider: Provider) -> impl Iterator<Item = (String, &'static str)> {
+    provider.info().lookup.examples.iter().filter(|example| example.is_success()).filter_map(move |example| {
+        spaces::decode(provider, example.body.as_bytes()).ok().map(|space| (space.id, example.body))
+    })
 }
 
-/// The recorded response body of [`DEMO_SPACE_ID`] for a provider.
+/// The provider's recorded response body of [`DEMO_SPACE_ID`] (a spec example).
+///
+/// # Panics
+///
+/// When the spec has no success example of it (see [`example`]).
 pub fn recorded_space(provider: Provider) -> &'static str {
-    recordings(provider).space
+    recorded_spaces(provider).find(|(id, _)| id == DEMO_SPACE_ID).map(|(_, body)| body).unwrap_or_else(|| {
+        panic!("{}: no success example of Space {DEMO_SPACE_ID}", provider.info().spec.file)
+    })
 }
 
 /// The mock server, with every provider's endpoint mounted.
@@ -84,7 +75,7 @@ impl MockProviders {
     /// Starts the server on 127.0.0.1 with a random free port.
     pub async fn start() -> MockProviders {
         let server = MockServer::start().await;
-        for provider in Provider::ALL {
+        for &provider in Provider::ALL {
             mount_recordings(&server, provider).await;
         }
         MockProviders { server }
@@ -104,52 +95,60 @@ impl MockProviders {
 /// The path prefix under which the provider's API lives: the path of its
 /// production API root (AIsa's is `/apis/v1`, most have none).
 pub fn base_path(provider: Provider) -> &'static str {
-    let root = provider.info().default_base_url;
-    let after_scheme = root.find("://").map_or(0, |at| at + 3);
-    root[after_scheme..].find('/').map_or("", |at| &root[after_scheme + at..])
+    provider.info().spec.base_path()
+}
+
+/// Where the lookup takes the Space id: `(location, parameter name)`.
+fn id_param(provider: Provider) -> (ParamLocation, &'static str) {
+    let lookup = provider.info().lookup;
+    // Every lookup has one (a unit test of `spaces` checks it); a query
+    // parameter named `id` is the fallback a spec without one would get.
+    lookup.id_param().map_or((ParamLocation::Query, "id"), |param| (param.location, param.name))
 }
 
 /// A request matcher for the provider's endpoint, for any id.
 pub fn endpoint(provider: Provider) -> wiremock::MockBuilder {
+    let lookup = provider.info().lookup;
     let base = base_path(provider);
-    match provider.info().endpoint {
-        Endpoint::PathSegment { path: endpoint } => {
-            // Any single path segment after the endpoint path is an id.
-            let prefix = format!("{base}{endpoint}/");
-            Mock::given(method("GET")).and(move |request: &wiremock::Request| {
+    match id_param(provider) {
+        (ParamLocation::Path, _) => {
+            // Any single path segment after the fixed part of the path is an id.
+            let prefix = format!("{base}{}/", lookup.path_prefix());
+            Mock::given(method(lookup.method)).and(move |request: &wiremock::Request| {
                 request.url.path().strip_prefix(&prefix).is_some_and(|id| !id.is_empty() && !id.contains('/'))
             })
         }
-        Endpoint::Query { path: endpoint, .. } => Mock::given(method("GET")).and(path(format!("{base}{endpoint}"))),
+        _ => Mock::given(method(lookup.method)).and(path(format!("{base}{}", lookup.path))),
     }
 }
 
 /// A request matcher for the provider's endpoint and one Space id.
 pub fn endpoint_for(provider: Provider, id: &str) -> wiremock::MockBuilder {
-    match provider.info().endpoint {
-        Endpoint::PathSegment { path: endpoint } => {
-            Mock::given(method("GET")).and(path(format!("{}{endpoint}/{id}", base_path(provider))))
+    let lookup = provider.info().lookup;
+    match id_param(provider) {
+        (ParamLocation::Path, _) => {
+            Mock::given(method(lookup.method)).and(path(format!("{}{}/{id}", base_path(provider), lookup.path_prefix())))
         }
-        Endpoint::Query { param, .. } => endpoint(provider).and(query_param(param, id)),
+        (_, name) => endpoint(provider).and(query_param(name, id)),
     }
 }
 
 /// The Space id a request asks for, wherever the provider puts it.
 pub fn requested_id(provider: Provider, request: &wiremock::Request) -> String {
-    match provider.info().endpoint {
-        Endpoint::Query { param, .. } => request
+    match id_param(provider) {
+        (ParamLocation::Path, _) => request.url.path().rsplit('/').next().unwrap_or_default().to_owned(),
+        (_, name) => request
             .url
             .query_pairs()
-            .find(|(key, _)| key == param)
+            .find(|(key, _)| key == name)
             .map(|(_, value)| value.into_owned())
             .unwrap_or_default(),
-        Endpoint::PathSegment { .. } => request.url.path().rsplit('/').next().unwrap_or_default().to_owned(),
     }
 }
 
 /// A request matcher for the demo token, sent the way the provider expects it.
 pub fn with_token(provider: Provider, token: &str) -> wiremock::matchers::HeaderExactMatcher {
-    match provider.info().auth {
+    match provider.info().spec.auth {
         Auth::ApiKeyHeader(name) => header(name, token),
         Auth::Bearer => header("authorization", format!("Bearer {token}").as_str()),
     }
@@ -160,26 +159,29 @@ pub fn json(status: u16, body: &str) -> ResponseTemplate {
     ResponseTemplate::new(status).set_body_raw(body.as_bytes().to_vec(), "application/json")
 }
 
-/// The provider's own answer for a Space that does not exist.
+/// The provider's own answer for a Space that does not exist (its spec's `not_found` example).
 pub fn not_found(provider: Provider, id: &str) -> ResponseTemplate {
-    let (status, body) = recordings(provider).not_found;
-    json(status, &body.replace("{id}", id))
+    let example = example(provider, "not_found");
+    // Declared under a 2xx only (X, the envelope providers): that status.
+    json(example.status(404).unwrap_or(200), &example.body.replace(EXAMPLE_MISSING_ID, id))
 }
 
-/// The provider's own answer to a missing or wrong token.
+/// The provider's own answer to a missing or wrong token (its spec's `unauthorized` example).
 pub fn unauthorized(provider: Provider) -> ResponseTemplate {
-    let (status, body) = recordings(provider).unauthorized;
-    json(status, body)
+    let example = example(provider, "unauthorized");
+    json(example.status(401).unwrap_or(401), example.body)
 }
 
 async fn mount_recordings(server: &MockServer, provider: Provider) {
     // wiremock answers with the matching mock of the lowest priority number.
-    endpoint_for(provider, DEMO_SPACE_ID)
-        .and(with_token(provider, DEMO_TOKEN))
-        .respond_with(json(200, recorded_space(provider)))
-        .with_priority(1)
-        .mount(server)
-        .await;
+    for (id, body) in recorded_spaces(provider) {
+        endpoint_for(provider, &id)
+            .and(with_token(provider, DEMO_TOKEN))
+            .respond_with(json(200, body))
+            .with_priority(1)
+            .mount(server)
+            .await;
+    }
     endpoint(provider)
         .and(with_token(provider, DEMO_TOKEN))
         .respond_with(NotFound(provider))

@@ -6,6 +6,10 @@ use std::time::Duration;
 
 use crate::model::Provider;
 
+/// The longest wait a provider's `Retry-After` is taken at its word for;
+/// an absurd value (days, years) is capped here rather than trusted.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(15 * 60);
+
 /// The longest excerpt of provider data an error carries; values can be
 /// megabytes long and error messages must stay one readable line.
 const EXCERPT_CHARS: usize = 120;
@@ -62,7 +66,7 @@ pub enum Error {
         /// The provider that answered.
         provider: Provider,
         /// When the provider said to come back (`Retry-After` or X's
-        /// `x-rate-limit-reset`), capped at [`crate::MAX_RETRY_AFTER`].
+        /// `x-rate-limit-reset`), capped at [`MAX_RETRY_AFTER`].
         retry_after: Option<Duration>,
     },
 
@@ -159,6 +163,25 @@ impl Error {
         }
     }
 
+    /// Whether trying again may succeed: rate limiting (429) and provider
+    /// failures (5xx). Everything else fails the same way again.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::RateLimited { .. } => true,
+            Error::Upstream { status, .. } => *status >= 500,
+            _ => false,
+        }
+    }
+
+    /// When the provider said to come back, for a rate-limited request that
+    /// said so (`Retry-After`, or X's `x-rate-limit-reset`).
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::RateLimited { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
     /// The same error with every occurrence of `secret` in provider-supplied
     /// text (bodies, messages, values) replaced by `***`: a hostile or buggy
     /// server may echo the token back, and errors end up in logs.
@@ -166,8 +189,8 @@ impl Error {
         if secret.is_empty() {
             return self;
         }
-        let text = |text: String| text.replace(secret, "***");
-        let excerpt = |excerpt: Excerpt| Excerpt(excerpt.0.replace(secret, "***"));
+        let text = |text: String| redact(&text, secret);
+        let excerpt = |excerpt: Excerpt| Excerpt(redact(&excerpt.0, secret));
         match self {
             Error::InvalidId { provider, id, reason } => Error::InvalidId { provider, id: excerpt(id), reason },
             Error::NotFound { provider, id, detail } => {
@@ -207,6 +230,12 @@ impl Error {
             detail: detail.into(),
         }
     }
+}
+
+/// `text` (from outside: a body a hostile or buggy server may have echoed
+/// the token into) with every occurrence of `secret` replaced by `***`.
+pub(crate) fn redact(text: &str, secret: &str) -> String {
+    if secret.is_empty() { text.to_owned() } else { text.replace(secret, "***") }
 }
 
 /// A piece of provider data shortened to one readable line for messages.

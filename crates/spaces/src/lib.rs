@@ -59,7 +59,7 @@
 //! # let mock = spaces_mock::MockProviders::start().await;
 //!
 //! let mut answers = Vec::new();
-//! for provider in Provider::ALL {
+//! for &provider in Provider::ALL {
 //!     let client = Client::builder(provider)
 //!         .token(Token::new(spaces_mock::DEMO_TOKEN))
 //!         .base_url(mock.base_url(provider))
@@ -79,6 +79,10 @@
 
 #![deny(missing_docs)]
 
+// The layers point one way: model and error ← convert (the converters'
+// shared helpers) ← providers (each one's converter, facts and
+// generated-client calls, and the exchange they share) ← client ← this file.
+// No module uses one to its right; `tests/it/layers.rs` checks it.
 mod client;
 mod convert;
 mod error;
@@ -87,11 +91,12 @@ mod providers;
 
 pub use client::{
     Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT,
-    MAX_RETRY_AFTER, RateLimit, RetryPolicy, Token, default_base_url, validate_id,
+    RetryPolicy, Token, validate_id,
 };
-pub use error::{Error, Excerpt};
+pub use error::{Error, Excerpt, MAX_RETRY_AFTER};
 pub use model::{Provider, Space, SpaceSettings, SpaceState, Topic, UnknownProvider, User};
-pub use providers::{Auth, Endpoint, ProviderInfo};
+pub use providers::{ProviderInfo, RateLimit};
+pub use spaces_generated::{Auth, Operation, Param, ParamLocation, SpecFacts};
 
 /// The generated clients and wire types, for callers who need the raw shapes.
 pub use spaces_generated as generated;

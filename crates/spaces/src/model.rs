@@ -10,37 +10,47 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::providers::ProviderInfo;
-
 /// Where a [`Space`] came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+///
+/// Registering a provider starts here: the variant is the only place its
+/// name is written. Its wire name (CLI, JSON, error messages) is the
+/// variant's name in lowercase (`SocialData` → `socialdata`), and
+/// [`Provider::ALL`] lists every variant; both are derived (strum), never
+/// listed by hand. What the crate knows about it is [`Provider::info`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, strum::VariantArray, strum::IntoStaticStr)]
+#[strum(serialize_all = "lowercase")]
+#[non_exhaustive]
 pub enum Provider {
-    /// The official X API v2 (`GET /2/spaces/{id}`).
+    /// The official X API v2.
     X,
-    /// SocialData (`GET /twitter/spaces/show`).
-    #[serde(rename = "socialdata")]
+    /// SocialData.
     SocialData,
-    /// AIsa (`GET /apis/v1/twitter/spaces/detail`).
+    /// AIsa.
     Aisa,
-    /// twitterapi.io (`GET /twitter/spaces/detail`).
-    #[serde(rename = "twitterapi")]
+    /// twitterapi.io.
     TwitterApi,
 }
 
 impl Provider {
-    /// Every provider, in a stable order.
-    pub const ALL: [Provider; 4] = [Provider::X, Provider::SocialData, Provider::Aisa, Provider::TwitterApi];
+    /// Every provider, in declaration order.
+    pub const ALL: &'static [Provider] = <Provider as strum::VariantArray>::VARIANTS;
 
     /// The provider's name as used in the CLI and the JSON: `x`, `socialdata`, `aisa`, `twitterapi`.
     pub fn as_str(self) -> &'static str {
-        self.info().name
+        self.into()
     }
+}
 
-    /// What the crate knows about the provider: its API root, endpoint,
-    /// authentication, token variable and documented budget.
-    pub fn info(self) -> &'static ProviderInfo {
-        crate::providers::info(self)
+impl Serialize for Provider {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Provider {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        name.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -56,7 +66,7 @@ impl fmt::Display for Provider {
 pub struct UnknownProvider(pub String);
 
 fn provider_names() -> String {
-    Provider::ALL.map(Provider::as_str).join(", ")
+    Provider::ALL.iter().map(|provider| provider.as_str()).collect::<Vec<_>>().join(", ")
 }
 
 impl FromStr for Provider {
@@ -64,7 +74,8 @@ impl FromStr for Provider {
 
     fn from_str(name: &str) -> Result<Self, Self::Err> {
         Provider::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|provider| provider.as_str().eq_ignore_ascii_case(name))
             .ok_or_else(|| UnknownProvider(name.to_owned()))
     }
@@ -88,8 +99,8 @@ pub(crate) fn id_problem(id: &str) -> Option<&'static str> {
 ///
 /// Serialized as its lowercase name (`"scheduled"`, `"live"`, `"ended"`,
 /// `"canceled"`, `"unknown"`); the provider's own value is in
-/// [`Space::state_raw`].
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// [`Space::state_raw`], and only there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SpaceState {
     /// Not started yet (X `scheduled`; Twitter's internal `NotStarted`, `PrePublished`).
     Scheduled,
@@ -99,8 +110,9 @@ pub enum SpaceState {
     Ended,
     /// Called off by its creator (`canceled` or `cancelled`).
     Canceled,
-    /// A value no mapping knows, kept as the provider sent it. Data, not an error.
-    Unknown(String),
+    /// A value no mapping knows, or none at all. Data, not an error: the
+    /// provider's value is in [`Space::state_raw`].
+    Unknown,
 }
 
 impl SpaceState {
@@ -122,17 +134,17 @@ impl SpaceState {
         NAMES
             .into_iter()
             .find(|(name, _)| name.eq_ignore_ascii_case(value))
-            .map_or_else(|| SpaceState::Unknown(raw.to_owned()), |(_, state)| state)
+            .map_or(SpaceState::Unknown, |(_, state)| state)
     }
 
     /// The normalized name: `scheduled`, `live`, `ended`, `canceled` or `unknown`.
-    pub fn as_str(&self) -> &str {
+    pub fn as_str(self) -> &'static str {
         match self {
             SpaceState::Scheduled => "scheduled",
             SpaceState::Live => "live",
             SpaceState::Ended => "ended",
             SpaceState::Canceled => "canceled",
-            SpaceState::Unknown(_) => "unknown",
+            SpaceState::Unknown => "unknown",
         }
     }
 }
@@ -150,13 +162,12 @@ impl Serialize for SpaceState {
 }
 
 impl<'de> Deserialize<'de> for SpaceState {
-    /// Reads a normalized name. `"unknown"` gives `Unknown("")`: the raw value
-    /// lives in `state_raw`, and [`Space`]'s `Deserialize` puts it back.
+    /// Reads a normalized name (only those: a provider's vocabulary goes
+    /// through [`SpaceState::from_provider`]).
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let name = String::deserialize(deserializer)?;
         match name.as_str() {
-            "unknown" => Ok(SpaceState::Unknown(String::new())),
-            "scheduled" | "live" | "ended" | "canceled" => Ok(SpaceState::from_provider(&name)),
+            "scheduled" | "live" | "ended" | "canceled" | "unknown" => Ok(SpaceState::from_provider(&name)),
             other => {
                 Err(serde::de::Error::unknown_variant(other, &["scheduled", "live", "ended", "canceled", "unknown"]))
             }
@@ -166,7 +177,6 @@ impl<'de> Deserialize<'de> for SpaceState {
 
 /// One Twitter Space, normalized.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(remote = "Self")]
 pub struct Space {
     /// Which provider answered.
     pub provider: Provider,
@@ -228,24 +238,6 @@ pub struct Space {
     pub clipping_available: Option<bool>,
     /// Room settings (SocialData, AIsa).
     pub settings: Option<SpaceSettings>,
-}
-
-impl Serialize for Space {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        Space::serialize(self, serializer)
-    }
-}
-
-impl<'de> Deserialize<'de> for Space {
-    /// Reads the normalized JSON back, restoring `SpaceState::Unknown(raw)`
-    /// from `state_raw` so that serializing then deserializing is lossless.
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let mut space = Space::deserialize(deserializer)?;
-        if let SpaceState::Unknown(raw) = &mut space.state {
-            raw.clone_from(space.state_raw.as_ref().unwrap_or(&String::new()));
-        }
-        Ok(space)
-    }
 }
 
 /// A user: a Space's creator, host, speaker or invitee.

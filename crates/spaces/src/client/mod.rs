@@ -2,7 +2,6 @@
 //! clients: auth, id validation, timeouts, retries, a rate limiter, a body
 //! cap, and errors a caller can match on.
 
-mod classify;
 mod rate_limit;
 mod retry;
 mod token;
@@ -14,15 +13,13 @@ use std::time::{Duration, Instant};
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use tracing::Instrument;
 
-pub use rate_limit::RateLimit;
-pub use retry::{MAX_RETRY_AFTER, RetryPolicy};
+pub use retry::RetryPolicy;
+use spaces_generated::Auth;
 pub use token::Token;
 
 use crate::error::{Error, Excerpt};
 use crate::model::{Provider, Space};
-use crate::providers::{Auth, Fetch};
-pub(crate) use classify::Interpreter;
-use classify::retry_hint;
+use crate::providers::{Fetch, Interpreter, RateLimit};
 use rate_limit::Limiter;
 
 /// The default per-attempt request timeout.
@@ -121,11 +118,10 @@ impl Client {
                 Ok(space) => return Ok(space),
                 Err(error) => error,
             };
-            let Some(hint) = retry_hint(&error) else { return Err(error) };
-            if attempt >= inner.retry.max_attempts {
+            if !error.is_retryable() || attempt >= inner.retry.max_attempts {
                 return Err(error);
             }
-            let wait = inner.retry.backoff(attempt, hint);
+            let wait = inner.retry.backoff(attempt, error.retry_after());
             if tokio::time::Instant::now() + wait >= deadline {
                 // Waiting would outlast the deadline: report the real cause, not a timeout.
                 return Err(error);
@@ -151,7 +147,7 @@ impl Client {
         let interpreter = Interpreter {
             provider: inner.provider,
             id,
-            token: &inner.token,
+            secret: inner.token.expose(),
             request_timeout: inner.timeout,
             max_body_bytes: inner.max_body_bytes,
         };
@@ -206,18 +202,20 @@ impl ClientBuilder {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             retry: RetryPolicy::default(),
             user_agent: DEFAULT_USER_AGENT.to_owned(),
-            rate_limit: RateLimit::documented(provider),
+            rate_limit: provider.info().documented_rate_limit,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         }
     }
 
-    /// The API token. Default: the provider's environment variable ([`Token::env_var`]).
+    /// The API token. Default: the provider's environment variable
+    /// ([`ProviderInfo::env_var`](crate::ProviderInfo::env_var)).
     pub fn token(mut self, token: Token) -> Self {
         self.token = Some(token);
         self
     }
 
-    /// The API root, e.g. a mock server. Default: [`default_base_url`].
+    /// The API root, e.g. a mock server. Default: the provider's production
+    /// root, from its spec ([`SpecFacts::server_url`](crate::generated::SpecFacts::server_url)).
     pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
         self.base_url = Some(base_url.into());
         self
@@ -247,8 +245,11 @@ impl ClientBuilder {
         self
     }
 
-    /// The request budget; `None` turns the limiter off.
-    /// Default: [`RateLimit::documented`] for the provider.
+    /// The request budget; `None` turns the limiter off. Default: the
+    /// provider's documented budget
+    /// ([`ProviderInfo::documented_rate_limit`](crate::ProviderInfo::documented_rate_limit)):
+    /// X 300 per 15 minutes, SocialData 120 per minute, none for AIsa and
+    /// twitterapi.io, which document none.
     pub fn rate_limit(mut self, rate_limit: Option<RateLimit>) -> Self {
         self.rate_limit = rate_limit;
         self
@@ -279,9 +280,15 @@ impl ClientBuilder {
         // reqwest never prints it; reqwest also drops `Authorization` on a
         // redirect to another host, and the client follows no redirect with
         // an API-key header to another host either (see `redirect_policy`).
-        let (name, value) = match info.auth {
+        let (name, value) = match info.spec.auth {
             Auth::Bearer => (AUTHORIZATION, format!("Bearer {}", token.expose())),
-            Auth::ApiKeyHeader(name) => (HeaderName::from_static(name), token.expose().to_owned()),
+            Auth::ApiKeyHeader(name) => {
+                let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| Error::Transport {
+                    provider,
+                    detail: format!("the spec's API-key header `{name}` is not a valid header name"),
+                })?;
+                (name, token.expose().to_owned())
+            }
         };
         let mut auth = HeaderValue::from_str(&value).map_err(|_| Error::Transport {
             provider,
@@ -295,11 +302,10 @@ impl ClientBuilder {
             .user_agent(self.user_agent)
             .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)
-            .redirect(redirect_policy(info.auth))
+            .redirect(redirect_policy(info.spec.auth))
             .build()
             .map_err(|error| Error::Transport { provider, detail: error.to_string() })?;
-        let base_url =
-            self.base_url.unwrap_or_else(|| default_base_url(provider).to_owned()).trim_end_matches('/').to_owned();
+        let base_url = self.base_url.as_deref().unwrap_or(info.spec.server_url).trim_end_matches('/').to_owned();
         let api = (info.connect)(&base_url, http);
         let limiter = Limiter::new(self.rate_limit);
         Ok(Client {
@@ -336,9 +342,4 @@ fn redirect_policy(auth: Auth) -> reqwest::redirect::Policy {
             _ => attempt.follow(),
         }
     })
-}
-
-/// Each provider's production API root ([`ProviderInfo::default_base_url`](crate::ProviderInfo)).
-pub fn default_base_url(provider: Provider) -> &'static str {
-    provider.info().default_base_url
 }

@@ -5,31 +5,13 @@ use std::time::Duration;
 
 use governor::{Quota, RateLimiter};
 
-use crate::model::Provider;
+use crate::providers::RateLimit;
 
-/// A request budget: at most `requests` in any window of length `per`.
-///
-/// Kept by a GCRA limiter (governor) that allows a burst of a tenth of the
-/// budget (at least one request) and spaces the rest evenly, so that even a
-/// burst followed by a steady stream stays under the budget in every window,
-/// wherever the provider's window starts. (A burst of the whole budget
-/// followed by the steady rate would allow twice the budget in one window.)
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RateLimit {
-    /// Requests allowed per window.
-    pub requests: NonZeroU32,
-    /// The window.
-    pub per: Duration,
-}
-
-impl RateLimit {
-    /// The provider's documented budget ([`ProviderInfo::documented_rate_limit`](crate::ProviderInfo)):
-    /// X 300 per 15 minutes, SocialData 120 per minute. AIsa and twitterapi.io
-    /// document none, so they get no limiter.
-    pub fn documented(provider: Provider) -> Option<RateLimit> {
-        provider.info().documented_rate_limit
-    }
-}
+// A budget is kept by a GCRA limiter (governor) that allows a burst of a
+// tenth of the budget (at least one request) and spaces the rest evenly, so
+// that even a burst followed by a steady stream stays under the budget in
+// every window, wherever the provider's window starts. (A burst of the whole
+// budget followed by the steady rate would allow twice the budget in one window.)
 
 /// The GCRA parameters for a budget of `n` per window `w`: a burst `b` of a
 /// tenth of `n` (at least 1), then one request per `w / (n - b)`. In any

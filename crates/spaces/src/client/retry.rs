@@ -1,12 +1,8 @@
 //! When to try again, and how long to wait first.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use reqwest::header::HeaderMap;
-
-/// The longest wait a provider's `Retry-After` is taken at its word for;
-/// an absurd value (days, years) is capped here rather than trusted.
-pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(15 * 60);
+use crate::error::MAX_RETRY_AFTER;
 
 /// How a client retries rate-limited (429) and failed (5xx) requests.
 ///
@@ -57,49 +53,9 @@ impl RetryPolicy {
     }
 }
 
-/// What the provider said about when to come back: `Retry-After` (seconds or
-/// an HTTP date), else X's `x-rate-limit-reset` (epoch seconds). Capped at
-/// [`MAX_RETRY_AFTER`].
-pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok()).map(str::trim);
-    let wait = if let Some(value) = header("retry-after") {
-        match value.parse::<u64>() {
-            Ok(seconds) => Duration::from_secs(seconds),
-            Err(_) => httpdate::parse_http_date(value).ok()?.duration_since(now).unwrap_or_default(),
-        }
-    } else {
-        let reset = header("x-rate-limit-reset")?.parse::<u64>().ok()?;
-        let reset = SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(reset))?;
-        reset.duration_since(now).unwrap_or_default()
-    };
-    Some(wait.min(MAX_RETRY_AFTER))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::header::HeaderValue;
-
-    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (name, value) in pairs {
-            map.insert(*name, HeaderValue::from_str(value).expect("header value"));
-        }
-        map
-    }
-
-    #[test]
-    fn reads_retry_after_in_every_form() {
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        assert_eq!(retry_after(&headers(&[("retry-after", "7")]), now), Some(Duration::from_secs(7)));
-        let date = httpdate::fmt_http_date(now + Duration::from_secs(30));
-        assert_eq!(retry_after(&headers(&[("retry-after", &date)]), now), Some(Duration::from_secs(30)));
-        assert_eq!(retry_after(&headers(&[("x-rate-limit-reset", "1700000012")]), now), Some(Duration::from_secs(12)));
-        assert_eq!(retry_after(&headers(&[("retry-after", "99999999999")]), now), Some(MAX_RETRY_AFTER));
-        assert_eq!(retry_after(&headers(&[("retry-after", "soon")]), now), None);
-        assert_eq!(retry_after(&headers(&[]), now), None);
-    }
-
     #[test]
     fn backoff_grows_within_bounds_and_honours_the_hint() {
         let policy = RetryPolicy::default();

@@ -4,9 +4,8 @@
 //! it). Each such provider has its own generated types (one spec each), so
 //! the mapping is a macro over the provider's generated `types` module.
 
-/// Defines `decode`, `TryFrom<SpaceDetailResponse> for Space` and
-/// `TryFrom<Creator> for User` for one envelope provider:
-/// `envelope_converter!(spaces_generated::aisa::types, Provider::Aisa);`
+/// Defines `decode` and `TryFrom<SpaceDetailResponse> for Space` for one
+/// envelope provider: `envelope_converter!(spaces_generated::aisa::types, Provider::Aisa);`
 macro_rules! envelope_converter {
     ($wire:path, $provider:expr) => {
         use $wire as wire;
@@ -30,7 +29,7 @@ macro_rules! envelope_converter {
             fn try_from(response: wire::SpaceDetailResponse) -> Result<Space, Error> {
                 // A 200 whose envelope says `status: error` is a failure, whatever `data` holds.
                 if is_error(&response) {
-                    return Err(failure(&response, None));
+                    return Err(failure(&response));
                 }
                 // Any other `status` (normally `success`, possibly absent) with a Space in `data` is a success.
                 match response.data.and_then(|data| data.0) {
@@ -45,25 +44,17 @@ macro_rules! envelope_converter {
             }
         }
 
-        impl TryFrom<wire::Creator> for User {
-            type Error = Error;
-
-            fn try_from(creator: wire::Creator) -> Result<User, Error> {
-                convert_creator(creator, "creator")
-            }
-        }
-
         fn is_error(response: &wire::SpaceDetailResponse) -> bool {
             response.status.as_deref().is_some_and(|status| status.eq_ignore_ascii_case("error"))
         }
 
         /// The error an AIsa envelope with `status: error` stands for.
-        fn failure(response: &wire::SpaceDetailResponse, status: Option<u16>) -> Error {
+        fn failure(response: &wire::SpaceDetailResponse) -> Error {
             let message = response.msg.clone().unwrap_or_else(|| "status `error` without a message".to_owned());
             if means_not_found(&message) {
                 return Error::NotFound { provider: PROVIDER, id: None, detail: Some(message) };
             }
-            Error::Rejected { provider: PROVIDER, status, message: Excerpt::new(&message) }
+            Error::Rejected { provider: PROVIDER, status: None, message: Excerpt::new(&message) }
         }
 
         fn space(data: wire::SpaceDetailDataInner) -> Result<Space, Error> {
@@ -81,7 +72,7 @@ macro_rules! envelope_converter {
             Ok(Space {
                 provider: PROVIDER,
                 id: space_id(PROVIDER, "data.id", id)?,
-                state: data.state.as_deref().map_or(SpaceState::Unknown(String::new()), SpaceState::from_provider),
+                state: data.state.as_deref().map_or(SpaceState::Unknown, SpaceState::from_provider),
                 state_raw: data.state,
                 title: data.title,
                 lang: None,

@@ -1,19 +1,13 @@
-//! Converters from each provider's generated response types into the shared
-//! model, plus the helpers they share. Every provider quirk is handled in its
-//! provider's module, with a comment saying why.
-//!
-//! Adding a provider: a module here with `TryFrom<its response type> for
-//! Space` and a `decode` that parses raw bytes (envelope providers: one
-//! `envelope_converter!` line); the whole checklist is in `CONTRIBUTING.md`.
+//! What every provider's converter shares: parsing with field paths, id
+//! checks, counts, timestamps, and the converter of the `{data, status, msg}`
+//! envelope that more than one provider answers in. The converters
+//! themselves live with their providers (`providers/<provider>/convert.rs`),
+//! each quirk with a comment saying why. Nothing here names a provider.
 
-pub mod aisa;
-pub mod socialdata;
-pub mod twitterapi;
-pub mod x;
-
-mod envelope;
-
+pub(crate) mod envelope;
 mod time;
+
+pub(crate) use envelope::envelope_converter;
 
 use std::fmt;
 

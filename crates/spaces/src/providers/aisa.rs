@@ -1,28 +1,31 @@
-//! AIsa: `GET /apis/v1/twitter/spaces/detail?space_id=`.
+//! AIsa (`specs/aisa.yaml`): `GET /apis/v1/twitter/spaces/detail?space_id=`.
 
 use spaces_generated::aisa;
 
-use super::{Auth, BoxFuture, Endpoint, Fetch, ProviderInfo, exchange};
-use crate::client::Interpreter;
-use crate::convert;
+use super::{BoxFuture, Fetch, Interpreter, ProviderInfo, exchange, operation};
 
 pub(super) static INFO: ProviderInfo = ProviderInfo {
-    name: "aisa",
     title: "AIsa",
     env_var: "AISA_API_KEY",
-    default_base_url: "https://api.aisa.one/apis/v1",
-    endpoint: Endpoint::Query { path: "/twitter/spaces/detail", param: "space_id" },
-    auth: Auth::Bearer,
     // AIsa documents no rate limit, so the client imposes none.
     documented_rate_limit: None,
-    decode: convert::aisa::decode,
+    spec: &aisa::SPEC,
+    lookup: operation(&aisa::SPEC, "get_space_detail"),
+    decode: convert::decode,
     connect: |base_url, http| Box::new(Api(aisa::Client::new_with_client(base_url, http))),
 };
+
+/// AIsa proxies twitterapi.io and answers in its `{data, status, msg}`
+/// envelope, so the mapping, quirks and all, is the shared one in
+/// [`crate::convert::envelope`].
+mod convert {
+    crate::convert::envelope_converter!(spaces_generated::aisa::types, Provider::Aisa);
+}
 
 struct Api(aisa::Client);
 
 impl Fetch for Api {
     fn fetch<'a>(&'a self, id: &'a str, interpreter: &'a Interpreter<'a>) -> BoxFuture<'a> {
-        exchange(interpreter, self.0.get_space_detail(id), convert::aisa::decode, |body| body.msg.clone())
+        exchange(interpreter, self.0.get_space_detail(id), convert::decode, |body| body.msg.clone())
     }
 }

@@ -1,14 +1,20 @@
-//! What the crate knows about each provider, one file per provider: where
-//! its API lives, how it authenticates, its documented request budget, and
-//! how to call its generated client. Everything provider-specific outside the
-//! converters (`convert/<provider>.rs`) is here, so the client, the CLI and
-//! the mock server work for any registered provider without naming it.
+//! Every provider, one module each: its facts, its converter and its calls
+//! into its generated client (`x/`, `socialdata/`, `aisa.rs`,
+//! `twitterapi.rs`), in the way object_store keeps `src/aws/`. The shared
+//! machinery beside them ([`exchange`]) never names a provider, and the
+//! client, the CLI and the mock server work for any registered provider by
+//! reading [`ProviderInfo`].
 //!
-//! Registering a provider: a `Provider` variant (and its place in
-//! `Provider::ALL`), a module here with its [`ProviderInfo`], and one arm in
-//! [`info`].
+//! Facts a spec already states (API root, auth scheme, endpoint path, where
+//! the id goes, error examples) are not restated here: they come from the
+//! generated `SPEC` of each provider's module in `spaces-generated`.
+//!
+//! Registering a provider takes three lines outside its own module: its
+//! [`Provider`] variant, its `mod` line below, and its arm in
+//! [`Provider::info`].
 
 mod aisa;
+mod exchange;
 mod socialdata;
 mod twitterapi;
 mod x;
@@ -18,70 +24,59 @@ use std::num::NonZeroU32;
 use std::pin::Pin;
 use std::time::Duration;
 
-use progenitor_client::{Error as ApiError, ResponseValue};
-use spaces_generated::observe;
+use spaces_generated::{Operation, SpecFacts};
 
-use crate::client::{Interpreter, RateLimit};
 use crate::error::Error;
 use crate::model::{Provider, Space};
+pub(crate) use exchange::{Interpreter, exchange};
 
-/// Static facts about a provider, from its documentation. See [`Provider::info`].
+impl Provider {
+    /// What the crate knows about the provider: its spec's facts (API root,
+    /// auth, endpoints), its token variable and its documented budget.
+    pub fn info(self) -> &'static ProviderInfo {
+        match self {
+            Provider::X => &x::INFO,
+            Provider::SocialData => &socialdata::INFO,
+            Provider::Aisa => &aisa::INFO,
+            Provider::TwitterApi => &twitterapi::INFO,
+        }
+    }
+}
+
+/// Facts about a provider. See [`Provider::info`].
+///
+/// The hand-written ones are what no spec can say (display title, token
+/// variable, documented budget); everything else is [`spec`](Self::spec),
+/// read from `specs/<provider>.yaml` by `cargo xtask regen`.
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct ProviderInfo {
-    /// The name used in the CLI, the JSON and error messages (`x`, `socialdata`, ...).
-    pub name: &'static str,
     /// The provider's own name for display (`X API v2`, `SocialData`, ...).
     pub title: &'static str,
     /// The environment variable that holds its token.
     pub env_var: &'static str,
-    /// Its production API root; the endpoint path is appended to it.
-    pub default_base_url: &'static str,
-    /// The Space-detail endpoint, relative to the API root.
-    pub endpoint: Endpoint,
-    /// How the token is sent.
-    pub auth: Auth,
     /// Its documented request budget; `None` where it documents none.
     pub documented_rate_limit: Option<RateLimit>,
-    /// Parses and converts a raw 200 body.
+    /// What its spec says: production API root, auth scheme, operations, examples.
+    pub spec: &'static SpecFacts,
+    /// The single-Space lookup operation of [`spec`](Self::spec).
+    pub lookup: &'static Operation,
+    /// Parses and converts a raw 200 body of [`lookup`](Self::lookup).
     pub(crate) decode: fn(&[u8]) -> Result<Space, Error>,
     /// Wraps a configured `reqwest::Client` in the provider's generated client.
     pub(crate) connect: fn(&str, reqwest::Client) -> Box<dyn Fetch>,
 }
 
-/// Where a provider's Space-detail endpoint takes the Space id.
+/// A request budget: at most `requests` in any window of length `per`.
+///
+/// The client keeps to it with a limiter that never exceeds it in any
+/// window, wherever the provider's window starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Endpoint {
-    /// In the path: `path` followed by `/{id}` (X's `/2/spaces/{id}`).
-    PathSegment {
-        /// The path before the id.
-        path: &'static str,
-    },
-    /// In a query parameter (`/twitter/spaces/show?id=...`).
-    Query {
-        /// The endpoint path.
-        path: &'static str,
-        /// The query parameter that carries the id.
-        param: &'static str,
-    },
-}
-
-impl Endpoint {
-    /// The endpoint path, without the id.
-    pub fn path(self) -> &'static str {
-        match self {
-            Endpoint::PathSegment { path } | Endpoint::Query { path, .. } => path,
-        }
-    }
-}
-
-/// How a provider expects its token.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Auth {
-    /// `Authorization: Bearer <token>`.
-    Bearer,
-    /// The token alone in the named header (e.g. `x-api-key`), lowercase.
-    ApiKeyHeader(&'static str),
+pub struct RateLimit {
+    /// Requests allowed per window.
+    pub requests: NonZeroU32,
+    /// The window.
+    pub per: Duration,
 }
 
 /// One request through a provider's generated client, interpreted into a
@@ -94,41 +89,54 @@ pub(crate) trait Fetch: Send + Sync {
 
 pub(crate) type BoxFuture<'a> = Pin<Box<dyn Future<Output = Result<Space, Error>> + Send + 'a>>;
 
-/// The one way every provider runs a generated-client call: watched by
-/// [`observe`] (body cap, status kept for bodies that do not decode), then
-/// interpreted into a Space or an error. `message` pulls the reason out of
-/// the provider's error body.
-pub(crate) fn exchange<'a, T, E>(
-    interpreter: &'a Interpreter<'a>,
-    call: impl Future<Output = Result<ResponseValue<T>, ApiError<E>>> + Send + 'a,
-    decode: fn(&[u8]) -> Result<Space, Error>,
-    message: fn(&E) -> Option<String>,
-) -> BoxFuture<'a>
-where
-    T: Send + 'a,
-    E: Send + 'a,
-    Space: TryFrom<T, Error = Error>,
-{
-    Box::pin(async move {
-        let (result, head) = observe(interpreter.max_body_bytes, call).await;
-        interpreter.interpret(result, head, Space::try_from, decode, message).await
-    })
-}
-
-/// The registry: every provider's facts.
-pub(crate) fn info(provider: Provider) -> &'static ProviderInfo {
-    match provider {
-        Provider::X => &x::INFO,
-        Provider::SocialData => &socialdata::INFO,
-        Provider::Aisa => &aisa::INFO,
-        Provider::TwitterApi => &twitterapi::INFO,
-    }
-}
-
 /// A documented budget of `requests` per `seconds`, checked at compile time.
 const fn budget(requests: u32, seconds: u64) -> Option<RateLimit> {
     match NonZeroU32::new(requests) {
         Some(requests) => Some(RateLimit { requests, per: Duration::from_secs(seconds) }),
         None => panic!("a documented budget allows at least one request"),
+    }
+}
+
+/// The operation `operation_id` of a spec, found at compile time: a
+/// provider that names an operation its spec lacks does not build.
+const fn operation(spec: &'static SpecFacts, operation_id: &str) -> &'static Operation {
+    let mut index = 0;
+    while index < spec.operations.len() {
+        if bytes_equal(spec.operations[index].operation_id.as_bytes(), operation_id.as_bytes()) {
+            return &spec.operations[index];
+        }
+        index += 1;
+    }
+    panic!("the spec has no operation with this operationId")
+}
+
+const fn bytes_equal(left: &[u8], right: &[u8]) -> bool {
+    if left.len() != right.len() {
+        return false;
+    }
+    let mut index = 0;
+    while index < left.len() {
+        if left[index] != right[index] {
+            return false;
+        }
+        index += 1;
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use spaces_generated::ParamLocation;
+
+    use crate::model::Provider;
+
+    #[test]
+    fn every_lookup_takes_one_space_id_in_the_path_or_query() {
+        for &provider in Provider::ALL {
+            let lookup = provider.info().lookup;
+            let param = lookup.id_param().unwrap_or_else(|| panic!("{provider}: lookup has no required parameter"));
+            assert!(matches!(param.location, ParamLocation::Path | ParamLocation::Query), "{provider}: {param:?}");
+            assert!(provider.info().spec.server_url.starts_with("https://"), "{provider}");
+        }
     }
 }

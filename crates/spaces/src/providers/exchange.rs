@@ -1,26 +1,50 @@
-//! Turning what a generated client returned into a [`Space`] or an [`Error`]
-//! a caller can act on.
+//! The one way every provider runs a generated-client call, and turns what
+//! came back into a [`Space`] or an [`Error`] a caller can act on. Shared by
+//! every provider; names none.
 
+use std::future::Future;
 use std::time::{Duration, SystemTime};
 
 use progenitor_client::{Error as ApiError, ResponseValue};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
-use spaces_generated::ResponseHead;
+use spaces_generated::{ResponseHead, observe};
 
-use super::retry::retry_after;
-use super::token::Token;
-use crate::error::{Error, Excerpt};
+use super::BoxFuture;
+use crate::error::{Error, Excerpt, MAX_RETRY_AFTER, redact};
 use crate::model::{Provider, Space};
 
 /// How much of an error body is kept; messages show less (see [`Excerpt`]).
 const MAX_DETAIL_CHARS: usize = 1000;
 
-/// What one provider needs to interpret its generated client's result.
+/// Runs one generated-client call, watched by [`observe`] (body cap, status
+/// kept for bodies that do not decode), and interprets it into a Space or an
+/// error. `decode` re-reads a 200 body that did not fit the generated type,
+/// to name the field at fault; `message` pulls the reason out of the
+/// provider's error body.
+pub(crate) fn exchange<'a, T, E>(
+    interpreter: &'a Interpreter<'a>,
+    call: impl Future<Output = Result<ResponseValue<T>, ApiError<E>>> + Send + 'a,
+    decode: fn(&[u8]) -> Result<Space, Error>,
+    message: fn(&E) -> Option<String>,
+) -> BoxFuture<'a>
+where
+    T: Send + 'a,
+    E: Send + 'a,
+    Space: TryFrom<T, Error = Error>,
+{
+    Box::pin(async move {
+        let (result, head) = observe(interpreter.max_body_bytes, call).await;
+        interpreter.interpret(result, head, Space::try_from, decode, message).await
+    })
+}
+
+/// What one request needs to interpret its generated client's result.
 pub(crate) struct Interpreter<'a> {
     pub provider: Provider,
     pub id: &'a str,
-    pub token: &'a Token,
+    /// The token, only to redact echoes of it from what goes into errors.
+    pub secret: &'a str,
     pub request_timeout: Duration,
     pub max_body_bytes: usize,
 }
@@ -29,7 +53,7 @@ impl Interpreter<'_> {
     /// `convert` turns a decoded 200 into a Space; `decode_raw` re-reads a
     /// 200 body that did not decode, to name the field at fault; `message`
     /// pulls the human-readable reason out of the provider's error body.
-    pub async fn interpret<T, E>(
+    async fn interpret<T, E>(
         &self,
         result: Result<ResponseValue<T>, ApiError<E>>,
         head: Option<ResponseHead>,
@@ -75,7 +99,7 @@ impl Interpreter<'_> {
             Err(ApiError::InvalidUpgrade(error)) => Err(self.transport_failure(&error)),
         };
         // Every error passes through here, so this one redaction covers them all.
-        outcome.map_err(|error| self.with_id(error).redacted(self.token.expose()))
+        outcome.map_err(|error| self.with_id(error).redacted(self.secret))
     }
 
     /// The error an HTTP error status stands for, whatever the body said.
@@ -83,7 +107,8 @@ impl Interpreter<'_> {
         let provider = self.provider;
         // Redacted before it is shortened, so a cut never leaves part of the
         // token behind; shortened because bodies can be megabytes.
-        let detail = body_text.map(|text| self.token.redact(&text).chars().take(MAX_DETAIL_CHARS).collect::<String>());
+        let detail =
+            body_text.map(|text| redact(&text, self.secret).chars().take(MAX_DETAIL_CHARS).collect::<String>());
         let code = status.as_u16();
         match code {
             401 | 403 => Error::Unauthorized { provider, status: Some(code), detail },
@@ -131,12 +156,46 @@ impl Interpreter<'_> {
     }
 }
 
-/// Whether an error is worth retrying, and the provider's hint of when:
-/// `Some(hint)` for 429 and 5xx, `None` for everything else.
-pub(crate) fn retry_hint(error: &Error) -> Option<Option<Duration>> {
-    match error {
-        Error::RateLimited { retry_after, .. } => Some(*retry_after),
-        Error::Upstream { status, .. } if *status >= 500 => Some(None),
-        _ => None,
+/// What the provider said about when to come back: `Retry-After` (seconds or
+/// an HTTP date), else X's `x-rate-limit-reset` (epoch seconds). Capped at
+/// [`MAX_RETRY_AFTER`].
+fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok()).map(str::trim);
+    let wait = if let Some(value) = header("retry-after") {
+        match value.parse::<u64>() {
+            Ok(seconds) => Duration::from_secs(seconds),
+            Err(_) => httpdate::parse_http_date(value).ok()?.duration_since(now).unwrap_or_default(),
+        }
+    } else {
+        let reset = header("x-rate-limit-reset")?.parse::<u64>().ok()?;
+        let reset = SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(reset))?;
+        reset.duration_since(now).unwrap_or_default()
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, HeaderValue::from_str(value).expect("header value"));
+        }
+        map
+    }
+
+    #[test]
+    fn reads_retry_after_in_every_form() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(retry_after(&headers(&[("retry-after", "7")]), now), Some(Duration::from_secs(7)));
+        let date = httpdate::fmt_http_date(now + Duration::from_secs(30));
+        assert_eq!(retry_after(&headers(&[("retry-after", &date)]), now), Some(Duration::from_secs(30)));
+        assert_eq!(retry_after(&headers(&[("x-rate-limit-reset", "1700000012")]), now), Some(Duration::from_secs(12)));
+        assert_eq!(retry_after(&headers(&[("retry-after", "99999999999")]), now), Some(MAX_RETRY_AFTER));
+        assert_eq!(retry_after(&headers(&[("retry-after", "soon")]), now), None);
+        assert_eq!(retry_after(&headers(&[]), now), None);
     }
 }

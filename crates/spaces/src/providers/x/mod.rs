@@ -1,21 +1,19 @@
-//! The X API v2: `GET /2/spaces/{id}`.
+//! The X API v2 (`specs/x.yaml`): `GET /2/spaces/{id}`.
+
+mod convert;
 
 use spaces_generated::{CommaSeparated, x};
 
-use super::{Auth, BoxFuture, Endpoint, Fetch, ProviderInfo, budget, exchange};
-use crate::client::Interpreter;
-use crate::convert;
+use super::{BoxFuture, Fetch, Interpreter, ProviderInfo, budget, exchange, operation};
 
 pub(super) static INFO: ProviderInfo = ProviderInfo {
-    name: "x",
     title: "X API v2",
     env_var: "X_BEARER_TOKEN",
-    default_base_url: "https://api.x.com",
-    endpoint: Endpoint::PathSegment { path: "/2/spaces" },
-    auth: Auth::Bearer,
     // "300 requests per 15-minute window per app" (Space lookup).
     documented_rate_limit: budget(300, 15 * 60),
-    decode: convert::x::decode,
+    spec: &x::SPEC,
+    lookup: operation(&x::SPEC, "find_space_by_id"),
+    decode: convert::decode,
     connect: |base_url, http| {
         Box::new(Api { client: x::Client::new_with_client(base_url, http), fields: Fields::all() })
     },
@@ -36,7 +34,7 @@ impl Fetch for Api {
             Some(&fields.topic_fields),
             Some(&fields.user_fields),
         );
-        exchange(interpreter, call, convert::x::decode, error_message)
+        exchange(interpreter, call, convert::decode, error_message)
     }
 }
 

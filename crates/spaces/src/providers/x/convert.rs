@@ -1,10 +1,11 @@
-//! X API v2 (`GET /2/spaces/{id}`) → [`Space`].
+//! X API v2 (`GET /2/spaces/{id}`) → [`Space`]. A converter: it sees only
+//! the shared converter helpers, the model and the generated types.
 
 use std::collections::HashMap;
 
 use spaces_generated::x::types as wire;
 
-use super::{At, Indexed, count, iso8601, non_empty, parse_json, space_id, verified_type};
+use crate::convert::{At, Indexed, count, iso8601, non_empty, parse_json, space_id, verified_type};
 use crate::error::{Error, Excerpt};
 use crate::model::{Provider, Space, SpaceState, Topic, User};
 
@@ -21,7 +22,7 @@ impl TryFrom<wire::SpaceLookupResponse> for Space {
     fn try_from(response: wire::SpaceLookupResponse) -> Result<Space, Error> {
         let Some(data) = response.data else {
             // X answers a missing Space with a 200 whose body holds only `errors`.
-            return Err(failure(&response.errors, None));
+            return Err(failure(&response.errors));
         };
         // `errors` beside `data` are partial errors about expansions (a user
         // that could not be returned): the Space itself is complete, and the
@@ -30,18 +31,10 @@ impl TryFrom<wire::SpaceLookupResponse> for Space {
     }
 }
 
-impl TryFrom<wire::User> for User {
-    type Error = Error;
-
-    fn try_from(user: wire::User) -> Result<User, Error> {
-        convert_user(user, "user")
-    }
-}
-
 /// The error an X Problem list stands for. Problem `type` URIs appear under
 /// both `https://api.twitter.com/2/problems/` and `https://api.x.com/2/problems/`,
 /// so only the last path segment is compared.
-pub(crate) fn failure(problems: &[wire::Problem], status: Option<u16>) -> Error {
+fn failure(problems: &[wire::Problem]) -> Error {
     let Some(problem) = problems.first() else {
         return Error::Decode {
             provider: PROVIDER,
@@ -59,7 +52,7 @@ pub(crate) fn failure(problems: &[wire::Problem], status: Option<u16>) -> Error 
             detail,
         },
         "not-authorized-for-resource" | "client-forbidden" | "unsupported-authentication" => {
-            Error::Unauthorized { provider: PROVIDER, status, detail }
+            Error::Unauthorized { provider: PROVIDER, status: None, detail }
         }
         "usage-capped" => Error::PaymentRequired { provider: PROVIDER, detail },
         // The v1.1-style rate-limit body is `{"errors":[{"code":88,...}]}`.
@@ -67,7 +60,7 @@ pub(crate) fn failure(problems: &[wire::Problem], status: Option<u16>) -> Error 
         _ if problem.code == Some(88) => Error::RateLimited { provider: PROVIDER, retry_after: None },
         _ => Error::Rejected {
             provider: PROVIDER,
-            status,
+            status: None,
             message: Excerpt::new(detail.as_deref().or(problem.type_.as_deref()).unwrap_or("unspecified problem")),
         },
     }

@@ -2,7 +2,7 @@
 
 use spaces_generated::socialdata::types as wire;
 
-use super::{
+use crate::convert::{
     At, classic_twitter, count, epoch_millis, epoch_millis_text, means_not_found, parse_json, space_id, verified_type,
 };
 use crate::error::{Error, Excerpt};
@@ -16,7 +16,7 @@ pub fn decode(body: &[u8]) -> Result<Space, Error> {
     // 200. It is tried first so that a Space body's decode errors name the
     // Space's own fields rather than "no variant matched".
     if let Ok(error) = serde_json::from_slice::<wire::ErrorResponse>(body) {
-        return Err(failure(&error, None));
+        return Err(failure(&error));
     }
     space(parse_json::<wire::Space>(PROVIDER, body)?)
 }
@@ -27,25 +27,17 @@ impl TryFrom<wire::SpaceShowResponse> for Space {
     fn try_from(response: wire::SpaceShowResponse) -> Result<Space, Error> {
         match response {
             wire::SpaceShowResponse::Space(space_body) => space(space_body),
-            wire::SpaceShowResponse::ErrorResponse(error) => Err(failure(&error, None)),
+            wire::SpaceShowResponse::ErrorResponse(error) => Err(failure(&error)),
         }
     }
 }
 
-impl TryFrom<wire::Creator> for User {
-    type Error = Error;
-
-    fn try_from(creator: wire::Creator) -> Result<User, Error> {
-        convert_creator(creator)
-    }
-}
-
 /// The error a SocialData error body stands for.
-pub(crate) fn failure(error: &wire::ErrorResponse, status: Option<u16>) -> Error {
+fn failure(error: &wire::ErrorResponse) -> Error {
     if means_not_found(&error.message) {
         return Error::NotFound { provider: PROVIDER, id: None, detail: Some(error.message.clone()) };
     }
-    Error::Rejected { provider: PROVIDER, status, message: Excerpt::new(&error.message) }
+    Error::Rejected { provider: PROVIDER, status: None, message: Excerpt::new(&error.message) }
 }
 
 fn space(space: wire::Space) -> Result<Space, Error> {
@@ -63,7 +55,7 @@ fn space(space: wire::Space) -> Result<Space, Error> {
     let creator = space.creator.map(convert_creator).transpose()?;
     Ok(Space {
         provider: PROVIDER,
-        state: space.state.as_deref().map_or(SpaceState::Unknown(String::new()), SpaceState::from_provider),
+        state: space.state.as_deref().map_or(SpaceState::Unknown, SpaceState::from_provider),
         state_raw: space.state,
         title: space.title,
         lang: None,
