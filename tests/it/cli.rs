@@ -25,11 +25,11 @@ pub fn spaces_bin() -> Command {
             .to_path_buf()
     });
     let mut command = Command::new(path);
-    // Tests decide which tokens exist.
+    // Tests decide which tokens exist, and how wide the output may be (80 without COLUMNS: stdout is a pipe).
     for provider in Provider::ALL {
-        command.env_remove(spaces::Token::env_var(provider));
+        command.env_remove(provider.info().env_var);
     }
-    command.env_remove("RUST_LOG");
+    command.env_remove("RUST_LOG").env_remove("COLUMNS");
     command
 }
 
@@ -136,7 +136,7 @@ fn show(mock: &Mock, provider: Provider, args: &[&str], token: Option<&str>) -> 
     ]);
     command.args(args);
     if let Some(token) = token {
-        command.env(spaces::Token::env_var(provider), token);
+        command.env(provider.info().env_var, token);
     }
     run(command, b"")
 }
@@ -144,7 +144,7 @@ fn show(mock: &Mock, provider: Provider, args: &[&str], token: Option<&str>) -> 
 #[test]
 fn show_prints_json_or_a_table_for_every_provider() {
     let mock = mock();
-    for provider in Provider::ALL {
+    for &provider in Provider::ALL {
         let output = show(&mock, provider, &[DEMO_SPACE_ID], Some(DEMO_TOKEN));
         assert!(output.status.success(), "{provider}: {}", text(&output.stderr));
         let space: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
@@ -206,7 +206,8 @@ fn show_bulk_gives_every_id_exactly_one_line() {
 #[test]
 fn demo_shows_every_provider_without_network_or_keys() {
     let mut command = spaces_bin();
-    command.arg("demo");
+    // Wide enough for the title to stay on one line (cells wrap to the width).
+    command.arg("demo").env("COLUMNS", "250");
     let output = run(command, b"");
     assert!(output.status.success(), "{}", text(&output.stderr));
     let stdout = text(&output.stdout);
@@ -234,7 +235,7 @@ fn compare_json_gives_the_same_rows_as_data() {
     command.args(["compare", DEMO_SPACE_ID, "--providers", "x,socialdata", "--format", "json"]);
     for provider in [Provider::X, Provider::SocialData] {
         command.arg("--base-url").arg(format!("{provider}={}", mock.mock.base_url(provider)));
-        command.env(spaces::Token::env_var(provider), DEMO_TOKEN);
+        command.env(provider.info().env_var, DEMO_TOKEN);
     }
     let output = run(command, b"");
     assert!(output.status.success(), "{}", text(&output.stderr));
@@ -259,4 +260,243 @@ fn compare_without_any_token_names_the_variables() {
         stderr.contains("X_BEARER_TOKEN") && stderr.contains("SOCIALDATA_API_KEY") && stderr.contains("AISA_API_KEY"),
         "{stderr}"
     );
+}
+
+/// Writes `token` to a file in `dir` and returns its path.
+fn token_file(dir: &tempfile::TempDir, name: &str, token: &str) -> String {
+    let path = dir.path().join(name);
+    std::fs::write(&path, format!("{token}\n")).expect("token file");
+    path.display().to_string()
+}
+
+fn json(output: &Output) -> serde_json::Value {
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    serde_json::from_slice(&output.stdout).expect("JSON on stdout")
+}
+
+#[test]
+fn compare_takes_the_connection_options_of_show() {
+    let mock = mock();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let x_token = token_file(&dir, "x-token", DEMO_TOKEN);
+
+    // No environment token at all: `--token-file x=FILE` is what makes x available,
+    // so without --providers x alone is asked.
+    let mut command = spaces_bin();
+    command.args(["compare", DEMO_SPACE_ID, "--format", "json", "--no-rate-limit", "--timeout", "5s"]);
+    command.arg("--base-url").arg(format!("x={}", mock.mock.base_url(Provider::X)));
+    command.arg("--token-file").arg(format!("x={x_token}"));
+    let comparison = json(&run(command, b""));
+    assert_eq!(comparison["providers"], serde_json::json!(["x"]));
+    assert_eq!(comparison["errors"], serde_json::json!({}));
+
+    // A token file for one provider, the environment for another, each its own base URL.
+    let mut command = spaces_bin();
+    command.args(["compare", DEMO_SPACE_ID, "--format", "json", "--no-rate-limit"]);
+    for provider in [Provider::X, Provider::SocialData] {
+        command.arg("--base-url").arg(format!("{provider}={}", mock.mock.base_url(provider)));
+    }
+    command.arg("--token-file").arg(format!("x={x_token}"));
+    command.env(Provider::SocialData.info().env_var, DEMO_TOKEN);
+    let comparison = json(&run(command, b""));
+    assert_eq!(comparison["providers"], serde_json::json!(["x", "socialdata"]));
+    assert_eq!(comparison["errors"], serde_json::json!({}));
+}
+
+#[test]
+fn token_files_are_never_echoed_and_failures_name_the_provider_and_path() {
+    let mock = mock();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let secret = "tok-from-a-file-SECRET-77";
+    let wrong = token_file(&dir, "wrong-token", secret);
+    let mut command = spaces_bin();
+    command.args(["compare", DEMO_SPACE_ID, "--providers", "socialdata"]);
+    command.arg("--base-url").arg(mock.mock.base_url(Provider::SocialData));
+    command.arg("--token-file").arg(format!("socialdata={wrong}"));
+    let output = run(command, b"");
+    assert_eq!(output.status.code(), Some(4), "refused token: {}", text(&output.stderr));
+    let all = format!("{}{}", text(&output.stdout), text(&output.stderr));
+    assert!(!all.contains(secret), "{all}");
+
+    let missing = dir.path().join("no-such-file").display().to_string();
+    let mut command = spaces_bin();
+    command.args(["show", DEMO_SPACE_ID, "--provider", "aisa", "--token-file", &missing]);
+    let output = run(command, b"");
+    assert_eq!(output.status.code(), Some(4));
+    let stderr = text(&output.stderr);
+    assert!(stderr.starts_with("error: aisa: cannot read token file") && stderr.contains(&missing), "{stderr}");
+}
+
+#[test]
+fn base_urls_apply_to_every_provider_asked_or_to_the_one_named() {
+    let mock = mock();
+    let url = mock.mock.base_url(Provider::X);
+    // `show` asks one provider: a plain URL and `x=URL` are the same thing.
+    for base_url in [url.clone(), format!("x={url}"), format!("X={url}")] {
+        let mut command = spaces_bin();
+        command.args(["show", DEMO_SPACE_ID, "--provider", "x", "--base-url", &base_url]);
+        command.env("X_BEARER_TOKEN", DEMO_TOKEN);
+        assert_eq!(json(&run(command, b""))["provider"], "x", "--base-url {base_url}");
+    }
+    // A value naming a provider the command does not ask would be silently ignored
+    // (and the real API asked instead): refused as a usage error.
+    let mut command = spaces_bin();
+    command.args(["show", DEMO_SPACE_ID, "--provider", "x", "--base-url", &format!("socialdata={url}")]);
+    command.env("X_BEARER_TOKEN", DEMO_TOKEN);
+    let output = run(command, b"");
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("socialdata"), "{}", text(&output.stderr));
+    // Ambiguous: two plain values.
+    let mut command = spaces_bin();
+    command.args(["show", DEMO_SPACE_ID, "--provider", "x", "--base-url", &url, "--base-url", &url]);
+    command.env("X_BEARER_TOKEN", DEMO_TOKEN);
+    assert_eq!(run(command, b"").status.code(), Some(2));
+    // Not a URL, and not PROVIDER=URL either.
+    let mut command = spaces_bin();
+    command.args(["show", DEMO_SPACE_ID, "--provider", "x", "--base-url", "nope=http://127.0.0.1:1"]);
+    let output = run(command, b"");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("'nope=http://127.0.0.1:1'"), "{}", text(&output.stderr));
+}
+
+#[test]
+fn one_token_file_is_never_sent_to_several_providers() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = token_file(&dir, "token", DEMO_TOKEN);
+    for providers in [None, Some("x,socialdata")] {
+        let mut command = spaces_bin();
+        command.args(["compare", DEMO_SPACE_ID, "--token-file", &file]);
+        if let Some(providers) = providers {
+            command.args(["--providers", providers]);
+        }
+        command.env("X_BEARER_TOKEN", DEMO_TOKEN);
+        let output = run(command, b"");
+        assert_eq!(output.status.code(), Some(2), "{providers:?}: {}", text(&output.stderr));
+        assert!(text(&output.stderr).contains("PROVIDER=FILE"), "{}", text(&output.stderr));
+    }
+}
+
+#[test]
+fn timeouts_are_durations_and_bad_ones_are_usage_errors() {
+    let mock = mock();
+    for bad in ["0", "soon", "2h", "-3", "inf", "0ms"] {
+        for args in [["show", DEMO_SPACE_ID, "--provider", "x"], ["compare", DEMO_SPACE_ID, "--providers", "x"]] {
+            let mut command = spaces_bin();
+            command.args(args).arg(format!("--timeout={bad}"));
+            let output = run(command, b"");
+            let stderr = text(&output.stderr);
+            assert_eq!(output.status.code(), Some(2), "{} --timeout {bad}: {stderr}", args[0]);
+            assert!(stderr.contains(&format!("'{bad}'")), "names the value {bad}: {stderr}");
+        }
+    }
+    let mut command = spaces_bin();
+    command.args(["show", DEMO_SPACE_ID, "--provider", "x", "--timeout", "1500ms", "--base-url"]);
+    command.arg(mock.mock.base_url(Provider::X)).env("X_BEARER_TOKEN", DEMO_TOKEN);
+    assert_eq!(json(&run(command, b""))["id"], DEMO_SPACE_ID);
+}
+
+/// The rows of `compare --format json` for every provider against the mock.
+fn every_field(mock: &Mock) -> Vec<String> {
+    let mut command = spaces_bin();
+    command.args(["compare", DEMO_SPACE_ID, "--format", "json", "--no-rate-limit"]);
+    for &provider in Provider::ALL {
+        command.arg("--base-url").arg(format!("{provider}={}", mock.mock.base_url(provider)));
+        command.env(provider.info().env_var, DEMO_TOKEN);
+    }
+    let comparison = json(&run(command, b""));
+    assert_eq!(comparison["providers"].as_array().map(Vec::len), Some(Provider::ALL.len()));
+    let fields = comparison["fields"].as_array().expect("fields");
+    fields.iter().map(|row| row["field"].as_str().expect("field name").to_owned()).collect()
+}
+
+/// Every line fits `width` characters, and each field starts a row (after the `* ` marker column).
+fn assert_fits(output: &Output, width: usize, fields: &[String]) {
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    for line in stdout.lines() {
+        assert!(line.chars().count() <= width, "{} chars > {width}: {line:?}\n{stdout}", line.chars().count());
+    }
+    assert!(stdout.lines().any(|line| line.starts_with("  field ")), "the header stays:\n{stdout}");
+    assert!(stdout.lines().any(|line| line.starts_with("* ")), "the differs marker stays:\n{stdout}");
+    for field in fields {
+        let starts_row = |line: &str| line.get(2..).is_some_and(|rest| rest.starts_with(&format!("{field} ")));
+        assert!(stdout.lines().any(starts_row), "no row starts with {field}:\n{stdout}");
+    }
+}
+
+#[test]
+fn tables_fit_80_columns_and_keep_every_field() {
+    let mock = mock();
+    let fields = every_field(&mock);
+    assert!(fields.iter().any(|field| field == "settings.narrow_cast_space_type"), "{fields:?}");
+
+    let mut command = spaces_bin();
+    command.arg("demo").env("COLUMNS", "80");
+    assert_fits(&run(command, b""), 80, &fields);
+
+    let mut command = spaces_bin();
+    command.args(["compare", DEMO_SPACE_ID, "--format", "table", "--no-rate-limit"]);
+    for &provider in Provider::ALL {
+        command.arg("--base-url").arg(format!("{provider}={}", mock.mock.base_url(provider)));
+        command.env(provider.info().env_var, DEMO_TOKEN);
+    }
+    command.env("COLUMNS", "80");
+    assert_fits(&run(command, b""), 80, &fields);
+
+    // Without COLUMNS, and stdout not a terminal: 80.
+    let mut command = spaces_bin();
+    command.arg("demo");
+    assert_fits(&run(command, b""), 80, &fields);
+}
+
+#[test]
+fn completions_come_from_the_same_command_line() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let mut command = spaces_bin();
+        command.args(["completions", shell]);
+        let output = run(command, b"");
+        assert_eq!(output.status.code(), Some(0), "{shell}: {}", text(&output.stderr));
+        let script = text(&output.stdout);
+        assert!(script.contains("spaces") && script.contains("compare"), "{shell}:\n{script}");
+        assert!(script.contains("token-file") && script.contains("timeout"), "{shell}:\n{script}");
+    }
+    let mut command = spaces_bin();
+    command.args(["completions", "tcsh"]);
+    assert_eq!(run(command, b"").status.code(), Some(2));
+}
+
+#[test]
+fn help_lists_the_exit_codes() {
+    let mut command = spaces_bin();
+    command.arg("--help");
+    let output = run(command, b"");
+    assert!(output.status.success());
+    let help = text(&output.stdout);
+    for line in ["  0  success", "  2  usage error", "  3  Space not found", "  4  not authorized", "  5  rate limited"]
+    {
+        assert!(help.contains(line), "{line}:\n{help}");
+    }
+}
+
+#[test]
+fn compare_exit_codes_follow_the_answers() {
+    let mock = mock();
+    // Every provider asked says not found: 3.
+    let mut command = spaces_bin();
+    command.args(["compare", "1OdKrjgmNkeKX", "--providers", "x", "--format", "json"]);
+    command.arg("--base-url").arg(mock.mock.base_url(Provider::X)).env("X_BEARER_TOKEN", DEMO_TOKEN);
+    let output = run(command, b"");
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output.stderr));
+    // A provider asked by name without a token: 4, naming its variable.
+    let mut command = spaces_bin();
+    command.args(["compare", DEMO_SPACE_ID, "--providers", "x,aisa"]).env("X_BEARER_TOKEN", DEMO_TOKEN);
+    let output = run(command, b"");
+    assert_eq!(output.status.code(), Some(4), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("AISA_API_KEY"), "{}", text(&output.stderr));
+    // Without --providers, a base URL for a provider that has no token: 4, naming its variable.
+    let mut command = spaces_bin();
+    command.args(["compare", DEMO_SPACE_ID, "--base-url", "aisa=http://127.0.0.1:9"]).env("X_BEARER_TOKEN", DEMO_TOKEN);
+    let output = run(command, b"");
+    assert_eq!(output.status.code(), Some(4), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("AISA_API_KEY"), "{}", text(&output.stderr));
 }

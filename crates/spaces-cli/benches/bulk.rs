@@ -40,7 +40,7 @@ fn show_bulk(mock: &MockProviders, ids: usize) -> measure::Run {
         .arg(mock.base_url(Provider::SocialData))
         .args(["--concurrency", &CONCURRENCY.to_string(), "--ids-file"])
         .arg(&path)
-        .env(spaces::Token::env_var(Provider::SocialData), DEMO_TOKEN);
+        .env(Provider::SocialData.info().env_var, DEMO_TOKEN);
     let run = measure::run(command);
     let _ = std::fs::remove_file(&path);
     assert_eq!(run.exit_code, 0, "spaces show failed:\n{}", run.stderr);

@@ -1,68 +1,83 @@
 //! `spaces compare`: one Space from several providers, field by field.
 
-use std::io::Write;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::Args;
 use serde_json::{Map, Value, json};
-use spaces::{Client, Provider, Space, Token};
+use spaces::{Client, Provider, Space};
 
-use crate::exit::{self, Failure};
-use crate::{Format, provider_parser};
+use crate::connect::ConnectArgs;
+use crate::exit::{Exit, Failure};
+use crate::table::{self, Row};
+use crate::{Format, provider_parser, write_stdout};
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
     /// The Space id.
     pub id: String,
-    /// Providers to ask (comma-separated). Default: every provider whose token is set.
+    /// Providers to ask (comma-separated). Default: every provider whose token is
+    /// available (its environment variable, or a `--token-file PROVIDER=FILE`).
     #[arg(long, value_delimiter = ',', value_parser = provider_parser())]
     pub providers: Vec<Provider>,
-    /// `table` for people, `json` for programs (the same rows, as data).
+    /// `table` for people (wrapped to the terminal's width, or COLUMNS), `json` for programs (the same rows, as data).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// Seconds one attempt may take, connect to last byte.
-    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
-    pub timeout: f64,
-    /// Another API root for one provider, e.g. a local mock: `x=http://127.0.0.1:8080`. Repeatable.
-    #[arg(long = "base-url", value_name = "PROVIDER=URL", value_parser = parse_base_url)]
-    pub base_urls: Vec<(Provider, String)>,
-}
-
-fn parse_base_url(text: &str) -> Result<(Provider, String), String> {
-    let (provider, url) = text.split_once('=').ok_or("expected PROVIDER=URL, e.g. x=http://127.0.0.1:8080")?;
-    Ok((provider.parse().map_err(|error: spaces::UnknownProvider| error.to_string())?, url.to_owned()))
+    #[command(flatten)]
+    pub connect: ConnectArgs,
 }
 
 pub async fn run(args: CompareArgs) -> ExitCode {
-    let providers: Vec<Provider> = if args.providers.is_empty() {
-        Provider::ALL.into_iter().filter(|provider| Token::from_env(*provider).is_ok()).collect()
-    } else {
-        args.providers.clone()
+    let asked = match asked(&args) {
+        Ok(asked) => asked,
+        Err(failure) => return failure.report(),
     };
-    if providers.is_empty() {
-        let vars: Vec<&str> = Provider::ALL.into_iter().map(Token::env_var).collect();
-        let message = format!("no provider has a token: set one of {} (or try `spaces demo`)", vars.join(", "));
-        return Failure { message, code: exit::AUTH }.report();
-    }
-    let timeout = Duration::from_secs_f64(if args.timeout.is_finite() && args.timeout > 0.0 {
-        args.timeout.min(3600.0)
-    } else {
-        30.0
-    });
-    let mut clients = Vec::new();
-    for provider in providers {
-        let mut builder = Client::builder(provider).timeout(timeout);
-        if let Some((_, url)) = args.base_urls.iter().find(|(target, _)| *target == provider) {
-            builder = builder.base_url(url.clone());
-        }
-        match builder.build() {
-            Ok(client) => clients.push(client),
-            Err(error) => return exit::report(error),
-        }
-    }
+    let clients = match args.connect.clients(&asked) {
+        Ok(clients) => clients,
+        Err(failure) => return failure.report(),
+    };
     let comparison = Comparison::fetch(&clients, &args.id).await;
-    comparison.print(args.format)
+    comparison.print(args.format, table::width())
+}
+
+/// The providers to ask: those named by `--providers` (each once), or else
+/// every one with a token.
+fn asked(args: &CompareArgs) -> Result<Vec<Provider>, Failure> {
+    if !args.providers.is_empty() {
+        let mut asked: Vec<Provider> = Vec::new();
+        for &provider in &args.providers {
+            if !asked.contains(&provider) {
+                asked.push(provider);
+            }
+        }
+        return Ok(asked);
+    }
+    if let Some(file) = args.connect.token_files.iter().find(|file| file.provider.is_none()) {
+        let message = format!(
+            "`--token-file {}` names no provider; write `--token-file PROVIDER=FILE`, \
+             or choose the providers with --providers",
+            file.value.display()
+        );
+        return Err(Failure::new(Exit::Usage, message));
+    }
+    let asked = args.connect.providers_with_tokens();
+    let untokened = args.connect.base_urls.iter().find_map(|url| url.provider.filter(|target| !asked.contains(target)));
+    if let Some(provider) = untokened {
+        let message = format!(
+            "`--base-url {provider}=…` is for {provider}, which has no token: \
+             set {} or give --token-file {provider}=FILE",
+            provider.info().env_var
+        );
+        return Err(Failure::new(Exit::Auth, message));
+    }
+    if asked.is_empty() {
+        let vars: Vec<&str> = Provider::ALL.iter().map(|provider| provider.info().env_var).collect();
+        let message = format!(
+            "no provider has a token: set one of {} or give --token-file PROVIDER=FILE (or try `spaces demo`)",
+            vars.join(", ")
+        );
+        return Err(Failure::new(Exit::Auth, message));
+    }
+    Ok(asked)
 }
 
 /// Every asked provider's answer for one Space, and the rows that compare them.
@@ -78,14 +93,15 @@ impl Comparison {
         Comparison { id: id.to_owned(), answers: futures_util::future::join_all(requests).await }
     }
 
-    /// Prints the table or JSON; the exit code says whether any provider answered.
-    pub fn print(&self, format: Format) -> ExitCode {
+    /// Prints the table (at most `width` columns wide) or JSON; the exit code
+    /// says whether any provider answered.
+    pub fn print(&self, format: Format, width: usize) -> ExitCode {
         let text = match format {
-            Format::Table => self.table(),
+            Format::Table => self.table(width),
             Format::Json => serde_json::to_string_pretty(&self.json()).map(|json| json + "\n").unwrap_or_default(),
         };
-        if let Err(error) = std::io::stdout().lock().write_all(text.as_bytes()) {
-            return Failure { message: format!("cannot write output: {error}"), code: exit::FAILURE }.report();
+        if let Err(failure) = write_stdout(&text) {
+            return failure.report();
         }
         let failures: Vec<&spaces::Error> =
             self.answers.iter().filter_map(|(_, answer)| answer.as_ref().err()).collect();
@@ -93,8 +109,8 @@ impl Comparison {
             eprintln!("error: {failure}");
         }
         match failures.first() {
-            Some(first) if failures.len() == self.answers.len() => ExitCode::from(exit::code_for(first)),
-            _ => ExitCode::SUCCESS,
+            Some(first) if failures.len() == self.answers.len() => Exit::for_error(first).into(),
+            _ => Exit::Success.into(),
         }
     }
 
@@ -152,38 +168,25 @@ impl Comparison {
         json!({ "id": self.id, "providers": providers, "errors": errors, "fields": fields })
     }
 
-    fn table(&self) -> String {
-        const MAX_CELL: usize = 36;
+    fn table(&self, width: usize) -> String {
         let mut header = vec!["field".to_owned()];
         header.extend(self.answers.iter().map(|(provider, _)| provider.to_string()));
-        let mut lines: Vec<(bool, Vec<String>)> = vec![(false, header)];
-        let status: Vec<String> = self
+        let status = self
             .answers
             .iter()
-            .map(|(_, answer)| if answer.is_ok() { "ok".to_owned() } else { "FAILED (see below)".to_owned() })
-            .collect();
-        lines.push((false, std::iter::once("(answer)".to_owned()).chain(status).collect()));
+            .map(|(_, answer)| if answer.is_ok() { "ok".to_owned() } else { "FAILED (see below)".to_owned() });
+        let mut rows =
+            vec![Row { marked: false, cells: std::iter::once("(answer)".to_owned()).chain(status).collect() }];
         for (field, values) in self.rows() {
             let marked = differs(&values);
-            let cells = values.iter().map(|value| cell(value.as_ref(), MAX_CELL));
-            lines.push((marked, std::iter::once(field).chain(cells).collect()));
+            let cells = values.iter().map(|value| cell(value.as_ref()));
+            rows.push(Row { marked, cells: std::iter::once(field).chain(cells).collect() });
         }
-        let columns = lines[0].1.len();
-        let widths: Vec<usize> = (0..columns)
-            .map(|column| lines.iter().map(|(_, cells)| cells[column].chars().count()).max().unwrap_or(0))
-            .collect();
-        let mut out = format!(
-            "Space {} — one column per provider; `*` marks fields whose values differ, `—` means not provided.\n\n",
+        let intro = format!(
+            "Space {} — one column per provider; `*` marks fields whose values differ, `—` means not provided.",
             self.id
         );
-        for (marked, cells) in lines {
-            out.push_str(if marked { "* " } else { "  " });
-            let padded: Vec<String> =
-                cells.iter().zip(&widths).map(|(cell, width)| format!("{cell:<width$}")).collect();
-            out.push_str(padded.join("  ").trim_end());
-            out.push('\n');
-        }
-        out
+        format!("{}\n{}", table::fill(&intro, width), table::render(&header, &rows, width))
     }
 }
 
@@ -193,9 +196,11 @@ fn differs(values: &[Option<Value>]) -> bool {
     present.windows(2).any(|pair| pair[0] != pair[1])
 }
 
-fn cell(value: Option<&Value>, max: usize) -> String {
-    let text = match value {
-        None => return "—".to_owned(),
+/// A value as table text: strings bare, lists comma-separated (the table
+/// wraps long ones and cuts them after a few lines).
+fn cell(value: Option<&Value>) -> String {
+    match value {
+        None => "—".to_owned(),
         Some(Value::String(text)) if text.is_empty() => "\"\"".to_owned(),
         Some(Value::String(text)) => text.clone(),
         Some(Value::Array(items)) => items
@@ -204,8 +209,7 @@ fn cell(value: Option<&Value>, max: usize) -> String {
             .collect::<Vec<_>>()
             .join(", "),
         Some(other) => other.to_string(),
-    };
-    if text.chars().count() > max { text.chars().take(max - 1).chain(['…']).collect() } else { text }
+    }
 }
 
 /// The Space as `field → value`, nested objects as dotted fields
@@ -242,5 +246,47 @@ fn flatten_into(out: &mut Map<String, Value>, key: String, value: Value) {
         other => {
             out.insert(key, other);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use spaces::Provider;
+    use spaces_mock::{DEMO_SPACE_ID, recorded_space};
+
+    use super::Comparison;
+
+    fn every_provider() -> Comparison {
+        let answers = Provider::ALL
+            .iter()
+            .map(|&provider| (provider, spaces::decode(provider, recorded_space(provider).as_bytes())))
+            .collect();
+        Comparison { id: DEMO_SPACE_ID.to_owned(), answers }
+    }
+
+    #[test]
+    fn the_table_fits_the_width_and_every_row_starts_with_its_field() {
+        let comparison = every_provider();
+        let fields: Vec<String> = comparison.rows().into_iter().map(|(field, _)| field).collect();
+        assert!(fields.len() > 20, "{fields:?}");
+        for width in [80, 100, 160, 250] {
+            let table = comparison.table(width);
+            for line in table.lines() {
+                assert!(line.chars().count() <= width, "{} > {width}: {line}\n{table}", line.chars().count());
+            }
+            for field in &fields {
+                assert!(
+                    table.lines().any(|line| line.get(2..).is_some_and(|rest| rest.starts_with(&format!("{field} ")))),
+                    "no row starts with {field} at {width}:\n{table}"
+                );
+            }
+            assert!(table.lines().any(|line| line.starts_with("* ")), "{table}");
+        }
+    }
+
+    #[test]
+    fn a_wide_table_keeps_each_value_on_one_line() {
+        let table = every_provider().table(250);
+        assert!(table.contains("The Algorithm goes open source"), "{table}");
     }
 }

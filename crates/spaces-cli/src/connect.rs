@@ -1,57 +1,296 @@
-//! Building a client from command-line options and the environment.
+//! Building clients from command-line options and the environment: the
+//! connection options every command that talks to a provider shares.
 
+use std::fmt;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Args;
 use spaces::{Client, Provider, Token};
 
-use crate::exit::{AUTH, Failure};
+use crate::exit::{Exit, Failure};
 
-/// Options every command that talks to a provider shares.
+/// The longest `--timeout` accepted.
+const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// The largest token file read: tokens are a few hundred bytes at most, and
+/// a path such as `/dev/zero` must not be read forever.
+const MAX_TOKEN_FILE_BYTES: u64 = 64 * 1024;
+
+/// Connection options shared by `show` and `compare`.
+///
+/// `--base-url` and `--token-file` take `PROVIDER=VALUE` for one provider or a
+/// plain `VALUE` for every provider the command asks. A value is prefixed
+/// when the text before its first `=` is a provider name, so
+/// `http://host/?a=b` is a plain URL.
 #[derive(Debug, Clone, Args)]
 pub struct ConnectArgs {
-    /// The API root (e.g. a local mock server). Default: the provider's production API.
-    #[arg(long, value_name = "URL")]
-    pub base_url: Option<String>,
-    /// Seconds one attempt may take, connect to last byte.
-    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
-    pub timeout: f64,
-    /// Read the token from this file instead of the provider's environment variable.
-    #[arg(long, value_name = "FILE")]
-    pub token_file: Option<PathBuf>,
+    /// The API root, e.g. a local mock: `x=http://127.0.0.1:8080` for one provider,
+    /// a plain URL for every provider asked. Repeatable. Default: each provider's own API.
+    #[arg(long = "base-url", value_name = "[PROVIDER=]URL", value_parser = Targeted::<String>::parse_url)]
+    pub base_urls: Vec<Targeted<String>>,
+    /// Read the token from FILE instead of the provider's environment variable:
+    /// `x=FILE` for one provider, a plain FILE when only one provider is asked. Repeatable.
+    #[arg(long = "token-file", value_name = "[PROVIDER=]FILE", value_parser = Targeted::<PathBuf>::parse_path)]
+    pub token_files: Vec<Targeted<PathBuf>>,
+    /// How long one attempt may take, connect to last byte: `30s`, `1m`, `500ms`
+    /// (a bare number is seconds). More than zero, at most one hour.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_timeout)]
+    pub timeout: Duration,
     /// Turn off the client's rate limiter (the provider's documented budget),
     /// e.g. against a local mock or with a raised quota.
     #[arg(long)]
     pub no_rate_limit: bool,
 }
 
+/// An option value for one provider (`PROVIDER=VALUE`) or for all (`VALUE`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Targeted<T> {
+    /// `None`: every provider the command asks.
+    pub provider: Option<Provider>,
+    pub value: T,
+}
+
+impl<T> Targeted<T> {
+    /// Splits off a `PROVIDER=` prefix, if the text has one.
+    fn split(text: &str) -> (Option<Provider>, &str) {
+        match text.split_once('=') {
+            Some((name, value)) => match name.parse::<Provider>() {
+                Ok(provider) => (Some(provider), value),
+                Err(_) => (None, text),
+            },
+            None => (None, text),
+        }
+    }
+}
+
+impl Targeted<String> {
+    fn parse_url(text: &str) -> Result<Self, String> {
+        let (provider, url) = Self::split(text);
+        let scheme = url.split_once("://").map(|(scheme, _)| scheme.to_ascii_lowercase());
+        if !matches!(scheme.as_deref(), Some("http" | "https")) {
+            return Err(format!(
+                "expected a URL starting with http:// or https://, optionally after PROVIDER= (one of {})",
+                provider_names()
+            ));
+        }
+        Ok(Targeted { provider, value: url.to_owned() })
+    }
+}
+
+impl Targeted<PathBuf> {
+    fn parse_path(text: &str) -> Result<Self, String> {
+        let (provider, path) = Self::split(text);
+        if path.is_empty() {
+            return Err("expected a file name, optionally after PROVIDER=".to_owned());
+        }
+        Ok(Targeted { provider, value: PathBuf::from(path) })
+    }
+}
+
+impl<T> fmt::Display for Targeted<T> {
+    /// `x=…` or `…`: how a value is named in messages, without the value itself
+    /// (a URL may carry credentials).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.provider {
+            Some(provider) => write!(f, "{provider}=…"),
+            None => f.write_str("…"),
+        }
+    }
+}
+
+fn provider_names() -> String {
+    Provider::ALL.iter().map(|provider| provider.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+/// Parses `--timeout`: a humantime duration (`30s`, `1m`, `500ms`, `1m 30s`)
+/// or a bare number of seconds. Zero, negative, non-finite, or over an hour is
+/// refused, never clamped.
+pub fn parse_timeout(text: &str) -> Result<Duration, String> {
+    const EXPECTED: &str = "expected a duration such as 30s, 1m or 500ms (a bare number is seconds)";
+    let text = text.trim();
+    let timeout = match text.parse::<f64>() {
+        Ok(seconds) if !seconds.is_finite() => return Err(format!("not a finite duration; {EXPECTED}")),
+        Ok(seconds) if seconds <= 0.0 => return Err("the timeout must be more than zero".to_owned()),
+        Ok(seconds) if seconds > MAX_TIMEOUT.as_secs_f64() => Duration::MAX,
+        Ok(seconds) => Duration::from_secs_f64(seconds),
+        Err(_) => humantime::parse_duration(text).map_err(|error| format!("{EXPECTED} ({error})"))?,
+    };
+    if timeout.is_zero() {
+        return Err("the timeout must be more than zero".to_owned());
+    }
+    if timeout > MAX_TIMEOUT {
+        return Err("the timeout must be at most one hour (1h)".to_owned());
+    }
+    Ok(timeout)
+}
+
 impl ConnectArgs {
+    /// Providers whose token is available: their environment variable is set,
+    /// or a `--token-file PROVIDER=FILE` names them. (A plain `--token-file`
+    /// names no provider, so it counts for none.)
+    pub fn providers_with_tokens(&self) -> Vec<Provider> {
+        Provider::ALL
+            .iter()
+            .copied()
+            .filter(|&provider| {
+                self.token_files.iter().any(|file| file.provider == Some(provider)) || Token::from_env(provider).is_ok()
+            })
+            .collect()
+    }
+
+    /// Checks the options against the providers a command asks: a
+    /// `PROVIDER=` value must name one of them (else it would be silently
+    /// ignored, and a request meant for a mock would reach the real API),
+    /// and a plain `--token-file` is refused when more than one is asked
+    /// (it would send one provider's secret to the others).
+    ///
+    /// # Errors
+    ///
+    /// A usage failure (exit 2) saying which option is wrong.
+    pub fn check(&self, asked: &[Provider]) -> Result<(), Failure> {
+        let asked_names = || asked.iter().map(|provider| provider.as_str()).collect::<Vec<_>>().join(", ");
+        let targets = self
+            .base_urls
+            .iter()
+            .map(|url| ("--base-url", url.to_string(), url.provider))
+            .chain(self.token_files.iter().map(|file| ("--token-file", file.to_string(), file.provider)));
+        for (option, shown, provider) in targets {
+            if let Some(provider) = provider.filter(|provider| !asked.contains(provider)) {
+                let message = format!(
+                    "`{option} {shown}` is for {provider}, which this command does not ask (it asks {})",
+                    asked_names()
+                );
+                return Err(Failure::new(Exit::Usage, message));
+            }
+        }
+        if asked.len() > 1
+            && let Some(file) = self.token_files.iter().find(|file| file.provider.is_none())
+        {
+            let message = format!(
+                "`--token-file {}` has no PROVIDER= prefix, so it would send one token to {}; \
+                 give one `--token-file PROVIDER=FILE` per provider",
+                file.value.display(),
+                asked_names()
+            );
+            return Err(Failure::new(Exit::Usage, message));
+        }
+        Ok(())
+    }
+
+    /// A client for `provider`: its token from `--token-file` (one naming the
+    /// provider wins over a plain one) or its environment variable, its API
+    /// root from `--base-url` likewise, and the timeout and rate-limit options.
+    ///
+    /// # Errors
+    ///
+    /// A usage failure when two values of one option apply to the provider
+    /// equally, an auth failure when its token is missing or unreadable.
     pub fn client(&self, provider: Provider) -> Result<Client, Failure> {
-        let token = match &self.token_file {
+        let token = match pick(&self.token_files, provider, "--token-file")? {
             Some(path) => read_token_file(provider, path)?,
             None => Token::from_env(provider)?,
         };
-        let mut builder = Client::builder(provider).token(token);
-        if let Some(base_url) = &self.base_url {
+        let mut builder = Client::builder(provider).token(token).timeout(self.timeout);
+        if let Some(base_url) = pick(&self.base_urls, provider, "--base-url")? {
             builder = builder.base_url(base_url.clone());
         }
         if self.no_rate_limit {
             builder = builder.rate_limit(None);
         }
-        if self.timeout.is_finite() && self.timeout > 0.0 {
-            builder = builder.timeout(Duration::from_secs_f64(self.timeout.min(3600.0)));
-        }
         Ok(builder.build()?)
+    }
+
+    /// [`check`](Self::check)s the options, then builds a client for each provider asked.
+    pub fn clients(&self, asked: &[Provider]) -> Result<Vec<Client>, Failure> {
+        self.check(asked)?;
+        asked.iter().map(|&provider| self.client(provider)).collect()
+    }
+}
+
+/// The value of a repeatable option for `provider`: the one naming it, else
+/// the plain one. Two of the same kind are ambiguous.
+fn pick<'a, T>(values: &'a [Targeted<T>], provider: Provider, option: &str) -> Result<Option<&'a T>, Failure> {
+    let named: Vec<&Targeted<T>> = values.iter().filter(|value| value.provider == Some(provider)).collect();
+    let plain: Vec<&Targeted<T>> = values.iter().filter(|value| value.provider.is_none()).collect();
+    let chosen = if named.is_empty() { plain } else { named };
+    match chosen.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(&one.value)),
+        [first, ..] => {
+            let which = match first.provider {
+                Some(provider) => format!("for {provider}"),
+                None => "without a PROVIDER= prefix".to_owned(),
+            };
+            Err(Failure::new(Exit::Usage, format!("{option} is given more than once {which}")))
+        }
     }
 }
 
 /// Reads a token file. Its content is never echoed: it is a secret.
 fn read_token_file(provider: Provider, path: &Path) -> Result<Token, Failure> {
-    let message = match std::fs::read_to_string(path) {
-        Ok(text) if !text.trim().is_empty() => return Ok(Token::new(text)),
-        Ok(_) => format!("{provider}: token file {} is empty", path.display()),
+    let mut text = String::new();
+    let read = std::fs::File::open(path).and_then(|file| file.take(MAX_TOKEN_FILE_BYTES + 1).read_to_string(&mut text));
+    let message = match read {
+        Ok(bytes) if bytes as u64 > MAX_TOKEN_FILE_BYTES => {
+            format!(
+                "{provider}: token file {} is larger than {MAX_TOKEN_FILE_BYTES} bytes; not a token",
+                path.display()
+            )
+        }
+        Ok(_) if text.trim().is_empty() => format!("{provider}: token file {} is empty", path.display()),
+        Ok(_) => return Ok(Token::new(text)),
         Err(error) => format!("{provider}: cannot read token file {}: {error}", path.display()),
     };
-    Err(Failure { message, code: AUTH })
+    Err(Failure::new(Exit::Auth, message))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use spaces::Provider;
+
+    use super::{Targeted, parse_timeout};
+
+    #[test]
+    fn timeouts_are_durations_or_seconds_and_never_clamped() {
+        assert_eq!(parse_timeout("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_timeout("1m"), Ok(Duration::from_secs(60)));
+        assert_eq!(parse_timeout("1500ms"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_timeout("1m 30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_timeout("5"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_timeout("0.25"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_timeout("1h"), Ok(Duration::from_secs(3600)));
+        for bad in
+            ["0", "0s", "-1", "-1s", "inf", "NaN", "2h", "3601", "1e300", "soon", "", "5 parsecs", "0.0000000001"]
+        {
+            assert!(parse_timeout(bad).is_err(), "{bad:?} must be refused");
+        }
+    }
+
+    #[test]
+    fn the_default_timeout_is_the_librarys() {
+        assert_eq!(parse_timeout("30s"), Ok(spaces::DEFAULT_TIMEOUT));
+    }
+
+    #[test]
+    fn a_prefix_is_a_provider_name_before_the_first_equals_sign() {
+        let url = |text: &str| Targeted::<String>::parse_url(text);
+        assert_eq!(
+            url("x=http://127.0.0.1:8080"),
+            Ok(Targeted { provider: Some(Provider::X), value: "http://127.0.0.1:8080".to_owned() })
+        );
+        assert_eq!(url("http://h/?a=b"), Ok(Targeted { provider: None, value: "http://h/?a=b".to_owned() }));
+        assert_eq!(url("HTTPS://h"), Ok(Targeted { provider: None, value: "HTTPS://h".to_owned() }));
+        assert!(url("nope=http://h").is_err(), "neither a provider prefix nor a URL");
+        assert!(url("x=ftp://h").is_err());
+        assert!(url("127.0.0.1:8080").is_err());
+
+        let path = |text: &str| Targeted::<std::path::PathBuf>::parse_path(text);
+        assert_eq!(path("socialdata=/tmp/t").map(|t| t.provider), Ok(Some(Provider::SocialData)));
+        assert_eq!(path("./a=b").map(|t| t.provider), Ok(None));
+        assert!(path("x=").is_err());
+    }
 }

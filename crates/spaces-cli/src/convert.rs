@@ -8,7 +8,7 @@ use std::sync::mpsc;
 
 use spaces::Provider;
 
-use crate::exit;
+use crate::exit::{self, Exit};
 use crate::lines::{Line, read_capped_line};
 
 /// The largest single body (or NDJSON line) read: real Space bodies are a
@@ -23,7 +23,7 @@ pub fn run(provider: Provider, ndjson: bool, file: Option<&Path>) -> ExitCode {
             Ok(file) => Box::new(file),
             Err(error) => {
                 eprintln!("error: {provider}: cannot read {}: {error}", path.display());
-                return ExitCode::from(exit::FAILURE);
+                return Exit::Failure.into();
             }
         },
     };
@@ -39,14 +39,14 @@ fn convert_one(provider: Provider, input: impl Read) -> ExitCode {
     let read = input.take(MAX_BODY_BYTES as u64 + 1).read_to_end(&mut body);
     if let Err(error) = read {
         eprintln!("error: {provider}: cannot read input: {error}");
-        return ExitCode::from(exit::FAILURE);
+        return Exit::Failure.into();
     }
     if body.len() > MAX_BODY_BYTES {
         eprintln!("error: {provider}: input exceeds {MAX_BODY_BYTES} bytes; not a single Space response");
-        return ExitCode::from(exit::FAILURE);
+        return Exit::Failure.into();
     }
     match spaces::decode(provider, &body) {
-        Ok(space) => print_json(&space, true),
+        Ok(space) => print_json(&space),
         Err(error) => exit::report(error),
     }
 }
@@ -216,7 +216,7 @@ fn finish(provider: Provider, tally: Tally, read_failure: Option<String>) -> Exi
     if let Some(error) = tally.write_error {
         // stdout is gone (e.g. a closed pipe): nothing more can be delivered.
         eprintln!("error: cannot write output: {error}");
-        return ExitCode::from(exit::FAILURE);
+        return Exit::Failure.into();
     }
     let mut failed = tally.failed;
     if let Some(message) = read_failure {
@@ -224,19 +224,18 @@ fn finish(provider: Provider, tally: Tally, read_failure: Option<String>) -> Exi
         failed += 1;
     }
     eprintln!("{provider}: {} converted, {failed} failed", tally.converted);
-    if failed > 0 { ExitCode::from(exit::FAILURE) } else { ExitCode::SUCCESS }
+    if failed > 0 { Exit::Failure.into() } else { Exit::Success.into() }
 }
 
-fn print_json(space: &spaces::Space, pretty: bool) -> ExitCode {
+fn print_json(space: &spaces::Space) -> ExitCode {
     let stdout = io::stdout();
     let mut out = stdout.lock();
-    let written =
-        if pretty { serde_json::to_writer_pretty(&mut out, space) } else { serde_json::to_writer(&mut out, space) };
+    let written = serde_json::to_writer_pretty(&mut out, space);
     match written.map_err(io::Error::from).and_then(|()| out.write_all(b"\n")) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => Exit::Success.into(),
         Err(error) => {
             eprintln!("error: cannot write output: {error}");
-            ExitCode::from(exit::FAILURE)
+            Exit::Failure.into()
         }
     }
 }

@@ -9,15 +9,14 @@ use std::process::ExitCode;
 use spaces::{Client, Provider, Token};
 use spaces_mock::{DEMO_SPACE_ID, DEMO_TOKEN, MockProviders};
 
-use crate::Format;
 use crate::compare::Comparison;
-use crate::exit;
+use crate::{Format, exit, table, write_stdout};
 
 pub async fn run() -> ExitCode {
+    let width = table::width();
     let mock = MockProviders::start().await;
-    println!("Mock providers listening on {} (recorded responses; nothing leaves this machine).", mock.server().uri());
     let mut clients = Vec::new();
-    for provider in Provider::ALL {
+    for &provider in Provider::ALL {
         let client = Client::builder(provider)
             .token(Token::new(DEMO_TOKEN))
             .base_url(mock.base_url(provider))
@@ -29,11 +28,22 @@ pub async fn run() -> ExitCode {
         }
     }
     let titles: Vec<&str> = Provider::ALL.iter().map(|provider| provider.info().title).collect();
-    println!("Fetching Space {DEMO_SPACE_ID} from {} through the generated clients...\n", titles.join(", "));
+    let intro = format!(
+        "Mock providers listening on {} (recorded responses; nothing leaves this machine).\n\
+         Fetching Space {DEMO_SPACE_ID} from {} through the generated clients...\n",
+        mock.server().uri(),
+        titles.join(", ")
+    );
+    if let Err(failure) = write_stdout(&table::fill(&intro, width)) {
+        return failure.report();
+    }
     let comparison = Comparison::fetch(&clients, DEMO_SPACE_ID).await;
-    let code = comparison.print(Format::Table);
-    println!(
+    let code = comparison.print(Format::Table, width);
+    let next = format!(
         "\nNext: `spaces show {DEMO_SPACE_ID} --provider x --format table` with X_BEARER_TOKEN set, or `spaces --help`."
     );
+    if let Err(failure) = write_stdout(&table::fill(&next, width)) {
+        return failure.report();
+    }
     code
 }

@@ -4,52 +4,126 @@ use std::process::ExitCode;
 
 use spaces::Error;
 
-/// The `--help` text listing the exit codes.
-pub const EXIT_CODES_HELP: &str = "Exit codes:
-  0  success
-  1  failure (bad data, upstream error, timeout, transport; in bulk modes: any line or id failed)
-  2  usage error (bad arguments)
-  3  Space not found
-  4  not authorized, out of credits, or no usable token
-  5  rate limited";
+/// Declares [`Exit`] with each code's description written once, as its doc
+/// comment: `--help` lists them from [`Exit::ALL`] and [`Exit::description`].
+macro_rules! exit_codes {
+    ($($(#[doc = $doc:literal])+ $variant:ident = $code:literal,)+) => {
+        /// The process's exit code. `--help` lists every one with its description.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[repr(u8)]
+        pub enum Exit {
+            $($(#[doc = $doc])+ $variant = $code,)+
+        }
 
-pub const FAILURE: u8 = 1;
-pub const NOT_FOUND: u8 = 3;
-pub const AUTH: u8 = 4;
-pub const RATE_LIMITED: u8 = 5;
+        impl Exit {
+            /// Every exit code, in numeric order.
+            pub const ALL: &'static [Exit] = &[$(Exit::$variant),+];
+
+            /// What the code means, as `--help` prints it.
+            pub fn description(self) -> &'static str {
+                match self {
+                    $(Exit::$variant => concat!($($doc),+).trim_ascii(),)+
+                }
+            }
+        }
+    };
+}
+
+exit_codes! {
+    /// success
+    Success = 0,
+    /// failure: bad data, upstream error, timeout, transport; in bulk modes, any id or line failed
+    Failure = 1,
+    /// usage error (bad arguments)
+    Usage = 2,
+    /// Space not found
+    NotFound = 3,
+    /// not authorized, out of credits, or no usable token (the message names the variable to set)
+    Auth = 4,
+    /// rate limited
+    RateLimited = 5,
+}
+
+impl Exit {
+    /// The exit code for an error.
+    pub fn for_error(error: &Error) -> Exit {
+        match error {
+            Error::NotFound { .. } => Exit::NotFound,
+            Error::Unauthorized { .. } | Error::PaymentRequired { .. } | Error::MissingToken { .. } => Exit::Auth,
+            Error::RateLimited { .. } => Exit::RateLimited,
+            _ => Exit::Failure,
+        }
+    }
+
+    /// The `--help` text listing the exit codes.
+    pub fn help() -> String {
+        let mut text = "Exit codes:".to_owned();
+        for &exit in Exit::ALL {
+            text.push_str(&format!("\n  {}  {}", exit as u8, exit.description()));
+        }
+        text
+    }
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> ExitCode {
+        ExitCode::from(exit as u8)
+    }
+}
 
 /// A failure to report: one line for stderr and the exit code.
 #[derive(Debug)]
 pub struct Failure {
     pub message: String,
-    pub code: u8,
+    pub exit: Exit,
 }
 
 impl Failure {
+    pub fn new(exit: Exit, message: impl Into<String>) -> Failure {
+        Failure { message: message.into(), exit }
+    }
+
     /// Prints `error: <message>` on stderr and returns the exit code.
     pub fn report(&self) -> ExitCode {
         eprintln!("error: {}", self.message);
-        ExitCode::from(self.code)
+        self.exit.into()
     }
 }
 
 impl From<Error> for Failure {
     fn from(error: Error) -> Failure {
-        Failure { code: code_for(&error), message: error.to_string() }
-    }
-}
-
-/// The exit code for an error.
-pub fn code_for(error: &Error) -> u8 {
-    match error {
-        Error::NotFound { .. } => NOT_FOUND,
-        Error::Unauthorized { .. } | Error::PaymentRequired { .. } | Error::MissingToken { .. } => AUTH,
-        Error::RateLimited { .. } => RATE_LIMITED,
-        _ => FAILURE,
+        Failure { exit: Exit::for_error(&error), message: error.to_string() }
     }
 }
 
 /// Prints the error as one line on stderr and returns its exit code.
 pub fn report(error: Error) -> ExitCode {
     Failure::from(error).report()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Exit;
+
+    #[test]
+    fn codes_are_listed_in_order_without_gaps() {
+        for (index, &exit) in Exit::ALL.iter().enumerate() {
+            assert_eq!(usize::from(exit as u8), index, "{exit:?}");
+            assert!(!exit.description().is_empty(), "{exit:?}");
+        }
+    }
+
+    #[test]
+    fn usage_is_the_code_clap_exits_with() {
+        let error = clap::Command::new("t").try_get_matches_from(["t", "--nope"]).expect_err("unknown flag");
+        assert_eq!(error.exit_code(), i32::from(Exit::Usage as u8));
+    }
+
+    #[test]
+    fn help_lists_every_code_once() {
+        let help = Exit::help();
+        assert!(help.starts_with("Exit codes:\n  0  success\n  1  failure: bad data"), "{help}");
+        assert!(help.ends_with("\n  5  rate limited"), "{help}");
+        assert_eq!(help.lines().count(), 1 + Exit::ALL.len());
+    }
 }

@@ -10,19 +10,25 @@ mod exit;
 mod lines;
 mod show;
 mod summary;
+mod table;
 
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::builder::TypedValueParser;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use clap_complete::Shell;
 use spaces::Provider;
+
+use crate::exit::{Exit, Failure};
 
 /// X/Twitter Space details from any supported provider, as one normalized model.
 ///
 /// Tokens come from each provider's environment variable (listed below) or a
-/// file given with --token-file; never from a command-line argument, so they
-/// never show in process listings. Set RUST_LOG=spaces=debug to trace requests.
+/// file given with --token-file [PROVIDER=]FILE; never from a command-line
+/// argument, so they never show in process listings. Set RUST_LOG=spaces=debug
+/// to trace requests.
 #[derive(Debug, Parser)]
 #[command(name = "spaces", version, about)]
 struct Cli {
@@ -50,24 +56,37 @@ enum Command {
         /// The input file; `-` or nothing reads stdin.
         file: Option<PathBuf>,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
+    ///
+    /// For example: `spaces completions bash > ~/.local/share/bash-completion/completions/spaces`.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: Shell,
+    },
 }
 
 /// Parses a provider name; the choices shown in `--help` are every
 /// registered provider, so a new provider needs no change here.
 pub fn provider_parser() -> impl TypedValueParser<Value = Provider> {
-    clap::builder::PossibleValuesParser::new(Provider::ALL.map(Provider::as_str))
+    clap::builder::PossibleValuesParser::new(Provider::ALL.iter().map(|provider| provider.as_str()))
         .try_map(|name| name.parse::<Provider>())
 }
 
 /// The `--help` epilogue: each provider's token variable, then the exit codes.
 fn after_help() -> String {
     let tokens: String = Provider::ALL
-        .into_iter()
+        .iter()
         .map(|provider| {
             format!("\n  {:<12}{:<22}{}", provider.as_str(), provider.info().env_var, provider.info().title)
         })
         .collect();
-    format!("Providers and their token variables:{tokens}\n\n{}", exit::EXIT_CODES_HELP)
+    format!("Providers and their token variables:{tokens}\n\n{}", Exit::help())
+}
+
+/// The command line as parsed, `--help` and completions all come from.
+fn cli_command() -> clap::Command {
+    Cli::command().after_help(after_help())
 }
 
 /// How to print a Space.
@@ -81,30 +100,53 @@ pub enum Format {
 }
 
 fn main() -> ExitCode {
-    let matches = Cli::command().after_help(after_help()).get_matches();
+    let matches = cli_command().get_matches();
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(error) => error.exit(),
     };
     init_tracing();
-    if let Command::Convert { provider, ndjson, file } = cli.command {
-        return convert::run(provider, ndjson, file.as_deref());
-    }
+    let command = match cli.command {
+        Command::Convert { provider, ndjson, file } => return convert::run(provider, ndjson, file.as_deref()),
+        Command::Completions { shell } => return completions(shell),
+        command => command,
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
-            return ExitCode::from(exit::FAILURE);
-        }
+        Err(error) => return Failure::new(Exit::Failure, format!("cannot start the async runtime: {error}")).report(),
     };
     runtime.block_on(async {
-        match cli.command {
+        match command {
             Command::Show(args) => show::run(args).await,
             Command::Compare(args) => compare::run(args).await,
             Command::Demo => demo::run().await,
-            Command::Convert { .. } => unreachable!("handled above, without a runtime"),
+            Command::Convert { .. } | Command::Completions { .. } => unreachable!("handled above, without a runtime"),
         }
     })
+}
+
+/// Prints the completion script for `shell`, generated from the same
+/// command the arguments are parsed with.
+fn completions(shell: Shell) -> ExitCode {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut cli_command(), "spaces", &mut script);
+    match write_stdout_bytes(&script) {
+        Ok(()) => Exit::Success.into(),
+        Err(failure) => failure.report(),
+    }
+}
+
+/// Writes `text` to stdout; a failure (e.g. a closed pipe) is reported, not a panic.
+pub fn write_stdout(text: &str) -> Result<(), Failure> {
+    write_stdout_bytes(text.as_bytes())
+}
+
+fn write_stdout_bytes(bytes: &[u8]) -> Result<(), Failure> {
+    let mut stdout = io::stdout().lock();
+    stdout
+        .write_all(bytes)
+        .and_then(|()| stdout.flush())
+        .map_err(|error| Failure::new(Exit::Failure, format!("cannot write output: {error}")))
 }
 
 /// Request spans and retries go to stderr when `RUST_LOG` asks for them.
@@ -115,5 +157,22 @@ fn init_tracing() {
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
             .with_writer(std::io::stderr)
             .try_init();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::cli_command().debug_assert();
+    }
+
+    #[test]
+    fn help_lists_every_provider_and_exit_code() {
+        let help = super::cli_command().render_long_help().to_string();
+        for &provider in spaces::Provider::ALL {
+            assert!(help.contains(provider.info().env_var), "{help}");
+        }
+        assert!(help.contains(&super::Exit::help()), "{help}");
     }
 }

@@ -9,8 +9,8 @@ use futures_util::StreamExt;
 use spaces::{Client, Provider, Space};
 
 use crate::connect::ConnectArgs;
-use crate::exit::{self, Failure};
-use crate::{Format, provider_parser, summary};
+use crate::exit::{self, Exit, Failure};
+use crate::{Format, provider_parser, summary, write_stdout};
 
 #[derive(Debug, Args)]
 pub struct ShowArgs {
@@ -33,8 +33,7 @@ pub struct ShowArgs {
 }
 
 pub async fn run(args: ShowArgs) -> ExitCode {
-    let provider = args.provider;
-    let client = match args.connect.client(provider) {
+    let client = match args.connect.check(&[args.provider]).and_then(|()| args.connect.client(args.provider)) {
         Ok(client) => client,
         Err(failure) => return failure.report(),
     };
@@ -42,9 +41,7 @@ pub async fn run(args: ShowArgs) -> ExitCode {
         (Some(id), _) => show_one(&client, id, args.format).await,
         (None, Some(path)) if path.as_os_str() != "-" => match std::fs::File::open(path) {
             Ok(file) => show_many(&client, io::BufReader::new(file), args.concurrency).await,
-            Err(error) => {
-                Failure { message: format!("cannot read {}: {error}", path.display()), code: exit::FAILURE }.report()
-            }
+            Err(error) => Failure::new(Exit::Failure, format!("cannot read {}: {error}", path.display())).report(),
         },
         (None, _) => show_many(&client, io::stdin().lock(), args.concurrency).await,
     }
@@ -62,10 +59,12 @@ fn print(space: &Space, format: Format) -> ExitCode {
         Format::Json => serde_json::to_string_pretty(space).map(|json| json + "\n"),
         Format::Table => Ok(summary::render(space)),
     };
-    let written = text.map_err(io::Error::from).and_then(|text| io::stdout().lock().write_all(text.as_bytes()));
+    let written = text
+        .map_err(|error| Failure::new(Exit::Failure, format!("cannot serialize the Space: {error}")))
+        .and_then(|text| write_stdout(&text));
     match written {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => Failure { message: format!("cannot write output: {error}"), code: exit::FAILURE }.report(),
+        Ok(()) => Exit::Success.into(),
+        Err(failure) => failure.report(),
     }
 }
 
@@ -99,7 +98,7 @@ async fn show_many(client: &Client, input: impl BufRead, concurrency: u16) -> Ex
         match line {
             Ok(json) => {
                 if let Err(error) = writeln!(stdout, "{json}") {
-                    return Failure { message: format!("cannot write output: {error}"), code: exit::FAILURE }.report();
+                    return Failure::new(Exit::Failure, format!("cannot write output: {error}")).report();
                 }
                 succeeded += 1;
             }
@@ -117,7 +116,7 @@ async fn show_many(client: &Client, input: impl BufRead, concurrency: u16) -> Ex
         failed += 1;
     }
     eprintln!("{}: {succeeded} found, {failed} failed", client.provider());
-    if failed > 0 { ExitCode::from(exit::FAILURE) } else { ExitCode::SUCCESS }
+    if failed > 0 { Exit::Failure.into() } else { Exit::Success.into() }
 }
 
 /// A progress line on stderr, only when stderr is a terminal. The total is
