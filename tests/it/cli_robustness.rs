@@ -5,11 +5,11 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use spaces::Provider;
-use spaces_mock::{endpoint, json, not_found};
+use spaces_mock::{endpoint, json, not_found, requested_id};
 use wiremock::{MockServer, Request, Respond, ResponseTemplate};
 
 use crate::cli::{run, spaces_bin, text};
-use crate::support::TEST_TOKEN;
+use crate::support::{TEST_TOKEN, recorded_with};
 
 /// X-shaped answers by id prefix: `ok…` found, `nf…` not found; and every
 /// third request overall fails with a 500, so retries are exercised.
@@ -19,14 +19,14 @@ struct Flaky {
 
 impl Respond for Flaky {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        let id = request.url.path().rsplit('/').next().unwrap_or_default().to_owned();
+        let id = requested_id(Provider::X, request);
         if self.requests.fetch_add(1, Ordering::SeqCst) % 3 == 2 {
             return ResponseTemplate::new(500).set_body_string("flaky upstream");
         }
         if id.starts_with("nf") {
             return not_found(Provider::X, &id);
         }
-        json(200, &format!(r#"{{"data":{{"id":"{id}","state":"live"}}}}"#))
+        json(200, &recorded_with(Provider::X, "id", id))
     }
 }
 

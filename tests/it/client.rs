@@ -4,24 +4,17 @@
 
 use std::time::{Duration, Instant};
 
-use spaces::{Client, Error, Provider, RetryPolicy, SpaceState, Token};
-use spaces_mock::{endpoint, endpoint_for, json, not_found, recorded_space};
+use spaces::{Auth, Error, Provider, RetryPolicy, SpaceState, Token};
+use spaces_mock::{endpoint, endpoint_for, json, not_found, recorded_space, with_token};
 use wiremock::matchers::{header, query_param};
 use wiremock::{MockServer, ResponseTemplate};
 
-use crate::support::{TEST_TOKEN, fast_retries, test_client};
+use crate::support::{
+    TEST_TOKEN, base_url, build, error_body, fast_retries, recorded_with, serve, serve_first_then, test_builder,
+    test_client,
+};
 
 const ID: &str = "1jMJgLdenVjxL";
-
-async fn server_with(provider: Provider, answer: ResponseTemplate) -> MockServer {
-    let server = MockServer::start().await;
-    endpoint(provider).respond_with(answer).mount(&server).await;
-    server
-}
-
-fn base_url(server: &MockServer, provider: Provider) -> String {
-    format!("{}{}", server.uri(), spaces_mock::base_path(provider))
-}
 
 #[tokio::test]
 async fn x_request_asks_for_every_field_comma_joined_with_bearer_auth_and_no_api_version() {
@@ -39,7 +32,7 @@ async fn x_request_asks_for_every_field_comma_joined_with_bearer_auth_and_no_api
         .mount(&server)
         .await;
 
-    let space = test_client(Provider::X, &base_url(&server, Provider::X)).space(ID).await.expect("the recorded Space");
+    let space = test_client(Provider::X, base_url(&server, Provider::X)).space(ID).await.expect("the recorded Space");
     assert_eq!(space.id, ID);
     assert_eq!(space.state, SpaceState::Ended);
 
@@ -54,19 +47,22 @@ async fn x_request_asks_for_every_field_comma_joined_with_bearer_auth_and_no_api
 }
 
 #[tokio::test]
-async fn socialdata_and_aisa_requests_carry_the_id_and_bearer_auth() {
-    for provider in [Provider::SocialData, Provider::Aisa] {
+async fn every_request_carries_the_id_and_the_token_as_the_spec_says() {
+    for &provider in Provider::ALL {
         let server = MockServer::start().await;
         endpoint_for(provider, ID)
-            .and(header("authorization", format!("Bearer {TEST_TOKEN}").as_str()))
+            .and(with_token(provider, TEST_TOKEN))
             .respond_with(json(200, recorded_space(provider)))
             .expect(1)
             .mount(&server)
             .await;
-        let space = test_client(provider, &base_url(&server, provider)).space(ID).await.expect("recorded Space");
-        assert_eq!((space.provider, space.id.as_str(), space.state.clone()), (provider, ID, SpaceState::Ended));
+        let space = test_client(provider, base_url(&server, provider)).space(ID).await.expect("recorded Space");
+        assert_eq!((space.provider, space.id.as_str(), space.state), (provider, ID, SpaceState::Ended));
         let requests = server.received_requests().await.expect("recording is on");
-        assert!(requests[0].headers.get("api-version").is_none());
+        assert!(requests[0].headers.get("api-version").is_none(), "{provider}: progenitor's api-version is stripped");
+        if let Auth::ApiKeyHeader(name) = provider.info().spec.auth {
+            assert!(requests[0].headers.get("authorization").is_none(), "{provider}: the key goes in {name} only");
+        }
     }
 }
 
@@ -79,49 +75,31 @@ async fn twitterapi_sends_the_key_in_x_api_key_and_no_authorization_header() {
         .expect(1)
         .mount(&server)
         .await;
-    let client = test_client(Provider::TwitterApi, &base_url(&server, Provider::TwitterApi));
+    let client = test_client(Provider::TwitterApi, base_url(&server, Provider::TwitterApi));
     let space = client.space(ID).await.expect("recorded Space");
-    assert_eq!((space.provider, space.id.as_str(), space.state.clone()), (Provider::TwitterApi, ID, SpaceState::Ended));
     assert_eq!(space.participant_count, Some(435_271));
     let requests = server.received_requests().await.expect("recording is on");
     assert_eq!(requests[0].url.path(), "/twitter/spaces/detail");
     assert!(requests[0].headers.get("authorization").is_none(), "the key goes in x-api-key only");
-    assert!(requests[0].headers.get("api-version").is_none());
 }
 
 #[tokio::test]
 async fn twitterapi_error_bodies_carry_their_message() {
-    let server = server_with(Provider::TwitterApi, json(400, r#"{"error":400,"message":"space_id is invalid"}"#)).await;
+    let server = serve(Provider::TwitterApi, json(400, r#"{"error":400,"message":"space_id is invalid"}"#)).await;
     let error =
-        test_client(Provider::TwitterApi, &base_url(&server, Provider::TwitterApi)).space(ID).await.expect_err("a 400");
+        test_client(Provider::TwitterApi, base_url(&server, Provider::TwitterApi)).space(ID).await.expect_err("a 400");
     assert!(
         matches!(&error, Error::Rejected { status: Some(400), message, .. } if message.as_str() == "space_id is invalid"),
         "{error:?}"
     );
 }
 
-/// `(status, body)` in the provider's own error style.
-fn error_body(provider: Provider, status: u16) -> ResponseTemplate {
-    match provider {
-        Provider::X => json(status, r#"{"title":"Problem","detail":"the detail","type":"about:blank","status":400}"#),
-        Provider::SocialData => json(status, r#"{"status":"error","message":"the detail"}"#),
-        Provider::Aisa => json(status, r#"{"status":"error","msg":"the detail"}"#),
-        Provider::TwitterApi => json(status, &format!(r#"{{"error":{status},"message":"the detail"}}"#)),
-    }
-}
-
 #[tokio::test]
 async fn each_error_status_becomes_an_error_a_caller_can_match() {
-    for provider in Provider::ALL {
+    for &provider in Provider::ALL {
         for status in [400u16, 401, 402, 403, 404, 422, 429, 500, 503] {
-            let server = server_with(provider, error_body(provider, status)).await;
-            let client = Client::builder(provider)
-                .token(Token::new(TEST_TOKEN))
-                .base_url(base_url(&server, provider))
-                .retry(RetryPolicy::none())
-                .rate_limit(None)
-                .build()
-                .expect("client");
+            let server = serve(provider, error_body(provider, status)).await;
+            let client = build(test_builder(provider, base_url(&server, provider)).retry(RetryPolicy::none()));
             let error = client.space(ID).await.expect_err("an error status");
             assert_eq!(error.provider(), provider);
             let matched = match status {
@@ -144,31 +122,25 @@ async fn each_error_status_becomes_an_error_a_caller_can_match() {
 
 #[tokio::test]
 async fn failures_inside_a_200_are_errors_not_empty_spaces() {
-    for provider in Provider::ALL {
-        let server = server_with(provider, not_found(provider, ID)).await;
-        let error = test_client(provider, &base_url(&server, provider)).space(ID).await.expect_err("not found");
+    for &provider in Provider::ALL {
+        let server = serve(provider, not_found(provider, ID)).await;
+        let error = test_client(provider, base_url(&server, provider)).space(ID).await.expect_err("not found");
         assert!(matches!(&error, Error::NotFound { id: Some(id), .. } if id == ID), "{provider}: {error:?}");
     }
-    let server =
-        server_with(Provider::Aisa, json(200, r#"{"data":null,"status":"error","msg":"upstream busy"}"#)).await;
+    // AIsa's envelope says `status: "error"` in a 200 for other failures too.
+    let server = serve(Provider::Aisa, json(200, r#"{"data":null,"status":"error","msg":"upstream busy"}"#)).await;
     let error =
-        test_client(Provider::Aisa, &base_url(&server, Provider::Aisa)).space(ID).await.expect_err("status error");
+        test_client(Provider::Aisa, base_url(&server, Provider::Aisa)).space(ID).await.expect_err("status error");
     assert!(matches!(&error, Error::Rejected { message, .. } if message.as_str() == "upstream busy"), "{error:?}");
 }
 
 #[tokio::test]
 async fn a_429_is_retried_after_retry_after_then_succeeds() {
-    let server = MockServer::start().await;
-    endpoint(Provider::SocialData)
-        .respond_with(error_body(Provider::SocialData, 429).insert_header("retry-after", "1"))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    endpoint(Provider::SocialData).respond_with(json(200, recorded_space(Provider::SocialData))).mount(&server).await;
+    let busy = error_body(Provider::SocialData, 429).insert_header("retry-after", "1");
+    let server = serve_first_then(Provider::SocialData, busy, json(200, recorded_space(Provider::SocialData))).await;
 
     let started = Instant::now();
-    let space = test_client(Provider::SocialData, &server.uri()).space(ID).await.expect("second attempt succeeds");
+    let space = test_client(Provider::SocialData, server.uri()).space(ID).await.expect("second attempt succeeds");
     assert_eq!(space.id, ID);
     assert!(started.elapsed() >= Duration::from_secs(1), "Retry-After: 1 was honoured ({:?})", started.elapsed());
     assert_eq!(server.received_requests().await.map(|r| r.len()), Some(2));
@@ -176,14 +148,9 @@ async fn a_429_is_retried_after_retry_after_then_succeeds() {
 
 #[tokio::test]
 async fn a_500_is_retried_up_to_the_attempt_cap() {
-    let server = server_with(Provider::Aisa, ResponseTemplate::new(500).set_body_string("<html>oops</html>")).await;
-    let client = Client::builder(Provider::Aisa)
-        .token(Token::new(TEST_TOKEN))
-        .base_url(base_url(&server, Provider::Aisa))
-        .retry(RetryPolicy { max_attempts: 3, ..fast_retries() })
-        .rate_limit(None)
-        .build()
-        .expect("client");
+    let server = serve(Provider::Aisa, ResponseTemplate::new(500).set_body_string("<html>oops</html>")).await;
+    let retry = RetryPolicy { max_attempts: 3, ..fast_retries() };
+    let client = build(test_builder(Provider::Aisa, base_url(&server, Provider::Aisa)).retry(retry));
     let error = client.space(ID).await.expect_err("always 500");
     assert!(matches!(&error, Error::Upstream { status: 500, body, .. } if body.as_str().contains("oops")), "{error:?}");
     assert_eq!(server.received_requests().await.map(|r| r.len()), Some(3), "exactly max_attempts requests");
@@ -191,24 +158,16 @@ async fn a_500_is_retried_up_to_the_attempt_cap() {
 
 #[tokio::test]
 async fn other_4xx_are_never_retried() {
-    let server = server_with(Provider::X, error_body(Provider::X, 400)).await;
-    let error = test_client(Provider::X, &base_url(&server, Provider::X)).space(ID).await.expect_err("400");
+    let server = serve(Provider::X, error_body(Provider::X, 400)).await;
+    let error = test_client(Provider::X, base_url(&server, Provider::X)).space(ID).await.expect_err("400");
     assert!(matches!(error, Error::Rejected { status: Some(400), .. }), "{error:?}");
     assert_eq!(server.received_requests().await.map(|r| r.len()), Some(1));
 }
 
 #[tokio::test]
 async fn a_server_that_never_answers_times_out() {
-    let server =
-        server_with(Provider::X, json(200, recorded_space(Provider::X)).set_delay(Duration::from_secs(30))).await;
-    let client = Client::builder(Provider::X)
-        .token(Token::new(TEST_TOKEN))
-        .base_url(base_url(&server, Provider::X))
-        .timeout(Duration::from_millis(300))
-        .retry(fast_retries())
-        .rate_limit(None)
-        .build()
-        .expect("client");
+    let server = serve(Provider::X, json(200, recorded_space(Provider::X)).set_delay(Duration::from_secs(30))).await;
+    let client = build(test_builder(Provider::X, base_url(&server, Provider::X)).timeout(Duration::from_millis(300)));
     let started = Instant::now();
     let error = client.space(ID).await.expect_err("timeout");
     assert!(matches!(error, Error::Timeout { .. }), "{error:?}");
@@ -217,15 +176,9 @@ async fn a_server_that_never_answers_times_out() {
 
 #[tokio::test]
 async fn an_oversized_body_is_rejected_not_buffered() {
-    let huge = format!(r#"{{"data":{{"id":"{ID}","state":"live","title":"{}"}}}}"#, "x".repeat(200_000));
-    let server = server_with(Provider::X, json(200, &huge)).await;
-    let client = Client::builder(Provider::X)
-        .token(Token::new(TEST_TOKEN))
-        .base_url(base_url(&server, Provider::X))
-        .max_body_bytes(16 * 1024)
-        .rate_limit(None)
-        .build()
-        .expect("client");
+    let huge = recorded_with(Provider::X, "title", "x".repeat(200_000));
+    let server = serve(Provider::X, json(200, &huge)).await;
+    let client = build(test_builder(Provider::X, base_url(&server, Provider::X)).max_body_bytes(16 * 1024));
     let error = client.space(ID).await.expect_err("too large");
     assert!(matches!(error, Error::BodyTooLarge { limit: 16384, .. }), "{error:?}");
 }
@@ -243,8 +196,8 @@ async fn a_body_cut_off_mid_stream_is_a_transport_error() {
 
 #[tokio::test]
 async fn an_invalid_id_is_refused_before_any_request() {
-    let server = server_with(Provider::X, json(200, recorded_space(Provider::X))).await;
-    let client = test_client(Provider::X, &base_url(&server, Provider::X));
+    let server = serve(Provider::X, json(200, recorded_space(Provider::X))).await;
+    let client = test_client(Provider::X, base_url(&server, Provider::X));
     for bad in ["", "1jMJgLdenVjxLx", "1jMJg/../x", "ñandú", "1jMJg LdenV"] {
         let error = client.space(bad).await.expect_err("invalid id");
         assert!(matches!(&error, Error::InvalidId { provider: Provider::X, .. }), "{bad:?}: {error:?}");
@@ -254,23 +207,18 @@ async fn an_invalid_id_is_refused_before_any_request() {
 
 #[tokio::test]
 async fn a_garbled_200_names_the_field() {
-    let body = format!(r#"{{"data":{{"id":"{ID}","state":"live","participant_count":"many"}}}}"#);
-    let server = server_with(Provider::X, json(200, &body)).await;
-    let error = test_client(Provider::X, &base_url(&server, Provider::X)).space(ID).await.expect_err("bad type");
+    let body = recorded_with(Provider::X, "participant_count", "many");
+    let server = serve(Provider::X, json(200, &body)).await;
+    let error = test_client(Provider::X, base_url(&server, Provider::X)).space(ID).await.expect_err("bad type");
     assert!(matches!(&error, Error::Decode { field, .. } if field == "data.participant_count"), "{error:?}");
 }
 
 #[tokio::test]
-async fn the_mock_providers_serve_one_space_three_ways() {
+async fn the_mock_providers_serve_one_space_every_way() {
     let mock = spaces_mock::MockProviders::start().await;
     let mut titles = Vec::new();
-    for provider in Provider::ALL {
-        let client = Client::builder(provider)
-            .token(Token::new(spaces_mock::DEMO_TOKEN))
-            .base_url(mock.base_url(provider))
-            .rate_limit(None)
-            .build()
-            .expect("client");
+    for &provider in Provider::ALL {
+        let client = build(test_builder(provider, mock.base_url(provider)).token(Token::new(spaces_mock::DEMO_TOKEN)));
         let space = client.space(spaces_mock::DEMO_SPACE_ID).await.expect("recorded Space");
         assert_eq!(space.state, SpaceState::Ended, "{provider}");
         assert_eq!(space.creator.as_ref().and_then(|creator| creator.username.as_deref()), Some("XEng"), "{provider}");
@@ -278,11 +226,7 @@ async fn the_mock_providers_serve_one_space_three_ways() {
         let missing = client.space("1OdKrjgmNkeKX").await.expect_err("not recorded");
         assert!(matches!(missing, Error::NotFound { .. }), "{provider}: {missing:?}");
 
-        let wrong_token = Client::builder(provider)
-            .token(Token::new("wrong"))
-            .base_url(mock.base_url(provider))
-            .build()
-            .expect("client");
+        let wrong_token = test_client(provider, mock.base_url(provider));
         let refused = wrong_token.space(spaces_mock::DEMO_SPACE_ID).await.expect_err("wrong token");
         assert!(matches!(refused, Error::Unauthorized { .. }), "{provider}: {refused:?}");
     }
@@ -309,12 +253,7 @@ async fn the_rate_limiter_never_exceeds_the_budget_in_any_window() {
     endpoint(Provider::SocialData).respond_with(arrivals.clone()).mount(&server).await;
     let window = Duration::from_millis(500);
     let budget = spaces::RateLimit { requests: std::num::NonZeroU32::new(5).expect("5"), per: window };
-    let client = Client::builder(Provider::SocialData)
-        .token(Token::new(TEST_TOKEN))
-        .base_url(server.uri())
-        .rate_limit(Some(budget))
-        .build()
-        .expect("client");
+    let client = build(test_builder(Provider::SocialData, server.uri()).rate_limit(Some(budget)));
 
     // 16 requests at once: far more than the budget allows in one window.
     let started = Instant::now();

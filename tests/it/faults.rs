@@ -4,32 +4,26 @@
 
 use std::time::{Duration, Instant};
 
-use spaces::{Client, Error, MAX_RETRY_AFTER, Provider, RetryPolicy, SpaceState, Token};
+use spaces::{Client, Error, MAX_RETRY_AFTER, Provider, RetryPolicy, SpaceState};
 use spaces_mock::{endpoint, endpoint_for, json, recorded_space};
 use wiremock::matchers::{header, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::{Behavior, TEST_TOKEN, raw_server_with, test_client};
+use crate::support::{Behavior, TEST_TOKEN, build, raw_server_with, serve_first_then, test_builder, test_client};
 
 const ID: &str = "1jMJgLdenVjxL";
 /// The overall deadline each faulty case runs under.
 const DEADLINE: Duration = Duration::from_secs(3);
 
 fn client(base_url: &str) -> Client {
-    Client::builder(Provider::X)
-        .token(Token::new(TEST_TOKEN))
-        .base_url(base_url)
-        .timeout(Duration::from_millis(800))
-        .connect_timeout(Duration::from_millis(800))
-        .retry(RetryPolicy {
-            max_attempts: 3,
-            initial_backoff: Duration::from_millis(20),
-            max_backoff: Duration::from_millis(100),
-            deadline: DEADLINE,
-        })
-        .rate_limit(None)
-        .build()
-        .expect("client")
+    let retry = RetryPolicy {
+        max_attempts: 3,
+        initial_backoff: Duration::from_millis(20),
+        max_backoff: Duration::from_millis(100),
+        deadline: DEADLINE,
+    };
+    let builder = test_builder(Provider::X, base_url).timeout(Duration::from_millis(800));
+    build(builder.connect_timeout(Duration::from_millis(800)).retry(retry))
 }
 
 /// Runs one faulty exchange and checks it ended within the deadline.
@@ -75,7 +69,7 @@ async fn reset_mid_body() {
 
 #[tokio::test]
 async fn slow_drip_body_times_out() {
-    let body = format!(r#"{{"data":{{"id":"{ID}","state":"live"}}}}"#).into_bytes();
+    let body = recorded_space(Provider::X).as_bytes().to_vec();
     let base =
         raw_server_with(Behavior::Drip { head: head(body.len()), body, every: Duration::from_millis(150) }).await;
     let error = fetch(&base).await.expect_err("too slow");
@@ -89,10 +83,9 @@ async fn stalled_server_times_out() {
     assert!(matches!(error, Error::Timeout { .. }), "{error:?}");
 }
 
+/// A server answering X's endpoint with `answer`.
 async fn serve(answer: ResponseTemplate) -> MockServer {
-    let server = MockServer::start().await;
-    endpoint(Provider::X).respond_with(answer).mount(&server).await;
-    server
+    crate::support::serve(Provider::X, answer).await
 }
 
 #[tokio::test]
@@ -164,7 +157,7 @@ async fn an_api_key_header_is_never_redirected_to_another_host() {
         .mount(&origin)
         .await;
 
-    let error = test_client(Provider::TwitterApi, &origin.uri()).space(ID).await.expect_err("refused");
+    let error = test_client(Provider::TwitterApi, origin.uri()).space(ID).await.expect_err("refused");
     assert!(matches!(&error, Error::Transport { detail, .. } if detail.contains("another host")), "{error:?}");
     assert_eq!(elsewhere.received_requests().await.map(|requests| requests.len()), Some(0));
 
@@ -180,7 +173,7 @@ async fn an_api_key_header_is_never_redirected_to_another_host() {
         .respond_with(ResponseTemplate::new(301).insert_header("location", moved.as_str()))
         .mount(&same)
         .await;
-    let space = test_client(Provider::TwitterApi, &format!("{}/v0", same.uri())).space(ID).await;
+    let space = test_client(Provider::TwitterApi, format!("{}/v0", same.uri())).space(ID).await;
     assert_eq!(space.expect("followed on the same host").id, ID);
 }
 
@@ -194,15 +187,9 @@ async fn a_429_without_retry_after_backs_off_then_reports_rate_limited() {
 
 #[tokio::test]
 async fn retry_after_as_an_http_date_is_honoured() {
-    let server = MockServer::start().await;
     let when = httpdate_in(Duration::from_secs(2));
-    endpoint(Provider::X)
-        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", when.as_str()))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    endpoint(Provider::X).respond_with(json(200, recorded_space(Provider::X))).mount(&server).await;
+    let busy = ResponseTemplate::new(429).insert_header("retry-after", when.as_str());
+    let server = serve_first_then(Provider::X, busy, json(200, recorded_space(Provider::X))).await;
     let started = Instant::now();
     let space = fetch(&server.uri()).await.expect("retried");
     assert_eq!(space.id, ID);
@@ -226,18 +213,13 @@ async fn an_absurd_retry_after_is_capped_and_not_waited_for() {
 #[tokio::test]
 async fn slow_5xx_answers_hit_the_overall_deadline() {
     let server = serve(ResponseTemplate::new(503).set_delay(Duration::from_millis(700))).await;
-    let client = Client::builder(Provider::X)
-        .token(Token::new(TEST_TOKEN))
-        .base_url(server.uri())
-        .retry(RetryPolicy {
-            max_attempts: 10,
-            initial_backoff: Duration::from_millis(10),
-            max_backoff: Duration::from_millis(10),
-            deadline: Duration::from_millis(1500),
-        })
-        .rate_limit(None)
-        .build()
-        .expect("client");
+    let retry = RetryPolicy {
+        max_attempts: 10,
+        initial_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(10),
+        deadline: Duration::from_millis(1500),
+    };
+    let client = build(test_builder(Provider::X, server.uri()).retry(retry));
     let started = Instant::now();
     let error = client.space(ID).await.expect_err("deadline");
     assert!(started.elapsed() < Duration::from_millis(2000), "{:?}", started.elapsed());

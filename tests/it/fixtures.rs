@@ -10,7 +10,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use spaces::{Error, Provider, Space, SpaceState};
 
-use crate::support::workspace_root;
+use crate::support::{fixture, fixtures, workspace_root};
 
 fn provider_of(path: &Path) -> Provider {
     let directory =
@@ -19,9 +19,8 @@ fn provider_of(path: &Path) -> Provider {
 }
 
 fn decode_fixture(provider: &str, name: &str) -> Result<Space, Error> {
-    let path = workspace_root().join("tests/fixtures").join(provider).join(name);
-    let body = std::fs::read(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
-    spaces::decode(provider.parse().expect("provider"), &body)
+    let provider = provider.parse().expect("provider");
+    spaces::decode(provider, &fixture(provider, name).body)
 }
 
 fn space(provider: &str, name: &str) -> Space {
@@ -38,10 +37,10 @@ fn every_fixture_normalizes_as_snapshotted() {
     insta::glob!("../fixtures", "*/*.json", |path| {
         seen += 1;
         let provider = provider_of(path);
-        let body = std::fs::read(path).expect("fixture is readable");
         let name = path.file_name().and_then(|name| name.to_str()).unwrap_or_default();
+        let body = &fixture(provider, name).body;
         let expect_error = name.starts_with("err-") || name.starts_with("bad-");
-        match spaces::decode(provider, &body) {
+        match spaces::decode(provider, body) {
             Ok(space) => {
                 assert!(!expect_error, "{name} should fail but gave a Space");
                 assert_eq!(space.provider, provider);
@@ -62,6 +61,7 @@ fn every_fixture_normalizes_as_snapshotted() {
         }
     });
     assert!(seen >= 30, "only {seen} fixtures found");
+    assert_eq!(seen, fixtures().len(), "every fixture is under a provider's directory");
 }
 
 #[test]
@@ -104,8 +104,11 @@ fn x_canceled_and_unknown_states_are_data() {
     let canceled = space("x", "canceled.json");
     assert_eq!(canceled.state, SpaceState::Canceled);
     let unknown = space("x", "unknown-state.json");
-    let SpaceState::Unknown(raw) = &unknown.state else { panic!("expected unknown, got {:?}", unknown.state) };
-    assert_eq!(Some(raw), unknown.state_raw.as_ref(), "the raw value is kept");
+    assert_eq!(unknown.state, SpaceState::Unknown);
+    let raw = unknown.state_raw.as_deref().expect("the raw value is kept");
+    assert!(!raw.is_empty() && SpaceState::from_provider(raw) == SpaceState::Unknown, "{raw:?}");
+    let body = &fixture(Provider::X, "unknown-state.json").json;
+    assert_eq!(Some(raw), body["data"]["state"].as_str(), "exactly as the provider sent it");
 }
 
 #[test]
@@ -156,7 +159,7 @@ fn aisa_ended_algorithm_key_fields() {
 fn twitterapi_documented_shape_key_fields() {
     let ended = space("twitterapi", "ended-algorithm.json");
     assert_eq!(ended.provider, Provider::TwitterApi);
-    assert_eq!((ended.state.clone(), ended.state_raw.as_deref()), (SpaceState::Ended, Some("Ended")));
+    assert_eq!((ended.state, ended.state_raw.as_deref()), (SpaceState::Ended, Some("Ended")));
     assert_eq!(ended.created_at, utc("2023-03-31T18:38:03.093Z"));
     assert_eq!(ended.participant_count, Some(435_271), "from stats.total_participants");
     assert_eq!(ended.replay_available, Some(true), "from settings.is_space_available_for_replay");

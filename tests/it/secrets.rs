@@ -5,11 +5,11 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use spaces::{Client, Provider, Token};
-use spaces_mock::{endpoint, json, not_found};
-use wiremock::{MockServer, ResponseTemplate};
+use spaces::{Client, Provider};
+use spaces_mock::{json, not_found};
+use wiremock::ResponseTemplate;
 
-use crate::support::{TEST_TOKEN, test_client};
+use crate::support::{TEST_TOKEN, build, recorded_with, serve, test_builder, test_client};
 
 /// Captured log output.
 #[derive(Clone, Default)]
@@ -31,6 +31,15 @@ impl Captured {
     }
 }
 
+/// Asks `client` for a Space, which must fail, and keeps everything it shows:
+/// its own `Debug`, and the error's `Display` and `Debug`.
+async fn record_failure(client: &Client, outputs: &mut Vec<String>) {
+    outputs.push(format!("{client:?}"));
+    let error = client.space("1jMJgLdenVjxL").await.expect_err("every answer here fails");
+    outputs.push(error.to_string());
+    outputs.push(format!("{error:?}"));
+}
+
 #[tokio::test]
 async fn the_token_appears_in_no_error_debug_or_log_line() {
     let logs = Captured::default();
@@ -48,27 +57,17 @@ async fn the_token_appears_in_no_error_debug_or_log_line() {
         ResponseTemplate::new(401).set_body_string(echo.clone()),
         ResponseTemplate::new(500).set_body_string(echo.clone()),
         ResponseTemplate::new(418).set_body_string(echo.clone()),
-        json(200, &format!(r#"{{"data":{{"id":"1jMJgLdenVjxL","state":"live","created_at":"{TEST_TOKEN}"}}}}"#)),
+        // A value that is the token, in a body that does not decode.
+        json(200, &recorded_with(Provider::X, "created_at", TEST_TOKEN)),
         ResponseTemplate::new(429).insert_header("retry-after", "0").set_body_string(echo.clone()),
         not_found(Provider::X, "1jMJgLdenVjxL"),
         json(200, "{}").set_delay(Duration::from_secs(10)),
     ];
     let mut outputs = Vec::new();
     for answer in answers {
-        let server = MockServer::start().await;
-        endpoint(Provider::X).respond_with(answer).mount(&server).await;
-        let client = Client::builder(Provider::X)
-            .token(Token::new(TEST_TOKEN))
-            .base_url(server.uri())
-            .timeout(Duration::from_millis(300))
-            .retry(crate::support::fast_retries())
-            .rate_limit(None)
-            .build()
-            .expect("client");
-        outputs.push(format!("{client:?}"));
-        let error = client.space("1jMJgLdenVjxL").await.expect_err("every answer above fails");
-        outputs.push(error.to_string());
-        outputs.push(format!("{error:?}"));
+        let server = serve(Provider::X, answer).await;
+        let client = build(test_builder(Provider::X, server.uri()).timeout(Duration::from_millis(300)));
+        record_failure(&client, &mut outputs).await;
     }
     // twitterapi.io takes the key in `x-api-key`: an echo of that is hidden too.
     let echo = format!("you sent x-api-key: {TEST_TOKEN}");
@@ -77,13 +76,8 @@ async fn the_token_appears_in_no_error_debug_or_log_line() {
         json(400, &format!(r#"{{"error":400,"message":"{echo}"}}"#)),
         json(200, &format!(r#"{{"status":"error","msg":"{echo}"}}"#)),
     ] {
-        let server = MockServer::start().await;
-        endpoint(Provider::TwitterApi).respond_with(answer).mount(&server).await;
-        let client = test_client(Provider::TwitterApi, &server.uri());
-        outputs.push(format!("{client:?}"));
-        let error = client.space("1jMJgLdenVjxL").await.expect_err("every answer above fails");
-        outputs.push(error.to_string());
-        outputs.push(format!("{error:?}"));
+        let server = serve(Provider::TwitterApi, answer).await;
+        record_failure(&test_client(Provider::TwitterApi, server.uri()), &mut outputs).await;
     }
     // Connection refused, and an invalid id.
     let closed = test_client(Provider::X, "http://127.0.0.1:9");

@@ -1,9 +1,19 @@
-//! Paths, clients and servers shared by the test modules.
+//! What the test modules share: paths, the fixtures (read once per run),
+//! spec examples, JSON edits, test clients and servers.
+//!
+//! Nothing here names a provider: whatever a helper needs to know about one
+//! comes from [`Provider::info`] (its spec's facts and examples) or from its
+//! recorded Space ([`spaces_mock::recorded_space`]), so every helper works
+//! for any registered provider.
 
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 use std::time::Duration;
 
-use spaces::{Client, Provider, RetryPolicy, Token};
+use serde_json::{Map, Value};
+use spaces::generated::Example;
+use spaces::{Client, ClientBuilder, Provider, RetryPolicy, Token};
+use wiremock::{MockServer, ResponseTemplate};
 
 /// A token recognizable anywhere it might leak.
 pub const TEST_TOKEN: &str = "tok-SECRET-4242-do-not-print";
@@ -13,17 +23,142 @@ pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the workspace root").to_path_buf()
 }
 
-/// Every `specs/*.yaml`, sorted, as (provider, path).
-pub fn spec_files() -> Vec<(String, PathBuf)> {
-    let mut specs: Vec<(String, PathBuf)> = std::fs::read_dir(workspace_root().join("specs"))
-        .expect("specs/ is readable")
-        .map(|entry| entry.expect("specs/ entry").path())
-        .filter(|path| path.extension().is_some_and(|extension| extension == "yaml"))
-        .map(|path| (path.file_stem().expect("stem").to_string_lossy().into_owned(), path))
-        .collect();
-    specs.sort();
-    specs
+// ---------------------------------------------------------------------------
+// Fixtures
+
+/// One `tests/fixtures/<provider>/<name>.json`.
+#[derive(Debug)]
+pub struct Fixture {
+    pub provider: Provider,
+    /// The file name, `doc-ended.json`.
+    pub name: String,
+    /// The raw body, as stored.
+    pub body: Vec<u8>,
+    /// The body parsed as JSON (every fixture is JSON, even the bad ones).
+    pub json: Value,
 }
+
+/// Every fixture of every provider, sorted by provider then name: read and
+/// parsed once per test run, however many tests (or proptest cases) use them.
+pub fn fixtures() -> &'static [Fixture] {
+    static FIXTURES: LazyLock<Vec<Fixture>> = LazyLock::new(|| {
+        let mut all = Vec::new();
+        for &provider in Provider::ALL {
+            let directory = workspace_root().join("tests/fixtures").join(provider.as_str());
+            let Ok(entries) = std::fs::read_dir(&directory) else { continue };
+            let mut paths: Vec<PathBuf> = entries
+                .map(|entry| entry.expect("fixture directory entry").path())
+                .filter(|path| path.extension().is_some_and(|extension| extension == "json"))
+                .collect();
+            paths.sort();
+            for path in paths {
+                let body = std::fs::read(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+                let json = serde_json::from_slice(&body)
+                    .unwrap_or_else(|error| panic!("{}: fixtures are JSON: {error}", path.display()));
+                let name = path.file_name().expect("file name").to_string_lossy().into_owned();
+                all.push(Fixture { provider, name, body, json });
+            }
+        }
+        all
+    });
+    &FIXTURES
+}
+
+/// The fixture `tests/fixtures/<provider>/<name>`.
+///
+/// # Panics
+///
+/// When there is no such fixture.
+pub fn fixture(provider: Provider, name: &str) -> &'static Fixture {
+    fixtures()
+        .iter()
+        .find(|fixture| fixture.provider == provider && fixture.name == name)
+        .unwrap_or_else(|| panic!("no fixture tests/fixtures/{provider}/{name}"))
+}
+
+// ---------------------------------------------------------------------------
+// Spec examples and JSON edits
+
+/// The example called `name` of the provider's Space lookup in its spec.
+/// Every spec has `not_found` and `unauthorized` ones.
+///
+/// # Panics
+///
+/// When the spec has no such example.
+pub fn example(provider: Provider, name: &str) -> &'static Example {
+    let lookup = provider.info().lookup;
+    lookup.examples.iter().find(|example| example.name == name).unwrap_or_else(|| {
+        panic!("{}: operation `{}` has no example `{name}`", provider.info().spec.file, lookup.operation_id)
+    })
+}
+
+/// The object that holds the Space itself in a provider's body: the object
+/// with an `id` member nearest to the root (X's and the envelopes' `data`,
+/// SocialData's top level), not a user's or a topic's.
+///
+/// # Panics
+///
+/// When no object in `body` has an `id`.
+pub fn space_object(body: &mut Value) -> &mut Map<String, Value> {
+    let pointer = member_pointer(body, "id").unwrap_or_else(|| panic!("no `id` member anywhere in {body}"));
+    let parent = pointer.rsplit_once('/').map_or("", |(parent, _)| parent).to_owned();
+    body.pointer_mut(&parent).and_then(Value::as_object_mut).expect("the pointer leads to an object")
+}
+
+/// The JSON pointer of the member named `key` nearest to the root (the
+/// first one in document order at the shallowest depth), if any.
+pub fn member_pointer(value: &Value, key: &str) -> Option<String> {
+    let mut level = vec![(String::new(), value)];
+    while !level.is_empty() {
+        let mut next = Vec::new();
+        for (at, node) in level {
+            match node {
+                Value::Object(map) if map.contains_key(key) => return Some(format!("{at}/{}", escape(key))),
+                Value::Object(map) => {
+                    next.extend(map.iter().map(|(name, child)| (format!("{at}/{}", escape(name)), child)));
+                }
+                Value::Array(items) => {
+                    next.extend(items.iter().enumerate().map(|(index, child)| (format!("{at}/{index}"), child)));
+                }
+                _ => {}
+            }
+        }
+        level = next;
+    }
+    None
+}
+
+/// A key as a JSON pointer segment.
+pub fn escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+/// `body` with the member named `key` nearest to the root (wherever the
+/// provider nests it) set to `value`.
+///
+/// # Panics
+///
+/// When `body` is not JSON or has no such member.
+pub fn with_member(body: &str, key: &str, value: impl Into<Value>) -> String {
+    let mut json: Value = serde_json::from_str(body).expect("a JSON body");
+    let pointer = member_pointer(&json, key).unwrap_or_else(|| panic!("no `{key}` member in {body:.200}"));
+    *json.pointer_mut(&pointer).expect("the pointer resolves") = value.into();
+    serde_json::to_string(&json).expect("JSON serializes")
+}
+
+/// The provider's recorded Space with its member `key` set to `value`.
+pub fn recorded_with(provider: Provider, key: &str, value: impl Into<Value>) -> String {
+    with_member(spaces_mock::recorded_space(provider), key, value)
+}
+
+/// An error answer with `status` in the provider's own error style: the
+/// body of its spec's `unauthorized` example, whatever the status.
+pub fn error_body(provider: Provider, status: u16) -> ResponseTemplate {
+    spaces_mock::json(status, example(provider, "unauthorized").body)
+}
+
+// ---------------------------------------------------------------------------
+// Clients and servers
 
 /// Retries that keep tests fast: millisecond backoffs, a 10 s deadline.
 pub fn fast_retries() -> RetryPolicy {
@@ -35,16 +170,47 @@ pub fn fast_retries() -> RetryPolicy {
     }
 }
 
-/// A client for `provider` at `base_url` with the test token, fast retries, no rate limit.
-pub fn test_client(provider: Provider, base_url: &str) -> Client {
+/// A client builder for `provider` at `base_url`: the test token, a 5 s
+/// timeout, fast retries, no rate limit. A test overrides what it is about
+/// (each setter replaces the value set here).
+pub fn test_builder(provider: Provider, base_url: impl Into<String>) -> ClientBuilder {
     Client::builder(provider)
         .token(Token::new(TEST_TOKEN))
         .base_url(base_url)
         .timeout(Duration::from_secs(5))
         .retry(fast_retries())
         .rate_limit(None)
-        .build()
-        .expect("a test client builds")
+}
+
+/// [`test_builder`], built.
+pub fn test_client(provider: Provider, base_url: impl Into<String>) -> Client {
+    build(test_builder(provider, base_url))
+}
+
+/// Builds a test client, which must build.
+pub fn build(builder: ClientBuilder) -> Client {
+    builder.build().expect("a test client builds")
+}
+
+/// A wiremock server giving `answer` to every request for the provider's endpoint.
+pub async fn serve(provider: Provider, answer: ResponseTemplate) -> MockServer {
+    let server = MockServer::start().await;
+    spaces_mock::endpoint(provider).respond_with(answer).mount(&server).await;
+    server
+}
+
+/// A server whose first answer for the provider's endpoint is `first`, and every later one `then`.
+pub async fn serve_first_then(provider: Provider, first: ResponseTemplate, then: ResponseTemplate) -> MockServer {
+    let server = MockServer::start().await;
+    // wiremock answers with the matching mock of the lowest priority number.
+    spaces_mock::endpoint(provider).respond_with(first).up_to_n_times(1).with_priority(1).mount(&server).await;
+    spaces_mock::endpoint(provider).respond_with(then).mount(&server).await;
+    server
+}
+
+/// The provider's API root on `server` (its spec's base path, e.g. AIsa's `/apis/v1`).
+pub fn base_url(server: &MockServer, provider: Provider) -> String {
+    format!("{}{}", server.uri(), spaces_mock::base_path(provider))
 }
 
 /// How a raw loopback server treats each connection.

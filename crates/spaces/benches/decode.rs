@@ -1,30 +1,27 @@
 //! What normalization costs on top of plain deserialization.
 //!
 //! For each payload, three measurements in the same run:
-//! - `generated`: `serde_json::from_slice` into the generated response type
-//!   (the floor: no library can read the body for less);
+//! - `generated`: serde_json into the generated response type, through the
+//!   `decode` function the spec's own success example carries (the floor:
+//!   no library can read the body for less; it reads from a `&str`, so it
+//!   even skips the UTF-8 check `decode` does);
 //! - `decode`: `spaces::decode`, bytes to a normalized `Space` (parse + convert);
 //! - `value`: `serde_json::from_slice::<serde_json::Value>` (what a caller
 //!   without typed clients would do).
 //!
 //! Read the results as ratios (`decode / generated`, `decode / value`), not
-//! as absolute times; `BENCHMARKS.md` records them. Payloads: each
-//! provider's richest fixture, and a large X response (10 speakers, 100
-//! invited users, topics) built here.
+//! as absolute times; `BENCHMARKS.md` records them. Payloads: every
+//! registered provider's recorded demo Space (the one its spec embeds and
+//! the mock serves), one group each, named after the provider; and a large
+//! X response (10 speakers, 100 invited users, topics) built here.
 
 use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use spaces::Provider;
-use spaces::generated::{aisa, socialdata, twitterapi, x};
-
-fn fixture(provider: &str, name: &str) -> Vec<u8> {
-    let path = format!("{}/../../tests/fixtures/{provider}/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path).unwrap_or_else(|error| panic!("{path}: {error}"))
-}
+use spaces::generated::Example;
 
 /// An X response at the size of a busy Space: a creator, 10 speakers (2 of
 /// them hosts), 100 invited users, all expanded with every user field, and 5 topics.
@@ -68,27 +65,39 @@ pub fn large_x_response() -> Vec<u8> {
     serde_json::to_vec_pretty(&body).expect("serializes")
 }
 
-fn group<T: DeserializeOwned>(c: &mut Criterion, name: &str, provider: Provider, body: &[u8]) {
+/// The provider's spec example of its recorded Space: its `decode` reads
+/// any success body into the generated response type.
+fn recorded_example(provider: Provider) -> &'static Example {
+    let recorded = spaces_mock::recorded_space(provider);
+    provider
+        .info()
+        .lookup
+        .examples
+        .iter()
+        .find(|example| example.is_success() && example.body == recorded)
+        .unwrap_or_else(|| panic!("{provider}: the recorded Space is no success example of its spec"))
+}
+
+fn group(c: &mut Criterion, name: &str, provider: Provider, body: &[u8]) {
     // Fail loudly rather than benchmark an error path.
     spaces::decode(provider, body).unwrap_or_else(|error| panic!("{name}: {error}"));
+    let generated = recorded_example(provider).decode;
+    let text = std::str::from_utf8(body).expect("bodies are UTF-8");
+    generated(text).unwrap_or_else(|error| panic!("{name}: the generated type refuses it: {error}"));
     let mut group = c.benchmark_group(name);
     group.measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
-    group.bench_function("generated", |b| b.iter(|| serde_json::from_slice::<T>(black_box(body)).expect("decodes")));
+    group.bench_function("generated", |b| b.iter(|| generated(black_box(text)).expect("decodes")));
     group.bench_function("decode", |b| b.iter(|| spaces::decode(provider, black_box(body)).expect("decodes")));
     group.bench_function("value", |b| b.iter(|| serde_json::from_slice::<Value>(black_box(body)).expect("decodes")));
     group.finish();
 }
 
 fn bench(c: &mut Criterion) {
-    let x_body = fixture("x", "live-with-speakers-and-topics.json");
-    group::<x::types::SpaceLookupResponse>(c, "x", Provider::X, &x_body);
-    group::<x::types::SpaceLookupResponse>(c, "x-large", Provider::X, &large_x_response());
-    let socialdata_body = fixture("socialdata", "doc-ended.json");
-    group::<socialdata::types::SpaceShowResponse>(c, "socialdata", Provider::SocialData, &socialdata_body);
-    let aisa_body = fixture("aisa", "ended-algorithm.json");
-    group::<aisa::types::SpaceDetailResponse>(c, "aisa", Provider::Aisa, &aisa_body);
-    let twitterapi_body = fixture("twitterapi", "ended-algorithm.json");
-    group::<twitterapi::types::SpaceDetailResponse>(c, "twitterapi", Provider::TwitterApi, &twitterapi_body);
+    for &provider in Provider::ALL {
+        group(c, provider.as_str(), provider, spaces_mock::recorded_space(provider).as_bytes());
+    }
+    // X resolves every user it lists; a busy Space is where that costs.
+    group(c, "x-large", Provider::X, &large_x_response());
 }
 
 criterion_group!(benches, bench);
