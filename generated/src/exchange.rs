@@ -32,6 +32,11 @@ struct Exchange {
     head: Mutex<Option<ResponseHead>>,
 }
 
+// Why a task-local: progenitor's `ClientHooks::exec` sees only the generated
+// `Client` and the request, and one `Client` serves many concurrent calls,
+// so neither a per-call body cap nor a slot for that call's response head
+// can travel through it. `observe` scopes both to the one call's future and
+// `execute` reads them back; this module is the only place that knows.
 tokio::task_local! {
     static EXCHANGE: Arc<Exchange>;
 }
