@@ -61,9 +61,10 @@ pub fn recorded_spaces(provider: Provider) -> impl Iterator<Item = (String, &'st
 ///
 /// When the spec has no success example of it (see [`example`]).
 pub fn recorded_space(provider: Provider) -> &'static str {
-    recorded_spaces(provider).find(|(id, _)| id == DEMO_SPACE_ID).map(|(_, body)| body).unwrap_or_else(|| {
-        panic!("{}: no success example of Space {DEMO_SPACE_ID}", provider.info().spec.file)
-    })
+    recorded_spaces(provider)
+        .find(|(id, _)| id == DEMO_SPACE_ID)
+        .map(|(_, body)| body)
+        .unwrap_or_else(|| panic!("{}: no success example of Space {DEMO_SPACE_ID}", provider.info().spec.file))
 }
 
 /// The mock server, with every provider's endpoint mounted.
@@ -126,9 +127,11 @@ pub fn endpoint(provider: Provider) -> wiremock::MockBuilder {
 pub fn endpoint_for(provider: Provider, id: &str) -> wiremock::MockBuilder {
     let lookup = provider.info().lookup;
     match id_param(provider) {
-        (ParamLocation::Path, _) => {
-            Mock::given(method(lookup.method)).and(path(format!("{}{}/{id}", base_path(provider), lookup.path_prefix())))
-        }
+        (ParamLocation::Path, _) => Mock::given(method(lookup.method)).and(path(format!(
+            "{}{}/{id}",
+            base_path(provider),
+            lookup.path_prefix()
+        ))),
         (_, name) => endpoint(provider).and(query_param(name, id)),
     }
 }
