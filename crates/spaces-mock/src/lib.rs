@@ -59,7 +59,7 @@ pub fn recorded_spaces(provider: Provider) -> impl Iterator<Item = (String, &'st
 ///
 /// # Panics
 ///
-/// When the spec has no success example of it (see [`example`]).
+/// When the spec has no success example of it (a convention every spec keeps).
 pub fn recorded_space(provider: Provider) -> &'static str {
     recorded_spaces(provider)
         .find(|(id, _)| id == DEMO_SPACE_ID)
