@@ -18,12 +18,15 @@ use reqwest::{Request, Response, StatusCode};
 /// Space (real ones are a few kilobytes), small enough to refuse a runaway body.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
+/// The prefix of the rate-limit headers kept from successful responses.
+const RATE_LIMIT_PREFIX: &str = "x-rate-limit-";
+
 /// The status line and headers of the last response seen inside [`observe`].
 #[derive(Clone, Debug)]
 pub struct ResponseHead {
     /// The response status.
     pub status: StatusCode,
-    /// The response headers (empty for a success: nothing reads them).
+    /// The response headers; of a success, only `x-rate-limit-*`.
     pub headers: HeaderMap,
 }
 
@@ -95,10 +98,22 @@ pub(crate) async fn execute(client: &reqwest::Client, request: Request) -> reqwe
         // Not inside `observe`: behave exactly as progenitor's default hook.
         return Ok(response);
     };
-    // Headers matter only for error statuses (`Retry-After`, rate-limit
-    // resets); a success's are not copied, to keep the common path lean.
+    // An error's headers all matter (`Retry-After`, rate-limit resets); of a
+    // success's, only the rate-limit budget (`x-rate-limit-*`), which a
+    // client reads on every response to stop before it is refused. The rest
+    // is not copied, to keep the common path lean.
     let status = response.status();
-    let headers = if status.is_success() { HeaderMap::new() } else { response.headers().clone() };
+    let headers = if status.is_success() {
+        response.headers().iter().filter(|(name, _)| name.as_str().starts_with(RATE_LIMIT_PREFIX)).fold(
+            HeaderMap::new(),
+            |mut kept, (name, value)| {
+                kept.append(name.clone(), value.clone());
+                kept
+            },
+        )
+    } else {
+        response.headers().clone()
+    };
     let head = ResponseHead { status, headers };
     *exchange.head.lock().unwrap_or_else(PoisonError::into_inner) = Some(head);
     // A declared length within the cap needs no counting: hyper never reads

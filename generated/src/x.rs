@@ -88,7 +88,7 @@ pub mod types {
             value.parse()
         }
     }
-    ///Objects referenced by the Space's id fields, when expanded.
+    ///Objects referenced by the Spaces' id fields, when expanded.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct Expansions {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -296,6 +296,47 @@ pub mod types {
             value.parse()
         }
     }
+    ///A Space id: `^[a-zA-Z0-9]{1,13}$` (every id seen in practice is 13 ASCII alphanumerics). The pattern is stated here, not as `pattern`, so that the generated code needs no regex engine; the library checks ids before sending them.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[serde(transparent)]
+    pub struct SpaceId(pub ::std::string::String);
+    impl ::std::ops::Deref for SpaceId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<SpaceId> for ::std::string::String {
+        fn from(value: SpaceId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for SpaceId {
+        fn from(value: ::std::string::String) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for SpaceId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    impl ::std::str::FromStr for SpaceId {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.to_string()))
+        }
+    }
     ///The lookup envelope. Nothing in it is required: a found Space has `data`; a missing one has only `errors`.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct SpaceLookupResponse {
@@ -305,6 +346,89 @@ pub mod types {
         pub errors: ::std::vec::Vec<Problem>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub includes: ::std::option::Option<Expansions>,
+    }
+    ///Which Spaces a search returns: `live`, `scheduled`, or `all` (both, the default). A request value, so a closed enum.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum SpaceSearchState {
+        #[serde(rename = "live")]
+        Live,
+        #[serde(rename = "scheduled")]
+        Scheduled,
+        #[serde(rename = "all")]
+        All,
+    }
+    impl ::std::fmt::Display for SpaceSearchState {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Live => f.write_str("live"),
+                Self::Scheduled => f.write_str("scheduled"),
+                Self::All => f.write_str("all"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for SpaceSearchState {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "live" => Ok(Self::Live),
+                "scheduled" => Ok(Self::Scheduled),
+                "all" => Ok(Self::All),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for SpaceSearchState {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for SpaceSearchState {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::default::Default for SpaceSearchState {
+        fn default() -> Self {
+            SpaceSearchState::All
+        }
+    }
+    ///Sent by search and by-creator (not by `?ids=`). There is no `next_token`: these endpoints do not paginate.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct SpacesMeta {
+        ///How many Spaces `data` holds (0 with no `data` key).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub result_count: ::std::option::Option<i32>,
+    }
+    ///The multi-Space envelope of `GET /2/spaces`, `/2/spaces/by/creator_ids` and `/2/spaces/search`. As in the lookup envelope nothing is required: `data` is absent when no Space was found, `errors` holds a Problem per id that was not (a 200 can carry both), and `meta` is sent by search and by-creator but not by `?ids=`. `includes` is shared by all the Spaces of `data`; a user or topic referenced by several Spaces is listed once, and one may be missing.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct SpacesResponse {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub data: ::std::vec::Vec<Space>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub errors: ::std::vec::Vec<Problem>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub includes: ::std::option::Option<Expansions>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub meta: ::std::option::Option<SpacesMeta>,
     }
     ///ISO 8601 date-time. Kept as a string, not `format: date-time`: the reference example has non-padded months (`2021-7-14T04:35:55Z`), and one odd value must not fail the whole response. Parsed leniently by the converter.
     #[derive(
@@ -589,6 +713,47 @@ pub mod types {
             value.parse()
         }
     }
+    ///A user id: `^[0-9]{1,19}$`, as a string. The pattern is stated here, not as `pattern`, so that the generated code needs no regex engine.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[serde(transparent)]
+    pub struct UserId(pub ::std::string::String);
+    impl ::std::ops::Deref for UserId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<UserId> for ::std::string::String {
+        fn from(value: UserId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for UserId {
+        fn from(value: ::std::string::String) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for UserId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    impl ::std::str::FromStr for UserId {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.to_string()))
+        }
+    }
     ///`UserPublicMetrics`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct UserPublicMetrics {
@@ -639,7 +804,7 @@ pub mod types {
 #[derive(Clone, Debug)]
 /**Client for X API v2 — Space lookup
 
-The one X API v2 endpoint `spaces` needs: `GET /2/spaces/{id}`. Written by hand from the X developer documentation (Space lookup and Space object pages) and from real responses; see `specs/README.md` for every deliberate deviation from the official documentation.
+Every X API v2 endpoint that returns Spaces: `GET /2/spaces/{id}` (one Space), `GET /2/spaces?ids=` (up to 100 Spaces by id), `GET /2/spaces/by/creator_ids` (live and scheduled Spaces of up to 100 users) and `GET /2/spaces/search` (by title). Written by hand from the X developer documentation (Spaces lookup, Search Spaces and Space object pages) and from real responses; see `specs/README.md` for every deliberate deviation from the official documentation. The field and expansion parameters and the rate-limit headers are written once and shared between operations as YAML anchors (`&name` / `*name`), which the YAML reader expands before regen sees the document.
 
 Version: 2*/
 pub struct Client {
@@ -769,6 +934,222 @@ Arguments:
             _ => Err(Error::UnexpectedResponse(response)),
         }
     }
+    /**Look up to 100 Spaces by their ids, in one request
+
+The batch form of `GET /2/spaces/{id}`: one request for up to 100 Spaces, counted as one request against the rate limit (but as one read per Space for pay-per-use billing). Returns only `id` and `state` unless fields are requested. Spaces that were found come back in `data`; an id that was not found gets a resource-not-found Problem in `errors` (`parameter: ids`), so one 200 can carry both. A 200 in which nothing was found has no `data` key at all. This endpoint sends no `meta`.
+
+Sends a `GET` request to `/2/spaces`
+
+Arguments:
+- `expansions`: Id fields to expand into `includes`, comma-separated on the wire.
+- `ids`: 1 to 100 Space ids (each `^[a-zA-Z0-9]{1,13}$`), comma-separated in this one parameter: `?ids=1u8jzPde0IgxL,1d6GncfBAepfJ`.
+- `space_fields`: Space fields to return, comma-separated on the wire.
+- `topic_fields`: Topic fields to return for expanded topics, comma-separated on the wire.
+- `user_fields`: User fields to return for expanded users, comma-separated on the wire.
+*/
+    pub async fn find_spaces_by_ids<'a>(
+        &'a self,
+        expansions: Option<&'a crate::CommaSeparated<crate::x::types::Expansion>>,
+        ids: &'a crate::CommaSeparated<crate::x::types::SpaceId>,
+        space_fields: Option<&'a crate::CommaSeparated<crate::x::types::SpaceField>>,
+        topic_fields: Option<&'a crate::CommaSeparated<crate::x::types::TopicField>>,
+        user_fields: Option<&'a crate::CommaSeparated<crate::x::types::UserField>>,
+    ) -> Result<ResponseValue<types::SpacesResponse>, Error<types::ErrorResponse>> {
+        let url = format!("{}/2/spaces", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .query(&progenitor_client::QueryParam::new("expansions", &expansions))
+            .query(&progenitor_client::QueryParam::new("ids", &ids))
+            .query(&progenitor_client::QueryParam::new("space.fields", &space_fields))
+            .query(&progenitor_client::QueryParam::new("topic.fields", &topic_fields))
+            .query(&progenitor_client::QueryParam::new("user.fields", &user_fields))
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "find_spaces_by_ids",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            400u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            401u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            403u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            429u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            500u16..=599u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**The live and scheduled Spaces created by up to 100 users
+
+Returns the live and scheduled Spaces whose creator is one of the given users (ended Spaces are not returned), with `meta.result_count`. A user with no such Space adds nothing; a 200 with no Space at all is `{"meta":{"result_count":0}}`, without `data`. Returns only `id` and `state` unless fields are requested. Besides the 300 requests per 15 minutes, X allows this endpoint 1 request per second.
+
+Sends a `GET` request to `/2/spaces/by/creator_ids`
+
+Arguments:
+- `expansions`: Id fields to expand into `includes`, comma-separated on the wire.
+- `space_fields`: Space fields to return, comma-separated on the wire.
+- `topic_fields`: Topic fields to return for expanded topics, comma-separated on the wire.
+- `user_fields`: User fields to return for expanded users, comma-separated on the wire.
+- `user_ids`: 1 to 100 user ids (each `^[0-9]{1,19}$`), comma-separated in this one parameter: `?user_ids=1549901127745323008,917202264`.
+*/
+    pub async fn find_spaces_by_creator_ids<'a>(
+        &'a self,
+        expansions: Option<&'a crate::CommaSeparated<crate::x::types::Expansion>>,
+        space_fields: Option<&'a crate::CommaSeparated<crate::x::types::SpaceField>>,
+        topic_fields: Option<&'a crate::CommaSeparated<crate::x::types::TopicField>>,
+        user_fields: Option<&'a crate::CommaSeparated<crate::x::types::UserField>>,
+        user_ids: &'a crate::CommaSeparated<crate::x::types::UserId>,
+    ) -> Result<ResponseValue<types::SpacesResponse>, Error<types::ErrorResponse>> {
+        let url = format!("{}/2/spaces/by/creator_ids", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .query(&progenitor_client::QueryParam::new("expansions", &expansions))
+            .query(&progenitor_client::QueryParam::new("space.fields", &space_fields))
+            .query(&progenitor_client::QueryParam::new("topic.fields", &topic_fields))
+            .query(&progenitor_client::QueryParam::new("user.fields", &user_fields))
+            .query(&progenitor_client::QueryParam::new("user_ids", &user_ids))
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "find_spaces_by_creator_ids",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            400u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            401u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            403u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            429u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            500u16..=599u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Search live and scheduled Spaces by title
+
+Returns up to `max_results` Spaces whose title matches `query`, with `meta.result_count`. There is no pagination token: what does not fit in one answer cannot be fetched. `state=all` (the default) returns live and scheduled Spaces; ended ones have been seen too. A 200 with no match is `{"meta":{"result_count":0}}`, without `data`. Returns only `id` and `state` unless fields are requested.
+
+Sends a `GET` request to `/2/spaces/search`
+
+Arguments:
+- `expansions`: Id fields to expand into `includes`, comma-separated on the wire.
+- `max_results`: The most Spaces to return, 1 to 100; 100 when absent.
+- `query`: The search terms, 1 to 2048 characters, matched against Space titles.
+- `space_fields`: Space fields to return, comma-separated on the wire.
+- `state`: Which Spaces to return; `all` (the default) is live and scheduled ones.
+- `topic_fields`: Topic fields to return for expanded topics, comma-separated on the wire.
+- `user_fields`: User fields to return for expanded users, comma-separated on the wire.
+*/
+    pub async fn search_spaces<'a>(
+        &'a self,
+        expansions: Option<&'a crate::CommaSeparated<crate::x::types::Expansion>>,
+        max_results: Option<::std::num::NonZeroU32>,
+        query: &'a str,
+        space_fields: Option<&'a crate::CommaSeparated<crate::x::types::SpaceField>>,
+        state: Option<types::SpaceSearchState>,
+        topic_fields: Option<&'a crate::CommaSeparated<crate::x::types::TopicField>>,
+        user_fields: Option<&'a crate::CommaSeparated<crate::x::types::UserField>>,
+    ) -> Result<ResponseValue<types::SpacesResponse>, Error<types::ErrorResponse>> {
+        let url = format!("{}/2/spaces/search", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .query(&progenitor_client::QueryParam::new("expansions", &expansions))
+            .query(&progenitor_client::QueryParam::new("max_results", &max_results))
+            .query(&progenitor_client::QueryParam::new("query", &query))
+            .query(&progenitor_client::QueryParam::new("space.fields", &space_fields))
+            .query(&progenitor_client::QueryParam::new("state", &state))
+            .query(&progenitor_client::QueryParam::new("topic.fields", &topic_fields))
+            .query(&progenitor_client::QueryParam::new("user.fields", &user_fields))
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "search_spaces",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            400u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            401u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            403u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            429u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            500u16..=599u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
 }
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
@@ -850,6 +1231,318 @@ pub static SPEC: crate::SpecFacts = crate::SpecFacts {
                     body: r#"{"errors":[{"value":"1OdKrjgmNkeKX","detail":"Could not find space with id: [1OdKrjgmNkeKX].","title":"Not Found Error","resource_type":"space","parameter":"id","resource_id":"1OdKrjgmNkeKX","type":"https://api.x.com/2/problems/resource-not-found"}]}"#,
                     decode: |body| {
                         ::serde_json::from_str::<types::SpaceLookupResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "invalid_request",
+                    statuses: &["400", "401", "403", "429", "5XX"],
+                    body: r#"{"errors":[{"parameters":{"id":["not-an-id!"]},"message":"The `id` query parameter value [not-an-id!] does not match ^[a-zA-Z0-9]{1,13}$"}],"title":"Invalid Request","detail":"One or more parameters to your request was invalid.","type":"https://api.twitter.com/2/problems/invalid-request"}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::ErrorResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "unauthorized",
+                    statuses: &["400", "401", "403", "429", "5XX"],
+                    body: r#"{"title":"Unauthorized","type":"about:blank","status":401,"detail":"Unauthorized"}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::ErrorResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "rate_limited",
+                    statuses: &["400", "401", "403", "429", "5XX"],
+                    body: r#"{"errors":[{"code":88,"message":"Rate limit exceeded"}]}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::ErrorResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+            ],
+        },
+        crate::Operation {
+            operation_id: "find_spaces_by_ids",
+            method: "GET",
+            path: "/2/spaces",
+            params: &[
+                crate::Param {
+                    name: "ids",
+                    location: crate::ParamLocation::Query,
+                    required: true,
+                },
+                crate::Param {
+                    name: "space.fields",
+                    location: crate::ParamLocation::Query,
+                    required: false,
+                },
+                crate::Param {
+                    name: "expansions",
+                    location: crate::ParamLocation::Query,
+                    required: false,
+                },
+                crate::Param {
+                    name: "user.fields",
+                    location: crate::ParamLocation::Query,
+                    required: false,
+                },
+                crate::Param {
+                    name: "topic.fields",
+                    location: crate::ParamLocation::Query,
+                    required: false,
+                },
+            ],
+            examples: &[
+                crate::Example {
+                    name: "partial_errors",
+                    statuses: &["200"],
+                    body: r#"{"data":[{"id":"1u8jzPde0IgxL","state":"live","title":"Late night synth jam","lang":"en","created_at":"2024-05-17T22:58:10.000Z","started_at":"2024-05-17T23:00:02.000Z","updated_at":"2024-05-17T23:41:37.000Z","creator_id":"1318764930281472003","host_ids":["1318764930281472003"],"speaker_ids":["1318764930281472003","2875112390"],"is_ticketed":false,"participant_count":64},{"id":"1Bd0Kh8oOOL8d","state":"ended","title":"Charlas de radio comunitaria","lang":"es","created_at":"2024-05-12T17:45:03.000Z","scheduled_start":"2024-05-12T18:00:00.000Z","started_at":"2024-05-12T18:00:41.000Z","ended_at":"2024-05-12T19:32:15.000Z","updated_at":"2024-05-12T19:32:19.000Z","creator_id":"917202264","host_ids":["917202264"],"speaker_ids":["917202264","2875112390"],"is_ticketed":false,"participant_count":212}],"errors":[{"value":"1mxgJTeKdNnFR","detail":"Could not find space with ids: [1mxgJTeKdNnFR].","title":"Not Found Error","resource_type":"space","parameter":"ids","resource_id":"1mxgJTeKdNnFR","type":"https://api.twitter.com/2/problems/resource-not-found"}],"includes":{"users":[{"id":"1318764930281472003","name":"Night Shift Radio","username":"nightshiftfm","created_at":"2020-10-21T03:12:45.000Z","description":"Synths and field recordings, after midnight.","protected":false,"verified":false,"public_metrics":{"followers_count":8841,"following_count":312,"tweet_count":2764,"listed_count":57}},{"id":"2875112390","name":"Lena Brandt","username":"lenabrandt","created_at":"2014-11-02T09:30:12.000Z","protected":false,"verified":true,"verified_type":"blue","public_metrics":{"followers_count":20417,"following_count":655,"tweet_count":11903,"listed_count":240}},{"id":"917202264","name":"Tomás Ruiz","username":"tomasruiz","created_at":"2012-10-31T21:05:57.000Z","location":"Valparaíso","protected":false,"verified":false,"public_metrics":{"followers_count":1530,"following_count":804,"tweet_count":9120,"listed_count":19}}]}}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::SpacesResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "default_fields",
+                    statuses: &["200"],
+                    body: r#"{"data":[{"id":"1KLzdocJ2isAj","state":"ended"},{"id":"1d6GncfBAepfJ","state":"scheduled"}]}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::SpacesResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "unresolved_creator",
+                    statuses: &["200"],
+                    body: r#"{"data":[{"id":"1IhKtJ0RlgLKO","state":"canceled","title":"Q&A before the release","lang":"en","created_at":"2024-05-02T11:20:44.000Z","scheduled_start":"2024-05-09T15:00:00.000Z","updated_at":"2024-05-08T07:02:11.000Z","creator_id":"1549901127745323008","host_ids":["1549901127745323008","2875112390"],"is_ticketed":false,"participant_count":0}],"includes":{"users":[{"id":"2875112390","name":"Lena Brandt","username":"lenabrandt"}]}}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::SpacesResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "none_found",
+                    statuses: &["200"],
+                    body: r#"{"errors":[{"value":"1mxgJTeKdNnFR","detail":"Could not find space with ids: [1mxgJTeKdNnFR].","title":"Not Found Error","resource_type":"space","parameter":"ids","resource_id":"1mxgJTeKdNnFR","type":"https://api.twitter.com/2/problems/resource-not-found"},{"value":"1IBXuDL7DxtpY","detail":"Could not find space with ids: [1IBXuDL7DxtpY].","title":"Not Found Error","resource_type":"space","parameter":"ids","resource_id":"1IBXuDL7DxtpY","type":"https://api.twitter.com/2/problems/resource-not-found"}]}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::SpacesResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "invalid_request",
+                    statuses: &["400", "401", "403", "429", "5XX"],
+                    body: r#"{"errors":[{"parameters":{"id":["not-an-id!"]},"message":"The `id` query parameter value [not-an-id!] does not match ^[a-zA-Z0-9]{1,13}$"}],"title":"Invalid Request","detail":"One or more parameters to your request was invalid.","type":"https://api.twitter.com/2/problems/invalid-request"}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::ErrorResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "unauthorized",
+                    statuses: &["400", "401", "403", "429", "5XX"],
+                    body: r#"{"title":"Unauthorized","type":"about:blank","status":401,"detail":"Unauthorized"}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::ErrorResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "rate_limited",
+                    statuses: &["400", "401", "403", "429", "5XX"],
+                    body: r#"{"errors":[{"code":88,"message":"Rate limit exceeded"}]}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::ErrorResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+            ],
+        },
+        crate::Operation {
+            operation_id: "find_spaces_by_creator_ids",
+            method: "GET",
+            path: "/2/spaces/by/creator_ids",
+            params: &[
+                crate::Param {
+                    name: "user_ids",
+                    location: crate::ParamLocation::Query,
+                    required: true,
+                },
+                crate::Param {
+                    name: "space.fields",
+                    location: crate::ParamLocation::Query,
+                    required: false,
+                },
+                crate::Param {
+                    name: "expansions",
+                    location: crate::ParamLocation::Query,
+                    required: false,
+                },
+                crate::Param {
+                    name: "user.fields",
+                    location: crate::ParamLocation::Query,
+                    required: false,
+                },
+                crate::Param {
+                    name: "topic.fields",
+                    location: crate::ParamLocation::Query,
+                    required: false,
+                },
+            ],
+            examples: &[
+                crate::Example {
+                    name: "served",
+                    statuses: &["200"],
+                    body: r#"{"data":[{"id":"1d6GncfBAepfJ","state":"scheduled","title":"Maintainers' office hours","lang":"en","created_at":"2024-05-14T08:03:29.000Z","scheduled_start":"2024-05-21T16:00:00.000Z","updated_at":"2024-05-14T08:03:29.000Z","creator_id":"1549901127745323008","host_ids":["1549901127745323008"],"invited_user_ids":["917202264"],"is_ticketed":false,"participant_count":0},{"id":"1CsMehGAkWvj7","state":"live","title":"Radio comunitaria, en vivo","lang":"es","created_at":"2024-05-17T21:30:12.000Z","started_at":"2024-05-17T21:30:15.000Z","updated_at":"2024-05-17T22:10:40.000Z","creator_id":"917202264","host_ids":["917202264"],"speaker_ids":["917202264"],"is_ticketed":false,"participant_count":37}],"includes":{"users":[{"id":"1549901127745323008","name":"Open Source Hour","username":"oss_hour","created_at":"2022-07-21T01:14:09.000Z","description":"A weekly Space for people who maintain things.","protected":false,"verified":false,"public_metrics":{"followers_count":3120,"following_count":88,"tweet_count":412,"listed_count":31}},{"id":"917202264","name":"Tomás Ruiz","username":"tomasruiz","created_at":"2012-10-31T21:05:57.000Z","location":"Valparaíso","protected":false,"verified":false,"public_metrics":{"followers_count":1530,"following_count":804,"tweet_count":9120,"listed_count":19}}]},"meta":{"result_count":2}}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::SpacesResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "default_fields",
+                    statuses: &["200"],
+                    body: r#"{"data":[{"id":"1d6GncfBAepfJ","state":"scheduled"},{"id":"1CsMehGAkWvj7","state":"live"}],"meta":{"result_count":2}}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::SpacesResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "empty",
+                    statuses: &["200"],
+                    body: r#"{"meta":{"result_count":0}}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::SpacesResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "invalid_request",
+                    statuses: &["400", "401", "403", "429", "5XX"],
+                    body: r#"{"errors":[{"parameters":{"id":["not-an-id!"]},"message":"The `id` query parameter value [not-an-id!] does not match ^[a-zA-Z0-9]{1,13}$"}],"title":"Invalid Request","detail":"One or more parameters to your request was invalid.","type":"https://api.twitter.com/2/problems/invalid-request"}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::ErrorResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "unauthorized",
+                    statuses: &["400", "401", "403", "429", "5XX"],
+                    body: r#"{"title":"Unauthorized","type":"about:blank","status":401,"detail":"Unauthorized"}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::ErrorResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "rate_limited",
+                    statuses: &["400", "401", "403", "429", "5XX"],
+                    body: r#"{"errors":[{"code":88,"message":"Rate limit exceeded"}]}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::ErrorResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+            ],
+        },
+        crate::Operation {
+            operation_id: "search_spaces",
+            method: "GET",
+            path: "/2/spaces/search",
+            params: &[
+                crate::Param {
+                    name: "query",
+                    location: crate::ParamLocation::Query,
+                    required: true,
+                },
+                crate::Param {
+                    name: "state",
+                    location: crate::ParamLocation::Query,
+                    required: false,
+                },
+                crate::Param {
+                    name: "max_results",
+                    location: crate::ParamLocation::Query,
+                    required: false,
+                },
+                crate::Param {
+                    name: "space.fields",
+                    location: crate::ParamLocation::Query,
+                    required: false,
+                },
+                crate::Param {
+                    name: "expansions",
+                    location: crate::ParamLocation::Query,
+                    required: false,
+                },
+                crate::Param {
+                    name: "user.fields",
+                    location: crate::ParamLocation::Query,
+                    required: false,
+                },
+                crate::Param {
+                    name: "topic.fields",
+                    location: crate::ParamLocation::Query,
+                    required: false,
+                },
+            ],
+            examples: &[
+                crate::Example {
+                    name: "served",
+                    statuses: &["200"],
+                    body: r#"{"data":[{"id":"1u8jzPde0IgxL","state":"live","title":"Late night synth jam","lang":"en","created_at":"2024-05-17T22:58:10.000Z","started_at":"2024-05-17T23:00:02.000Z","updated_at":"2024-05-17T23:41:37.000Z","creator_id":"1318764930281472003","host_ids":["1318764930281472003"],"speaker_ids":["1318764930281472003","2875112390"],"is_ticketed":false,"participant_count":64},{"id":"1CsMehGAkWvj7","state":"live","title":"Radio comunitaria, en vivo","lang":"es","created_at":"2024-05-17T21:30:12.000Z","started_at":"2024-05-17T21:30:15.000Z","updated_at":"2024-05-17T22:10:40.000Z","creator_id":"917202264","host_ids":["917202264"],"speaker_ids":["917202264"],"is_ticketed":false,"participant_count":37},{"id":"1d6GncfBAepfJ","state":"scheduled","title":"Maintainers' office hours","lang":"en","created_at":"2024-05-14T08:03:29.000Z","scheduled_start":"2024-05-21T16:00:00.000Z","updated_at":"2024-05-14T08:03:29.000Z","creator_id":"1549901127745323008","host_ids":["1549901127745323008"],"invited_user_ids":["917202264"],"is_ticketed":false,"participant_count":0}],"includes":{"users":[{"id":"1318764930281472003","name":"Night Shift Radio","username":"nightshiftfm","created_at":"2020-10-21T03:12:45.000Z","description":"Synths and field recordings, after midnight.","protected":false,"verified":false,"public_metrics":{"followers_count":8841,"following_count":312,"tweet_count":2764,"listed_count":57}},{"id":"2875112390","name":"Lena Brandt","username":"lenabrandt","created_at":"2014-11-02T09:30:12.000Z","protected":false,"verified":true,"verified_type":"blue","public_metrics":{"followers_count":20417,"following_count":655,"tweet_count":11903,"listed_count":240}},{"id":"917202264","name":"Tomás Ruiz","username":"tomasruiz","created_at":"2012-10-31T21:05:57.000Z","location":"Valparaíso","protected":false,"verified":false,"public_metrics":{"followers_count":1530,"following_count":804,"tweet_count":9120,"listed_count":19}},{"id":"1549901127745323008","name":"Open Source Hour","username":"oss_hour","created_at":"2022-07-21T01:14:09.000Z","description":"A weekly Space for people who maintain things.","protected":false,"verified":false,"public_metrics":{"followers_count":3120,"following_count":88,"tweet_count":412,"listed_count":31}}]},"meta":{"result_count":3}}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::SpacesResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "default_fields",
+                    statuses: &["200"],
+                    body: r#"{"data":[{"id":"1u8jzPde0IgxL","state":"live"},{"id":"1CsMehGAkWvj7","state":"live"},{"id":"1d6GncfBAepfJ","state":"scheduled"},{"id":"1FAc9QeWJKY40","state":"scheduled"}],"meta":{"result_count":4}}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::SpacesResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "topics",
+                    statuses: &["200"],
+                    body: r#"{"data":[{"id":"1u8jzPde0IgxL","state":"live","topic_ids":["848920371311001600","1131692081271422976"]},{"id":"1d6GncfBAepfJ","state":"scheduled","topic_ids":["848920371311001600"]},{"id":"1FAc9QeWJKY40","state":"scheduled","topic_ids":["1592611340436119552"]}],"includes":{"topics":[{"id":"848920371311001600","name":"Technology","description":"All about technology"},{"id":"1131692081271422976","name":"Podcasts & radio"},{"id":"1592611340436119552","name":"Electronic music","description":"Synths, DJs and producers"}]},"meta":{"result_count":3}}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::SpacesResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "empty",
+                    statuses: &["200"],
+                    body: r#"{"meta":{"result_count":0}}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::SpacesResponse>(body)
                             .map(drop)
                             .map_err(|error| error.to_string())
                     },

@@ -51,16 +51,28 @@ fn every_spec_has_a_success_and_an_error_example() {
     }
 }
 
+/// The spec's single-Space lookup: the one operation with a `not_found`
+/// example, which looks a Space up by one required path or query parameter.
+/// (X's multi-Space operations have no `not_found`: a missing id there is a
+/// Problem inside a 200 that also carries the Spaces found.)
+fn lookup(spec: &SpecFacts) -> &'static Operation {
+    let with_not_found: Vec<&Operation> =
+        spec.operations.iter().filter(|operation| operation.example("not_found").is_some()).collect();
+    let [lookup] = with_not_found.as_slice() else {
+        let ids: Vec<&str> = with_not_found.iter().map(|operation| operation.operation_id).collect();
+        panic!("{}: exactly one operation (the lookup) has an example named `not_found`, found {ids:?}", spec.file);
+    };
+    let required: Vec<&str> = lookup.params.iter().filter(|param| param.required).map(|param| param.name).collect();
+    assert_eq!(required.len(), 1, "{} {}: the lookup takes one id, not {required:?}", spec.file, lookup.operation_id);
+    lookup
+}
+
 /// What the mock serves, by name: the demo Space, `not_found` (the requested
 /// id replacing [`MISSING_SPACE_ID`]) and `unauthorized`.
 #[test]
 fn every_spec_has_the_examples_the_mock_serves() {
     for spec in ALL_SPECS {
-        let lookup = spec
-            .operations
-            .iter()
-            .find(|operation| operation.example("not_found").is_some())
-            .unwrap_or_else(|| panic!("{}: no operation has an example named `not_found`", spec.file));
+        let lookup = lookup(spec);
         let demo = lookup.examples.iter().find(|example| example.is_success() && example.body.contains(DEMO_SPACE_ID));
         assert!(demo.is_some(), "{}: no success example of the demo Space {DEMO_SPACE_ID}", spec.file);
 
@@ -88,9 +100,101 @@ fn every_spec_has_the_examples_the_mock_serves() {
 
 #[test]
 fn x_names_the_missing_id_that_the_mock_replaces() {
-    let not_found = spaces_generated::x::SPEC.operations[0].example("not_found").expect("x has `not_found`");
+    let by_id = spaces_generated::x::SPEC.operation("find_space_by_id").expect("x's lookup");
+    assert_eq!(by_id.operation_id, lookup(&spaces_generated::x::SPEC).operation_id);
+    let not_found = by_id.example("not_found").expect("x has `not_found`");
     assert!(not_found.body.contains(MISSING_SPACE_ID), "{}", not_found.body);
     assert_eq!(not_found.status(404), Some(200), "X answers a missing Space with a 200");
+}
+
+/// The shape rules of X's multi-Space bodies, which real captures show: no
+/// `null` anywhere (a missing field is omitted), and `meta.result_count`
+/// counting `data` (0 with no `data` key).
+fn check_multi_body(what: &str, text: &str) -> serde_json::Value {
+    fn has_null(value: &serde_json::Value) -> bool {
+        match value {
+            serde_json::Value::Null => true,
+            serde_json::Value::Array(items) => items.iter().any(has_null),
+            serde_json::Value::Object(map) => map.values().any(has_null),
+            _ => false,
+        }
+    }
+    let body: serde_json::Value = serde_json::from_str(text).unwrap_or_else(|error| panic!("{what}: {error}"));
+    assert!(!has_null(&body), "{what}: X omits missing fields, it never sends null");
+    if let Some(count) = body.pointer("/meta/result_count") {
+        let data = body.get("data").and_then(serde_json::Value::as_array).map_or(0, Vec::len);
+        assert_eq!(count.as_u64(), Some(data as u64), "{what}: meta.result_count is not the number of Spaces");
+    }
+    body
+}
+
+/// X's three multi-Space operations, and the examples the mock serves for them
+/// (see "Examples the mock serves" in `specs/README.md`).
+#[test]
+fn x_multi_space_operations() {
+    use spaces_generated::x::SPEC;
+
+    let cases = [
+        ("find_spaces_by_ids", "/2/spaces", "ids", 5, false),
+        ("find_spaces_by_creator_ids", "/2/spaces/by/creator_ids", "user_ids", 5, true),
+        ("search_spaces", "/2/spaces/search", "query", 7, true),
+    ];
+    for (operation_id, path, required, param_count, has_meta) in cases {
+        let operation = SPEC.operation(operation_id).unwrap_or_else(|| panic!("x has no `{operation_id}`"));
+        assert_eq!((operation.method, operation.path), ("GET", path), "{operation_id}");
+        let id = operation.id_param().map(|param| (param.name, param.location));
+        assert_eq!(id, Some((required, ParamLocation::Query)), "{operation_id}");
+        assert_eq!(operation.params.len(), param_count, "{operation_id}: its own parameters and the four field lists");
+        for shared in ["space.fields", "expansions", "user.fields", "topic.fields"] {
+            assert!(operation.params.iter().any(|param| param.name == shared), "{operation_id}: no `{shared}`");
+        }
+        assert!(operation.example("not_found").is_none(), "{operation_id}: `not_found` belongs to the lookup alone");
+        let unauthorized = operation.example("unauthorized").expect("the shared error response");
+        assert_eq!(unauthorized.status(401), Some(401), "{operation_id}");
+
+        let successes: Vec<&Example> = operation.examples.iter().filter(|example| example.is_success()).collect();
+        assert!(successes.len() >= 2, "{operation_id}: only {} success examples", successes.len());
+        for example in successes {
+            let what = format!("{operation_id} example `{}`", example.name);
+            let body = check_multi_body(&what, example.body);
+            if !has_meta {
+                assert!(body.get("meta").is_none(), "{what}: `?ids=` sends no `meta`");
+            }
+        }
+        if has_meta {
+            let served = operation.example("served").unwrap_or_else(|| panic!("{operation_id}: no example `served`"));
+            assert!(served.is_success(), "{operation_id}: `served` is not a 2xx example");
+            let body: serde_json::Value = serde_json::from_str(served.body).expect("JSON");
+            let data = body.get("data").and_then(serde_json::Value::as_array).expect("`served` has Spaces");
+            assert!(data.len() >= 2, "{operation_id}: `served` has {} Spaces", data.len());
+            let states: Vec<&str> = data.iter().filter_map(|space| space.get("state")?.as_str()).collect();
+            assert!(
+                states.contains(&"live") && states.contains(&"scheduled"),
+                "{operation_id}: `served` has live and scheduled Spaces, so a state filter shows: {states:?}"
+            );
+        }
+    }
+}
+
+/// `tests/fixtures/x/multi-*.json` are multi-Space bodies: they decode into the
+/// generated `SpacesResponse` and keep X's shape rules.
+#[test]
+fn x_multi_fixtures_decode_into_the_generated_type() {
+    let dir = workspace_root().join("tests/fixtures/x");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).expect("tests/fixtures/x") {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().expect("name").to_string_lossy().into_owned();
+        if !(name.starts_with("multi-") && name.ends_with(".json")) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("fixture");
+        check_multi_body(&name, &text);
+        serde_json::from_str::<spaces_generated::x::types::SpacesResponse>(&text)
+            .unwrap_or_else(|error| panic!("{name}: {error}"));
+        checked += 1;
+    }
+    assert!(checked >= 7, "only {checked} multi fixtures in {}", dir.display());
 }
 
 #[test]
@@ -161,6 +265,12 @@ fn facts_read_from_the_specs() {
     let id = lookup.id_param().expect("id parameter");
     assert_eq!((id.name, id.location), ("id", ParamLocation::Path));
     assert_eq!(lookup.params.len(), 5, "id and four field lists");
+    let operation_ids: Vec<&str> = x::SPEC.operations.iter().map(|operation| operation.operation_id).collect();
+    assert_eq!(
+        operation_ids,
+        ["find_space_by_id", "find_spaces_by_ids", "find_spaces_by_creator_ids", "search_spaces"],
+        "the lookup first, in the spec's order"
+    );
 
     assert_eq!(socialdata::SPEC.auth, Auth::Bearer);
     let show = socialdata::SPEC.operation("get_space").expect("socialdata's lookup");

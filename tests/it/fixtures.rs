@@ -1,14 +1,19 @@
-//! Every fixture under `tests/fixtures/<provider>/` through `spaces::decode`:
-//! one named snapshot per fixture (reviewed with `cargo insta review`), plus
-//! explicit assertions on the fields that matter, which no snapshot replaces.
+//! Every fixture under `tests/fixtures/<provider>/` through
+//! `spaces::decode_any`: one named snapshot per fixture (reviewed with
+//! `cargo insta review`), plus explicit assertions on the fields that
+//! matter, which no snapshot replaces.
 //!
 //! Fixture names say what must happen: `err-*` is a provider failure inside
-//! a 200 and `bad-*` is malformed data, both errors; anything else is a Space.
+//! a 200 and `bad-*` is malformed data, both errors; `multi-*` is a
+//! multi-Space body (X's batch, search and by-creator endpoints), snapshotted
+//! as its Spaces, its partial errors and its `result_count`; anything else
+//! is one Space.
 
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use spaces::{Error, Provider, Space, SpaceState};
+use serde_json::json;
+use spaces::{Decoded, Error, Provider, Space, SpaceList, SpaceState};
 
 use crate::support::{fixture, fixtures, workspace_root};
 
@@ -40,8 +45,15 @@ fn every_fixture_normalizes_as_snapshotted() {
         let name = path.file_name().and_then(|name| name.to_str()).unwrap_or_default();
         let body = &fixture(provider, name).body;
         let expect_error = name.starts_with("err-") || name.starts_with("bad-");
-        match spaces::decode(provider, body) {
-            Ok(space) => {
+        let expect_many = name.starts_with("multi-");
+        match spaces::decode_any(provider, body) {
+            Ok(Decoded::Many(list)) => {
+                assert!(expect_many, "{name} is a multi-Space body but not named multi-*");
+                assert!(list.spaces.iter().all(|space| space.provider == provider), "{name}");
+                insta::assert_json_snapshot!(list_json(&list));
+            }
+            Ok(Decoded::One(space)) => {
+                assert!(!expect_many, "{name} is named multi-* but decoded as one Space");
                 assert!(!expect_error, "{name} should fail but gave a Space");
                 assert_eq!(space.provider, provider);
                 // The normalized JSON reads back into the same Space.
@@ -62,6 +74,21 @@ fn every_fixture_normalizes_as_snapshotted() {
     });
     assert!(seen >= 30, "only {seen} fixtures found");
     assert_eq!(seen, fixtures().len(), "every fixture is under a provider's directory");
+}
+
+/// A multi-Space body's outcome as JSON: its Spaces, its partial errors (id
+/// and message) and its `result_count`.
+fn list_json(list: &SpaceList) -> serde_json::Value {
+    let errors: Vec<serde_json::Value> =
+        list.errors.iter().map(|item| json!({ "id": item.id, "error": item.error.to_string() })).collect();
+    json!({ "spaces": list.spaces, "errors": errors, "result_count": list.result_count })
+}
+
+fn many(name: &str) -> SpaceList {
+    match spaces::decode_any(Provider::X, &fixture(Provider::X, name).body) {
+        Ok(Decoded::Many(list)) => list,
+        other => panic!("x/{name}: expected a multi-Space body, got {other:?}"),
+    }
 }
 
 #[test]
@@ -192,4 +219,58 @@ fn every_snapshot_belongs_to_a_fixture() {
         let path = workspace_root().join("tests/fixtures").join(provider).join(file);
         assert!(path.exists(), "snapshot {name} has no fixture {}: delete it", path.display());
     }
+}
+
+#[test]
+fn multi_space_partial_errors_keep_every_space_and_name_the_missing_id() {
+    let list = many("multi-partial-errors.json");
+    let ids: Vec<&str> = list.spaces.iter().map(|space| space.id.as_str()).collect();
+    assert_eq!(ids, ["1wkNhFdnXsiVp", "1zz63FfkCzJr4"]);
+    assert_eq!(list.errors.len(), 1, "{:?}", list.errors);
+    assert_eq!(list.errors[0].id.as_deref(), Some("1i0B3JrTAwR4y"));
+    assert!(matches!(&list.errors[0].error, Error::NotFound { id: Some(id), .. } if id == "1i0B3JrTAwR4y"));
+    // One user, shared by both Spaces: creator of the first, host of both.
+    let shared = "1402877316125298688";
+    assert_eq!(list.spaces[0].creator.as_ref().map(|user| user.id.as_str()), Some(shared));
+    let hosts_of_second: Vec<&str> =
+        list.spaces[1].hosts.iter().flatten().map(|user| user.id.as_str()).collect();
+    assert!(hosts_of_second.contains(&shared), "{hosts_of_second:?}");
+    assert_eq!(list.result_count, None, "`?ids=` answers carry no meta");
+}
+
+#[test]
+fn multi_space_states_and_default_fields() {
+    let states: Vec<SpaceState> = many("multi-mixed-states.json").spaces.iter().map(|space| space.state).collect();
+    assert_eq!(states, [SpaceState::Live, SpaceState::Scheduled, SpaceState::Ended, SpaceState::Canceled]);
+    let defaults = many("multi-default-fields.json");
+    assert_eq!(defaults.result_count, Some(5));
+    assert_eq!(defaults.spaces.len(), 5);
+    assert!(defaults.spaces.iter().all(|space| space.title.is_none() && space.creator_id.is_none()));
+    let empty = many("multi-empty.json");
+    assert!(empty.spaces.is_empty() && empty.errors.is_empty());
+    assert_eq!(empty.result_count, Some(0));
+}
+
+#[test]
+fn multi_space_topics_go_to_the_spaces_that_name_them() {
+    let list = many("multi-topics.json");
+    let topics = |index: usize| -> Vec<&str> {
+        list.spaces[index].topics.iter().flatten().map(|topic| topic.id.as_str()).collect()
+    };
+    assert_eq!(topics(0), ["1405218236398997504", "848920371311001600"]);
+    assert_eq!(topics(1), ["1405218236398997504"], "a topic shared by two Spaces is in both");
+    assert_eq!(topics(2), ["1592611340436119552"]);
+}
+
+#[test]
+fn multi_space_unresolved_users_keep_their_ids() {
+    let list = many("multi-unresolved-users.json");
+    let first = &list.spaces[0];
+    assert_eq!(first.creator_id.as_deref(), Some("1288455910213107712"));
+    assert!(first.creator.is_none(), "the creator is absent from includes.users");
+    let host_ids = first.host_ids.as_deref().unwrap_or_default();
+    let hosts: Vec<&str> = first.hosts.iter().flatten().map(|user| user.id.as_str()).collect();
+    assert_eq!(host_ids.len(), 2);
+    assert_eq!(hosts, ["1402877316125298688"], "only the resolvable host is resolved");
+    assert!(list.spaces[1].creator.as_ref().and_then(|user| user.username.as_deref()).is_some());
 }

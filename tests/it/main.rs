@@ -1,6 +1,7 @@
 //! The workspace's one integration-test binary.
 
 mod bad_inputs;
+mod batch;
 mod cli;
 mod cli_robustness;
 mod client;

@@ -4,9 +4,10 @@
 //! `spaces demo` runs the real generated clients against it, and the tests
 //! use it (or mount their own scripted answers on [`MockProviders::server`]).
 //!
-//! Nothing here is written per provider: the paths, where the id goes and
-//! how the token is sent come from each spec (through [`Provider::info`]),
-//! and every answer is one of the spec's own response examples:
+//! Apart from the two things only X has (below), nothing here is written
+//! per provider: the paths, where the id goes and how the token is sent come
+//! from each spec (through [`Provider::info`]), and every answer is one of
+//! the spec's own response examples:
 //! - each success example that decodes into a Space is served for that
 //!   Space's id (every spec has one of [`DEMO_SPACE_ID`]), when the request
 //!   carries [`DEMO_TOKEN`] the way the provider expects it;
@@ -19,12 +20,25 @@
 //!
 //! `specs/README.md` states these example conventions; the generated
 //! crate's tests check that every spec keeps them.
+//!
+//! Two things are X's alone, each in its own module: X's multi-Space
+//! endpoints (batch lookup by ids, search, by creator; [`x_multi`], which
+//! also serves them from the spec's examples), and the `x-rate-limit-*`
+//! headers on every answer the mock gives for X, counted per endpoint
+//! ([`rate_limit`]). Priority 1 is left free on X's multi-Space endpoints,
+//! so that a test's own answer mounted there with `.with_priority(1)` wins.
 
 #![deny(missing_docs)]
 
+pub mod rate_limit;
+pub mod x_multi;
+
 use spaces::{Auth, ParamLocation, Provider, generated::Example};
 use wiremock::matchers::{header, method, path, query_param};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{Mock, MockServer, Respond, ResponseTemplate};
+
+use rate_limit::{RateLimited, Windows};
+pub use x_multi::{EveryIdFound, batch_endpoint, requested_ids};
 
 /// The Space every provider's spec has a recorded example of: "The Algorithm goes open source".
 pub const DEMO_SPACE_ID: &str = "1jMJgLdenVjxL";
@@ -41,7 +55,7 @@ pub const EXAMPLE_MISSING_ID: &str = "1OdKrjgmNkeKX";
 ///
 /// When the spec lacks it: the conventions above are part of every spec,
 /// and `spaces-generated`'s tests fail before such a spec can land.
-fn example(provider: Provider, name: &str) -> &'static Example {
+pub(crate) fn example(provider: Provider, name: &str) -> &'static Example {
     let info = provider.info();
     info.lookup.examples.iter().find(|example| example.name == name).unwrap_or_else(|| {
         panic!("{}: operation `{}` has no example named `{name}`", info.spec.file, info.lookup.operation_id)
@@ -70,16 +84,19 @@ pub fn recorded_space(provider: Provider) -> &'static str {
 /// The mock server, with every provider's endpoint mounted.
 pub struct MockProviders {
     server: MockServer,
+    windows: Windows,
 }
 
 impl MockProviders {
     /// Starts the server on 127.0.0.1 with a random free port.
     pub async fn start() -> MockProviders {
         let server = MockServer::start().await;
+        let mock = MockProviders { server, windows: Windows::start() };
         for &provider in Provider::ALL {
-            mount_recordings(&server, provider).await;
+            mock.mount_recordings(provider).await;
         }
-        MockProviders { server }
+        mock.mount_x_multi().await;
+        mock
     }
 
     /// The base URL to give a [`spaces::ClientBuilder`] for `provider`.
@@ -90,6 +107,75 @@ impl MockProviders {
     /// The underlying wiremock server, to mount scripted answers or inspect requests.
     pub fn server(&self) -> &MockServer {
         &self.server
+    }
+
+    /// `responder` with X's rate-limit headers, counted against X's operation
+    /// `operation_id` on this mock, like every X answer the mock mounts (see
+    /// [`rate_limit`]). For an answer a test mounts itself, e.g.
+    /// `mock.x_rate_limited(x_multi::BATCH, EveryIdFound)`.
+    pub fn x_rate_limited<R: Respond>(&self, operation_id: &'static str, responder: R) -> RateLimited<R> {
+        RateLimited { inner: responder, windows: Some(self.windows.clone()), endpoint: operation_id }
+    }
+
+    /// The `x-rate-limit-reset` this mock sends now: the Unix second its
+    /// current 15-minute window ends (the first ends 15 minutes after [`start`](Self::start)).
+    pub fn x_rate_limit_reset(&self) -> u64 {
+        self.windows.reset()
+    }
+
+    /// Wraps `responder` in X's rate-limit headers when `provider` is X
+    /// (only X sends them; see [`rate_limit`]).
+    fn counted<R: Respond>(&self, provider: Provider, operation_id: &'static str, responder: R) -> RateLimited<R> {
+        let windows = (provider == Provider::X).then(|| self.windows.clone());
+        RateLimited { inner: responder, windows, endpoint: operation_id }
+    }
+
+    async fn mount_recordings(&self, provider: Provider) {
+        let server = &self.server;
+        let lookup = provider.info().lookup.operation_id;
+        // wiremock answers with the matching mock of the lowest priority number.
+        for (id, body) in recorded_spaces(provider) {
+            endpoint_for(provider, &id)
+                .and(with_token(provider, DEMO_TOKEN))
+                .respond_with(self.counted(provider, lookup, json(200, body)))
+                .with_priority(1)
+                .mount(server)
+                .await;
+        }
+        endpoint(provider)
+            .and(with_token(provider, DEMO_TOKEN))
+            .respond_with(self.counted(provider, lookup, NotFound(provider)))
+            .with_priority(2)
+            .mount(server)
+            .await;
+        endpoint(provider)
+            .respond_with(self.counted(provider, lookup, unauthorized(provider)))
+            .with_priority(3)
+            .mount(server)
+            .await;
+    }
+
+    /// X's multi-Space endpoints ([`x_multi`]). Priority 1 stays free, so a
+    /// test's own answer on one of these endpoints takes precedence.
+    async fn mount_x_multi(&self) {
+        self.mount_x_operation(x_multi::BATCH, x_multi::Batch).await;
+        self.mount_x_operation(x_multi::SEARCH, x_multi::Search).await;
+        self.mount_x_operation(x_multi::BY_CREATOR, x_multi::ByCreator).await;
+    }
+
+    /// `answer` for the demo token, the `unauthorized` example for any other.
+    async fn mount_x_operation<R: Respond + 'static>(&self, operation_id: &'static str, answer: R) {
+        x_multi::operation_endpoint(operation_id)
+            .and(with_token(Provider::X, DEMO_TOKEN))
+            .respond_with(self.x_rate_limited(operation_id, answer))
+            .with_priority(2)
+            .mount(&self.server)
+            .await;
+        x_multi::operation_endpoint(operation_id)
+            .respond_with(self.x_rate_limited(operation_id, unauthorized(Provider::X)))
+            .with_priority(3)
+            .mount(&self.server)
+            .await;
     }
 }
 
@@ -109,14 +195,26 @@ fn id_param(provider: Provider) -> (ParamLocation, &'static str) {
 
 /// A request matcher for the provider's endpoint, for any id.
 pub fn endpoint(provider: Provider) -> wiremock::MockBuilder {
-    let lookup = provider.info().lookup;
+    let info = provider.info();
+    let lookup = info.lookup;
     let base = base_path(provider);
     match id_param(provider) {
         (ParamLocation::Path, _) => {
-            // Any single path segment after the fixed part of the path is an id.
+            // Any single path segment after the fixed part of the path is an
+            // id, except where the spec has another operation at that path
+            // (X's `/2/spaces/search` is not the Space "search").
             let prefix = format!("{base}{}/", lookup.path_prefix());
+            let others: Vec<String> = info
+                .spec
+                .operations
+                .iter()
+                .filter(|operation| operation.operation_id != lookup.operation_id && !operation.path.contains('{'))
+                .map(|operation| format!("{base}{}", operation.path))
+                .collect();
             Mock::given(method(lookup.method)).and(move |request: &wiremock::Request| {
-                request.url.path().strip_prefix(&prefix).is_some_and(|id| !id.is_empty() && !id.contains('/'))
+                let path = request.url.path();
+                !others.iter().any(|other| other == path)
+                    && path.strip_prefix(&prefix).is_some_and(|id| !id.is_empty() && !id.contains('/'))
             })
         }
         _ => Mock::given(method(lookup.method)).and(path(format!("{base}{}", lookup.path))),
@@ -173,25 +271,6 @@ pub fn not_found(provider: Provider, id: &str) -> ResponseTemplate {
 pub fn unauthorized(provider: Provider) -> ResponseTemplate {
     let example = example(provider, "unauthorized");
     json(example.status(401).unwrap_or(401), example.body)
-}
-
-async fn mount_recordings(server: &MockServer, provider: Provider) {
-    // wiremock answers with the matching mock of the lowest priority number.
-    for (id, body) in recorded_spaces(provider) {
-        endpoint_for(provider, &id)
-            .and(with_token(provider, DEMO_TOKEN))
-            .respond_with(json(200, body))
-            .with_priority(1)
-            .mount(server)
-            .await;
-    }
-    endpoint(provider)
-        .and(with_token(provider, DEMO_TOKEN))
-        .respond_with(NotFound(provider))
-        .with_priority(2)
-        .mount(server)
-        .await;
-    endpoint(provider).respond_with(unauthorized(provider)).with_priority(3).mount(server).await;
 }
 
 /// Answers "not found" naming the requested id, as X does.

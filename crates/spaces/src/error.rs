@@ -15,7 +15,9 @@ pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(15 * 60);
 const EXCERPT_CHARS: usize = 120;
 
 /// Everything that can go wrong getting or normalizing a Space.
-#[derive(Debug, thiserror::Error)]
+///
+/// `Clone`, so that one failed request can be the outcome of every id it carried.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The Space id is not 1–13 ASCII letters and digits; nothing was sent.
@@ -27,6 +29,39 @@ pub enum Error {
         id: Excerpt,
         /// What is wrong with it.
         reason: &'static str,
+    },
+
+    /// An argument other than a Space id is out of range (a user id, a
+    /// search query, a result count); nothing was sent.
+    #[error("{provider}: invalid {name} `{value}`: {reason}")]
+    InvalidArgument {
+        /// The provider the request was for.
+        provider: Provider,
+        /// What the argument is (`user id`, `query`, `max_results`).
+        name: &'static str,
+        /// The refused value, shortened and escaped.
+        value: Excerpt,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+
+    /// The provider has no such endpoint (only X has batch lookup, search
+    /// and Spaces by creator); nothing was sent.
+    #[error("{provider}: {operation} is not offered by this provider")]
+    Unsupported {
+        /// The provider that was asked.
+        provider: Provider,
+        /// The operation, in words (`search`, `Spaces by creator`).
+        operation: &'static str,
+    },
+
+    /// A batch answer neither returned nor mentioned this requested id.
+    #[error("{provider}: Space {id} was requested but the answer neither returned it nor reported an error for it")]
+    NotAnswered {
+        /// The provider that answered.
+        provider: Provider,
+        /// The requested id.
+        id: String,
     },
 
     /// The provider says the Space does not exist (or no longer does).
@@ -149,6 +184,9 @@ impl Error {
     pub fn provider(&self) -> Provider {
         match self {
             Error::InvalidId { provider, .. }
+            | Error::InvalidArgument { provider, .. }
+            | Error::Unsupported { provider, .. }
+            | Error::NotAnswered { provider, .. }
             | Error::NotFound { provider, .. }
             | Error::Unauthorized { provider, .. }
             | Error::PaymentRequired { provider, .. }
@@ -193,6 +231,9 @@ impl Error {
         let excerpt = |excerpt: Excerpt| Excerpt(redact(&excerpt.0, secret));
         match self {
             Error::InvalidId { provider, id, reason } => Error::InvalidId { provider, id: excerpt(id), reason },
+            Error::InvalidArgument { provider, name, value, reason } => {
+                Error::InvalidArgument { provider, name, value: excerpt(value), reason }
+            }
             Error::NotFound { provider, id, detail } => {
                 Error::NotFound { provider, id: id.map(text), detail: detail.map(text) }
             }
@@ -211,6 +252,8 @@ impl Error {
             }
             Error::Transport { provider, detail } => Error::Transport { provider, detail: text(detail) },
             other @ (Error::RateLimited { .. }
+            | Error::Unsupported { .. }
+            | Error::NotAnswered { .. }
             | Error::BodyTooLarge { .. }
             | Error::Timeout { .. }
             | Error::MissingToken { .. }) => other,

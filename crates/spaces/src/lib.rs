@@ -79,23 +79,25 @@
 
 #![deny(missing_docs)]
 
-// The layers point one way: model and error ← convert (the converters'
+// The layers point one way: model ← error ← list ← convert (the converters'
 // shared helpers) ← providers (each one's converter, facts and
 // generated-client calls, and the exchange they share) ← client ← this file.
 // No module uses one to its right; `tests/it/layers.rs` checks it.
 mod client;
 mod convert;
 mod error;
+mod list;
 mod model;
 mod providers;
 
 pub use client::{
-    Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT,
-    RetryPolicy, Token, validate_id,
+    Client, ClientBuilder, DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT,
+    DEFAULT_USER_AGENT, RetryPolicy, Token, validate_id,
 };
 pub use error::{Error, Excerpt, MAX_RETRY_AFTER};
-pub use model::{Provider, Space, SpaceSettings, SpaceState, Topic, UnknownProvider, User};
-pub use providers::{ProviderInfo, RateLimit};
+pub use list::{Decoded, ItemError, SpaceList};
+pub use model::{Provider, SearchState, Space, SpaceSettings, SpaceState, Topic, UnknownProvider, User};
+pub use providers::{Budget, ListOperation, ProviderInfo, RateLimit};
 pub use spaces_generated::{Auth, Operation, Param, ParamLocation, SpecFacts};
 
 /// The generated clients and wire types, for callers who need the raw shapes.
@@ -115,4 +117,20 @@ pub use spaces_generated as generated;
 /// for anything that does not fit the provider's spec.
 pub fn decode(provider: Provider, body: &[u8]) -> Result<Space, Error> {
     (provider.info().decode)(body)
+}
+
+/// Decodes a raw 200 body of any of the provider's endpoints: one Space
+/// (as [`decode`]), or, for X's batch lookup, search and by-creator
+/// endpoints, every Space of a multi-Space body with its partial errors.
+///
+/// # Errors
+///
+/// As [`decode`], for a single-Space body, or for a multi-Space body that
+/// cannot be read at all; a multi-Space body's bad items and reported
+/// problems are in its [`SpaceList::errors`] instead.
+pub fn decode_any(provider: Provider, body: &[u8]) -> Result<Decoded, Error> {
+    match provider.info().decode_any {
+        Some(decode_any) => decode_any(body),
+        None => decode(provider, body).map(Decoded::One),
+    }
 }

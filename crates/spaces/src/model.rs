@@ -95,6 +95,38 @@ pub(crate) fn id_problem(id: &str) -> Option<&'static str> {
     }
 }
 
+/// Which Spaces a search returns (X's `state` parameter).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::VariantArray)]
+#[strum(serialize_all = "lowercase")]
+pub enum SearchState {
+    /// Live and scheduled Spaces (ended ones are not searchable).
+    #[default]
+    All,
+    /// Live Spaces only.
+    Live,
+    /// Scheduled Spaces only.
+    Scheduled,
+}
+
+impl SearchState {
+    /// The wire value: `all`, `live` or `scheduled`.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+impl FromStr for SearchState {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        <SearchState as strum::VariantArray>::VARIANTS
+            .iter()
+            .copied()
+            .find(|state| state.as_str().eq_ignore_ascii_case(name))
+            .ok_or_else(|| format!("unknown search state `{name}`; expected all, live or scheduled"))
+    }
+}
+
 /// A Space's lifecycle state, normalized across providers' vocabularies.
 ///
 /// Serialized as its lowercase name (`"scheduled"`, `"live"`, `"ended"`,

@@ -17,10 +17,16 @@ pub use retry::RetryPolicy;
 use spaces_generated::Auth;
 pub use token::Token;
 
+use std::collections::HashMap;
+
+use futures_util::StreamExt;
+use spaces_generated::Operation;
+
 use crate::error::{Error, Excerpt};
-use crate::model::{Provider, Space};
-use crate::providers::{Fetch, Interpreter, RateLimit};
-use rate_limit::Limiter;
+use crate::list::SpaceList;
+use crate::model::{Provider, SearchState, Space};
+use crate::providers::{BoxFuture, Fetch, Interpreter, RateLimit, Search};
+use rate_limit::Limits;
 
 /// The default per-attempt request timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -28,6 +34,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default cap on a response body (4 MiB; real Space bodies are a few KiB).
 pub const DEFAULT_MAX_BODY_BYTES: usize = spaces_generated::DEFAULT_MAX_BODY_BYTES;
+/// The default number of requests [`Client::spaces`] keeps in flight.
+pub const DEFAULT_CONCURRENCY: usize = 4;
 /// The default `User-Agent`.
 pub const DEFAULT_USER_AGENT: &str = concat!("spaces/", env!("CARGO_PKG_VERSION"));
 
@@ -58,7 +66,8 @@ struct Inner {
     retry: RetryPolicy,
     timeout: Duration,
     max_body_bytes: usize,
-    limiter: Limiter,
+    concurrency: usize,
+    limits: Limits,
 }
 
 impl fmt::Debug for Client {
@@ -104,18 +113,213 @@ impl Client {
     ///
     /// Every [`Error`] variant but `MissingToken`; each names the provider.
     pub async fn space(&self, id: &str) -> Result<Space, Error> {
+        validate_id(self.inner.provider, id)?;
+        self.call(self.inner.provider.info().lookup, Some(id), &Lookup(id)).await
+    }
+
+    /// Fetches many Spaces: one outcome per requested id, in input order
+    /// (a duplicate id is fetched once and its outcome repeated).
+    ///
+    /// An invalid id fails alone, before anything is sent. Where the
+    /// provider has a batch endpoint (X), the valid ids go out `max_ids` (100)
+    /// per request: 10,000 ids take 100 requests. Each requested id then gets
+    /// its Space, or the error the answer reported for it (`NotFound`), or
+    /// [`Error::NotAnswered`] if the answer neither returned nor mentioned it;
+    /// a request that fails as a whole (after its retries) is the outcome of
+    /// every id it carried. Elsewhere the ids are looked up one by one.
+    /// Either way [`ClientBuilder::concurrency`] requests run at once, under
+    /// the rate limiter.
+    pub async fn spaces<I, S>(&self, ids: I) -> Vec<(String, Result<Space, Error>)>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let provider = self.inner.provider;
+        let requested: Vec<String> = ids.into_iter().map(Into::into).collect();
+        let mut outcomes: HashMap<String, Result<Space, Error>> = HashMap::new();
+        let mut distinct = Vec::new();
+        for id in &requested {
+            if outcomes.contains_key(id) || distinct.contains(id) {
+                continue;
+            }
+            match validate_id(provider, id) {
+                Err(error) => {
+                    outcomes.insert(id.clone(), Err(error));
+                }
+                Ok(()) => distinct.push(id.clone()),
+            }
+        }
+        let concurrency = self.inner.concurrency;
+        match provider.info().batch_lookup {
+            Some(batch) => {
+                let chunks: Vec<Vec<String>> = distinct.chunks(batch.max_ids).map(<[String]>::to_vec).collect();
+                let mut answers = futures_util::stream::iter(chunks)
+                    .map(|chunk| async move {
+                        let answer = self.call(batch.operation, None, &Ids(&chunk)).await;
+                        (chunk, answer)
+                    })
+                    .buffer_unordered(concurrency);
+                while let Some((chunk, answer)) = answers.next().await {
+                    outcomes.extend(self.assign(chunk, answer));
+                }
+            }
+            None => {
+                let mut answers = futures_util::stream::iter(distinct)
+                    .map(|id| async move {
+                        let answer = self.space(&id).await;
+                        (id, answer)
+                    })
+                    .buffer_unordered(concurrency);
+                while let Some((id, answer)) = answers.next().await {
+                    outcomes.insert(id, answer);
+                }
+            }
+        }
+        // The last occurrence of an id takes its outcome; earlier duplicates get a copy.
+        let mut remaining: HashMap<&str, usize> = HashMap::new();
+        for id in &requested {
+            *remaining.entry(id.as_str()).or_default() += 1;
+        }
+        let mut ordered = Vec::with_capacity(requested.len());
+        for id in &requested {
+            let left = remaining.get_mut(id.as_str()).map_or(0, |left| {
+                *left -= 1;
+                *left
+            });
+            let outcome = if left == 0 { outcomes.remove(id) } else { outcomes.get(id).cloned() };
+            // Every id was given an outcome above; this only guards against a slip.
+            let outcome = outcome.unwrap_or_else(|| Err(Error::NotAnswered { provider, id: id.clone() }));
+            ordered.push((id.clone(), outcome));
+        }
+        ordered
+    }
+
+    /// Each id of one batch request with its outcome.
+    fn assign(&self, chunk: Vec<String>, answer: Result<SpaceList, Error>) -> Vec<(String, Result<Space, Error>)> {
+        let provider = self.inner.provider;
+        let list = match answer {
+            Ok(list) => list,
+            Err(error) => return chunk.into_iter().map(|id| (id, Err(error.clone()))).collect(),
+        };
+        let mut found: HashMap<String, Result<Space, Error>> = HashMap::new();
+        for space in list.spaces {
+            if chunk.contains(&space.id) {
+                found.entry(space.id.clone()).or_insert(Ok(space));
+            } else {
+                tracing::warn!(%provider, id = %space.id, "the answer holds a Space that was not requested; ignored");
+            }
+        }
+        for problem in list.errors {
+            match problem.id {
+                Some(id) if chunk.contains(&id) => {
+                    found.entry(id).or_insert(Err(problem.error));
+                }
+                // Problems about users (an expansion) leave the Space itself complete.
+                _ => tracing::debug!(%provider, error = %problem.error, "a partial error about no requested Space"),
+            }
+        }
+        chunk
+            .into_iter()
+            .map(|id| {
+                let outcome = found.remove(&id).unwrap_or_else(|| Err(Error::NotAnswered { provider, id: id.clone() }));
+                (id, outcome)
+            })
+            .collect()
+    }
+
+    /// Searches live and scheduled Spaces by title (X's `GET /2/spaces/search`).
+    ///
+    /// `query` is 1–2048 characters; `max_results` 1–100 (X's default: 100).
+    /// X offers no pagination for search.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unsupported`] for a provider without search and
+    /// [`Error::InvalidArgument`] for an out-of-range argument, both before
+    /// any request; otherwise as [`Client::space`]. Partial errors are in the
+    /// list's `errors`.
+    pub async fn search(&self, query: &str, state: SearchState, max_results: Option<u8>) -> Result<SpaceList, Error> {
+        let provider = self.inner.provider;
+        let operation = provider.info().search.ok_or(Error::Unsupported { provider, operation: "search" })?;
+        let invalid =
+            |name, value: &str, reason| Error::InvalidArgument { provider, name, value: Excerpt::new(value), reason };
+        let length = query.chars().count();
+        if length == 0 || length > 2048 {
+            return Err(invalid("query", query, "must be 1 to 2048 characters"));
+        }
+        if let Some(max) = max_results
+            && !(1..=100).contains(&max)
+        {
+            return Err(invalid("max_results", &max.to_string(), "must be 1 to 100"));
+        }
+        let search = Search { query: query.to_owned(), state, max_results };
+        self.call(operation, None, &ListCall::Search(&search)).await
+    }
+
+    /// The live and scheduled Spaces created by these users (X's
+    /// `GET /2/spaces/by/creator_ids`), `max_ids` (100) users per request.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unsupported`] for a provider without it and
+    /// [`Error::InvalidArgument`] for a user id that is not 1–19 digits, both
+    /// before any request; a request that fails fails the call. Partial
+    /// errors are in the list's `errors`.
+    pub async fn spaces_by_creators<I, S>(&self, user_ids: I) -> Result<SpaceList, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let provider = self.inner.provider;
+        let operation =
+            provider.info().by_creators.ok_or(Error::Unsupported { provider, operation: "Spaces by creator" })?;
+        let mut distinct: Vec<String> = Vec::new();
+        for id in user_ids.into_iter().map(Into::into) {
+            if id.is_empty() || id.len() > 19 || !id.bytes().all(|byte| byte.is_ascii_digit()) {
+                let value = Excerpt::new(&id);
+                return Err(Error::InvalidArgument {
+                    provider,
+                    name: "user id",
+                    value,
+                    reason: "must be 1 to 19 digits",
+                });
+            }
+            if !distinct.contains(&id) {
+                distinct.push(id);
+            }
+        }
+        let mut all = SpaceList::default();
+        for chunk in distinct.chunks(operation.max_ids) {
+            let list = self.call(operation.operation, None, &ListCall::Creators(chunk)).await?;
+            all.spaces.extend(list.spaces);
+            all.errors.extend(list.errors);
+            all.result_count = match (all.result_count, list.result_count) {
+                (None, None) => None,
+                (sum, count) => Some(sum.unwrap_or(0) + count.unwrap_or(0)),
+            };
+        }
+        Ok(all)
+    }
+
+    /// One operation, with retries, within the overall deadline.
+    async fn call<C: Call>(
+        &self,
+        operation: &'static Operation,
+        id: Option<&str>,
+        call: &C,
+    ) -> Result<C::Output, Error> {
         let inner = &self.inner;
-        validate_id(inner.provider, id)?;
         let deadline = tokio::time::Instant::now() + inner.retry.deadline;
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let outcome = match tokio::time::timeout_at(deadline, self.attempt(id, attempt)).await {
-                Ok(outcome) => outcome,
-                Err(_) => return Err(Error::Timeout { provider: inner.provider, after: inner.retry.deadline }),
-            };
+            let outcome =
+                match tokio::time::timeout_at(deadline, self.attempt(operation, id, attempt, deadline, call)).await {
+                    Ok(outcome) => outcome,
+                    Err(_) => return Err(Error::Timeout { provider: inner.provider, after: inner.retry.deadline }),
+                };
             let error = match outcome {
-                Ok(space) => return Ok(space),
+                Ok(value) => return Ok(value),
                 Err(error) => error,
             };
             if !error.is_retryable() || attempt >= inner.retry.max_attempts {
@@ -131,13 +335,32 @@ impl Client {
         }
     }
 
-    /// One HTTP exchange, rate-limited and traced.
-    async fn attempt(&self, id: &str, attempt: u32) -> Result<Space, Error> {
+    /// One HTTP exchange: after the budgets allow it and any window the
+    /// provider closed has reset, traced, its rate-limit headers read.
+    async fn attempt<C: Call>(
+        &self,
+        operation: &'static Operation,
+        id: Option<&str>,
+        attempt: u32,
+        deadline: tokio::time::Instant,
+        call: &C,
+    ) -> Result<C::Output, Error> {
         let inner = &self.inner;
-        inner.limiter.ready().await;
+        let operation_id = operation.operation_id;
+        if let Some(until) = inner.limits.closed_until(operation_id) {
+            if until >= deadline {
+                // Sending now would be refused, and the window resets too late.
+                let retry_after = Some(until - tokio::time::Instant::now());
+                return Err(Error::RateLimited { provider: inner.provider, retry_after });
+            }
+            tracing::info!(provider = %inner.provider, operation = operation_id, "waiting for the rate-limit window to reset");
+            tokio::time::sleep_until(until).await;
+        }
+        inner.limits.ready(operation_id).await;
         let span = tracing::info_span!(
             "spaces.request",
             provider = %inner.provider,
+            operation = operation_id,
             id,
             attempt,
             status = tracing::field::Empty,
@@ -152,16 +375,65 @@ impl Client {
             max_body_bytes: inner.max_body_bytes,
         };
         let exchange = async {
-            let outcome = inner.api.fetch(id, &interpreter).await;
+            let exchanged = call.run(&*inner.api, &interpreter).await;
             let elapsed_ms = started.elapsed().as_millis() as u64;
             tracing::Span::current().record("elapsed_ms", elapsed_ms);
-            match &outcome {
-                Ok(_) => tracing::debug!("space received"),
+            match &exchanged.outcome {
+                Ok(_) => tracing::debug!("answer received"),
                 Err(error) => tracing::debug!(%error, "request failed"),
             }
-            outcome
+            exchanged
         };
-        exchange.instrument(span).await
+        let exchanged = exchange.instrument(span).await;
+        if let Some(rate) = &exchanged.rate {
+            inner.limits.observe(operation_id, rate);
+        }
+        if let Err(Error::RateLimited { retry_after: Some(wait), .. }) = &exchanged.outcome {
+            inner.limits.close(operation_id, *wait);
+        }
+        exchanged.outcome
+    }
+}
+
+/// One kind of request, run through a provider's [`Fetch`].
+trait Call: Sync {
+    type Output: Send;
+    fn run<'a>(&'a self, api: &'a dyn Fetch, interpreter: &'a Interpreter<'a>) -> BoxFuture<'a, Self::Output>;
+}
+
+/// A single-Space lookup.
+struct Lookup<'x>(&'x str);
+
+impl Call for Lookup<'_> {
+    type Output = Space;
+    fn run<'a>(&'a self, api: &'a dyn Fetch, interpreter: &'a Interpreter<'a>) -> BoxFuture<'a, Space> {
+        api.space(self.0, interpreter)
+    }
+}
+
+/// A batch lookup of up to `max_ids` Space ids.
+struct Ids<'x>(&'x [String]);
+
+impl Call for Ids<'_> {
+    type Output = SpaceList;
+    fn run<'a>(&'a self, api: &'a dyn Fetch, interpreter: &'a Interpreter<'a>) -> BoxFuture<'a, SpaceList> {
+        api.spaces(self.0, interpreter)
+    }
+}
+
+/// The other multi-Space requests.
+enum ListCall<'x> {
+    Creators(&'x [String]),
+    Search(&'x Search),
+}
+
+impl Call for ListCall<'_> {
+    type Output = SpaceList;
+    fn run<'a>(&'a self, api: &'a dyn Fetch, interpreter: &'a Interpreter<'a>) -> BoxFuture<'a, SpaceList> {
+        match self {
+            ListCall::Creators(user_ids) => api.by_creators(user_ids, interpreter),
+            ListCall::Search(search) => api.search(search, interpreter),
+        }
     }
 }
 
@@ -188,8 +460,10 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     retry: RetryPolicy,
     user_agent: String,
-    rate_limit: Option<RateLimit>,
+    /// `None`: the documented budgets; `Some(budget)`: the caller's one (or none).
+    rate_limit: Option<Option<RateLimit>>,
     max_body_bytes: usize,
+    concurrency: usize,
 }
 
 impl ClientBuilder {
@@ -202,8 +476,9 @@ impl ClientBuilder {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             retry: RetryPolicy::default(),
             user_agent: DEFAULT_USER_AGENT.to_owned(),
-            rate_limit: provider.info().documented_rate_limit,
+            rate_limit: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            concurrency: DEFAULT_CONCURRENCY,
         }
     }
 
@@ -245,13 +520,21 @@ impl ClientBuilder {
         self
     }
 
-    /// The request budget; `None` turns the limiter off. Default: the
-    /// provider's documented budget
-    /// ([`ProviderInfo::documented_rate_limit`](crate::ProviderInfo::documented_rate_limit)):
-    /// X 300 per 15 minutes, SocialData 120 per minute, none for AIsa and
-    /// twitterapi.io, which document none.
+    /// One request budget for all the client's requests together, in place
+    /// of the documented ones; `None` turns the limiter off. Default: the
+    /// provider's documented budgets ([`ProviderInfo::budgets`](crate::ProviderInfo::budgets)):
+    /// X 300 per 15 minutes for each endpoint, and 1 per second more for
+    /// Spaces by creator; SocialData 120 per minute in all; none for AIsa and
+    /// twitterapi.io, which document none. Whatever the budget, a window the
+    /// provider reports spent (`x-rate-limit-remaining: 0`) is waited out.
     pub fn rate_limit(mut self, rate_limit: Option<RateLimit>) -> Self {
-        self.rate_limit = rate_limit;
+        self.rate_limit = Some(rate_limit);
+        self
+    }
+
+    /// Requests in flight at once in [`Client::spaces`] (default 4, at least 1).
+    pub fn concurrency(mut self, concurrency: usize) -> Self {
+        self.concurrency = concurrency.max(1);
         self
     }
 
@@ -307,7 +590,7 @@ impl ClientBuilder {
             .map_err(|error| Error::Transport { provider, detail: error.to_string() })?;
         let base_url = self.base_url.as_deref().unwrap_or(info.spec.server_url).trim_end_matches('/').to_owned();
         let api = (info.connect)(&base_url, http);
-        let limiter = Limiter::new(self.rate_limit);
+        let limits = Limits::new(info, self.rate_limit);
         Ok(Client {
             inner: Arc::new(Inner {
                 provider,
@@ -317,7 +600,8 @@ impl ClientBuilder {
                 retry: self.retry,
                 timeout: self.timeout,
                 max_body_bytes: self.max_body_bytes,
-                limiter,
+                concurrency: self.concurrency,
+                limits,
             }),
         })
     }

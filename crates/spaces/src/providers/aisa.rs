@@ -3,15 +3,20 @@
 use spaces_generated::aisa;
 
 use super::{BoxFuture, Fetch, Interpreter, ProviderInfo, exchange, operation};
+use crate::model::Space;
 
 pub(super) static INFO: ProviderInfo = ProviderInfo {
     title: "AIsa",
     env_var: "AISA_API_KEY",
     // AIsa documents no rate limit, so the client imposes none.
-    documented_rate_limit: None,
+    budgets: &[],
     spec: &aisa::SPEC,
     lookup: operation(&aisa::SPEC, "get_space_detail"),
+    batch_lookup: None,
+    by_creators: None,
+    search: None,
     decode: convert::decode,
+    decode_any: None,
     connect: |base_url, http| Box::new(Api(aisa::Client::new_with_client(base_url, http))),
 };
 
@@ -25,7 +30,7 @@ mod convert {
 struct Api(aisa::Client);
 
 impl Fetch for Api {
-    fn fetch<'a>(&'a self, id: &'a str, interpreter: &'a Interpreter<'a>) -> BoxFuture<'a> {
-        exchange(interpreter, self.0.get_space_detail(id), convert::decode, |body| body.msg.clone())
+    fn space<'a>(&'a self, id: &'a str, interpreter: &'a Interpreter<'a>) -> BoxFuture<'a, Space> {
+        exchange(interpreter, self.0.get_space_detail(id), Space::try_from, convert::decode, |body| body.msg.clone())
     }
 }

@@ -1,5 +1,5 @@
 //! The one way every provider runs a generated-client call, and turns what
-//! came back into a [`Space`] or an [`Error`] a caller can act on. Shared by
+//! came back into a value (a Space, a list of them) or an [`Error`] a caller can act on. Shared by
 //! every provider; names none.
 
 use std::future::Future;
@@ -12,37 +12,74 @@ use spaces_generated::{ResponseHead, observe};
 
 use super::BoxFuture;
 use crate::error::{Error, Excerpt, MAX_RETRY_AFTER, redact};
-use crate::model::{Provider, Space};
+use crate::model::Provider;
 
 /// How much of an error body is kept; messages show less (see [`Excerpt`]).
 const MAX_DETAIL_CHARS: usize = 1000;
 
 /// Runs one generated-client call, watched by [`observe`] (body cap, status
-/// kept for bodies that do not decode), and interprets it into a Space or an
-/// error. `decode` re-reads a 200 body that did not fit the generated type,
-/// to name the field at fault; `message` pulls the reason out of the
-/// provider's error body.
-pub(crate) fn exchange<'a, T, E>(
+/// kept for bodies that do not decode), and interprets it: `convert` turns
+/// the decoded 200 into the value; `decode` re-reads a 200 body that did not
+/// fit the generated type, to name the field at fault; `message` pulls the
+/// reason out of the provider's error body.
+pub(crate) fn exchange<'a, R, T, E>(
     interpreter: &'a Interpreter<'a>,
-    call: impl Future<Output = Result<ResponseValue<T>, ApiError<E>>> + Send + 'a,
-    decode: fn(&[u8]) -> Result<Space, Error>,
+    call: impl Future<Output = Result<ResponseValue<R>, ApiError<E>>> + Send + 'a,
+    convert: fn(R) -> Result<T, Error>,
+    decode: fn(&[u8]) -> Result<T, Error>,
     message: fn(&E) -> Option<String>,
-) -> BoxFuture<'a>
+) -> BoxFuture<'a, T>
 where
+    R: Send + 'a,
     T: Send + 'a,
     E: Send + 'a,
-    Space: TryFrom<T, Error = Error>,
 {
     Box::pin(async move {
         let (result, head) = observe(interpreter.max_body_bytes, call).await;
-        interpreter.interpret(result, head, Space::try_from, decode, message).await
+        let rate = head.as_ref().map(|head| RateHeaders::read(&head.headers));
+        let outcome = interpreter.interpret(result, head, convert, decode, message).await;
+        Exchanged { outcome, rate }
     })
+}
+
+/// What one exchange gave: its outcome, and the provider's rate-limit
+/// headers if the response carried any.
+pub(crate) struct Exchanged<T> {
+    pub outcome: Result<T, Error>,
+    pub rate: Option<RateHeaders>,
+}
+
+/// The `x-rate-limit-remaining` / `x-rate-limit-reset` pair a provider
+/// sends on every response (X does), read whatever the status.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct RateHeaders {
+    /// Requests left in the current window.
+    pub remaining: Option<u64>,
+    /// When the window resets (the header is Unix seconds).
+    pub reset: Option<SystemTime>,
+}
+
+impl RateHeaders {
+    fn read(headers: &HeaderMap) -> RateHeaders {
+        let number = |name: &str| headers.get(name)?.to_str().ok()?.trim().parse::<u64>().ok();
+        RateHeaders {
+            remaining: number("x-rate-limit-remaining"),
+            reset: number("x-rate-limit-reset")
+                .and_then(|reset| SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(reset))),
+        }
+    }
+
+    /// The window is spent: nothing more may be sent until [`reset`](Self::reset).
+    pub fn exhausted(&self) -> bool {
+        self.remaining == Some(0)
+    }
 }
 
 /// What one request needs to interpret its generated client's result.
 pub(crate) struct Interpreter<'a> {
     pub provider: Provider,
-    pub id: &'a str,
+    /// The Space id asked for, for a single lookup (a "not found" names it).
+    pub id: Option<&'a str>,
     /// The token, only to redact echoes of it from what goes into errors.
     pub secret: &'a str,
     pub request_timeout: Duration,
@@ -53,14 +90,14 @@ impl Interpreter<'_> {
     /// `convert` turns a decoded 200 into a Space; `decode_raw` re-reads a
     /// 200 body that did not decode, to name the field at fault; `message`
     /// pulls the human-readable reason out of the provider's error body.
-    async fn interpret<T, E>(
+    async fn interpret<R, T, E>(
         &self,
-        result: Result<ResponseValue<T>, ApiError<E>>,
+        result: Result<ResponseValue<R>, ApiError<E>>,
         head: Option<ResponseHead>,
-        convert: impl FnOnce(T) -> Result<Space, Error>,
-        decode_raw: fn(&[u8]) -> Result<Space, Error>,
+        convert: impl FnOnce(R) -> Result<T, Error>,
+        decode_raw: fn(&[u8]) -> Result<T, Error>,
         message: impl Fn(&E) -> Option<String>,
-    ) -> Result<Space, Error> {
+    ) -> Result<T, Error> {
         if let Some(head) = &head {
             tracing::Span::current().record("status", head.status.as_u16());
         }
@@ -113,7 +150,7 @@ impl Interpreter<'_> {
         match code {
             401 | 403 => Error::Unauthorized { provider, status: Some(code), detail },
             402 => Error::PaymentRequired { provider, detail },
-            404 => Error::NotFound { provider, id: Some(self.id.to_owned()), detail },
+            404 => Error::NotFound { provider, id: self.id.map(str::to_owned), detail },
             429 => Error::RateLimited { provider, retry_after: retry_after(headers, SystemTime::now()) },
             400..=499 => Error::Rejected {
                 provider,
@@ -149,7 +186,7 @@ impl Interpreter<'_> {
     fn with_id(&self, error: Error) -> Error {
         match error {
             Error::NotFound { provider, id: None, detail } => {
-                Error::NotFound { provider, id: Some(self.id.to_owned()), detail }
+                Error::NotFound { provider, id: self.id.map(str::to_owned), detail }
             }
             other => other,
         }

@@ -27,8 +27,9 @@ use std::time::Duration;
 use spaces_generated::{Operation, SpecFacts};
 
 use crate::error::Error;
-use crate::model::{Provider, Space};
-pub(crate) use exchange::{Interpreter, exchange};
+use crate::list::{Decoded, SpaceList};
+use crate::model::{Provider, SearchState, Space};
+pub(crate) use exchange::{Exchanged, Interpreter, RateHeaders, exchange};
 
 impl Provider {
     /// What the crate knows about the provider: its spec's facts (API root,
@@ -46,7 +47,7 @@ impl Provider {
 /// Facts about a provider. See [`Provider::info`].
 ///
 /// The hand-written ones are what no spec can say (display title, token
-/// variable, documented budget); everything else is [`spec`](Self::spec),
+/// variable, documented budgets); everything else is [`spec`](Self::spec),
 /// read from `specs/<provider>.yaml` by `cargo xtask regen`.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -55,16 +56,37 @@ pub struct ProviderInfo {
     pub title: &'static str,
     /// The environment variable that holds its token.
     pub env_var: &'static str,
-    /// Its documented request budget; `None` where it documents none.
-    pub documented_rate_limit: Option<RateLimit>,
+    /// Its documented request budgets; empty where it documents none.
+    pub budgets: &'static [Budget],
     /// What its spec says: production API root, auth scheme, operations, examples.
     pub spec: &'static SpecFacts,
     /// The single-Space lookup operation of [`spec`](Self::spec).
     pub lookup: &'static Operation,
+    /// Lookup of many Space ids in one request, where the provider has it.
+    pub batch_lookup: Option<ListOperation>,
+    /// The Spaces of given creators, where the provider has it.
+    pub by_creators: Option<ListOperation>,
+    /// Search of Space titles, where the provider has it.
+    pub search: Option<&'static Operation>,
     /// Parses and converts a raw 200 body of [`lookup`](Self::lookup).
     pub(crate) decode: fn(&[u8]) -> Result<Space, Error>,
+    /// Parses a raw 200 body of any of its operations, one Space or several
+    /// (`None`: every body is a single lookup's).
+    pub(crate) decode_any: Option<DecodeAny>,
     /// Wraps a configured `reqwest::Client` in the provider's generated client.
     pub(crate) connect: fn(&str, reqwest::Client) -> Box<dyn Fetch>,
+}
+
+/// Parses a raw body of any of a provider's operations.
+pub(crate) type DecodeAny = fn(&[u8]) -> Result<Decoded, Error>;
+
+/// An operation that takes a list of ids in one request.
+#[derive(Clone, Copy, Debug)]
+pub struct ListOperation {
+    /// The spec's operation.
+    pub operation: &'static Operation,
+    /// The most ids one request may carry.
+    pub max_ids: usize,
 }
 
 /// A request budget: at most `requests` in any window of length `per`.
@@ -79,20 +101,61 @@ pub struct RateLimit {
     pub per: Duration,
 }
 
-/// One request through a provider's generated client, interpreted into a
-/// [`Space`] or an [`Error`]. The future is boxed so that the client holds
-/// any provider behind one type; one allocation per request is noise next
-/// to the HTTP exchange.
-pub(crate) trait Fetch: Send + Sync {
-    fn fetch<'a>(&'a self, id: &'a str, interpreter: &'a Interpreter<'a>) -> BoxFuture<'a>;
+/// One documented budget, and which requests it counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Budget {
+    /// One budget for all the provider's endpoints together.
+    Shared(RateLimit),
+    /// The same budget for each endpoint, counted separately.
+    PerEndpoint(RateLimit),
+    /// A further budget for one operation (by `operationId`).
+    Operation(&'static str, RateLimit),
 }
 
-pub(crate) type BoxFuture<'a> = Pin<Box<dyn Future<Output = Result<Space, Error>> + Send + 'a>>;
+/// Calls into a provider's generated client, each interpreted into a value
+/// or an [`Error`]. The futures are boxed so that the client holds any
+/// provider behind one type; one allocation per request is noise next to
+/// the HTTP exchange. The list operations answer `Unsupported` unless the
+/// provider has them (and says so in its [`ProviderInfo`]).
+pub(crate) trait Fetch: Send + Sync {
+    fn space<'a>(&'a self, id: &'a str, interpreter: &'a Interpreter<'a>) -> BoxFuture<'a, Space>;
+
+    fn spaces<'a>(&'a self, _ids: &'a [String], interpreter: &'a Interpreter<'a>) -> BoxFuture<'a, SpaceList> {
+        unsupported(interpreter, "batch lookup")
+    }
+
+    fn by_creators<'a>(
+        &'a self,
+        _user_ids: &'a [String],
+        interpreter: &'a Interpreter<'a>,
+    ) -> BoxFuture<'a, SpaceList> {
+        unsupported(interpreter, "Spaces by creator")
+    }
+
+    fn search<'a>(&'a self, _query: &'a Search, interpreter: &'a Interpreter<'a>) -> BoxFuture<'a, SpaceList> {
+        unsupported(interpreter, "search")
+    }
+}
+
+/// A search request, checked.
+#[derive(Clone, Debug)]
+pub(crate) struct Search {
+    pub query: String,
+    pub state: SearchState,
+    pub max_results: Option<u8>,
+}
+
+pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = Exchanged<T>> + Send + 'a>>;
+
+fn unsupported<'a, T: Send + 'a>(interpreter: &Interpreter<'_>, operation: &'static str) -> BoxFuture<'a, T> {
+    let error = Error::Unsupported { provider: interpreter.provider, operation };
+    Box::pin(async move { Exchanged { outcome: Err(error), rate: None } })
+}
 
 /// A documented budget of `requests` per `seconds`, checked at compile time.
-const fn budget(requests: u32, seconds: u64) -> Option<RateLimit> {
+const fn per(requests: u32, seconds: u64) -> RateLimit {
     match NonZeroU32::new(requests) {
-        Some(requests) => Some(RateLimit { requests, per: Duration::from_secs(seconds) }),
+        Some(requests) => RateLimit { requests, per: Duration::from_secs(seconds) },
         None => panic!("a documented budget allows at least one request"),
     }
 }

@@ -4,16 +4,21 @@
 use spaces_generated::twitterapi;
 
 use super::{BoxFuture, Fetch, Interpreter, ProviderInfo, exchange, operation};
+use crate::model::Space;
 
 pub(super) static INFO: ProviderInfo = ProviderInfo {
     title: "twitterapi.io",
     env_var: "TWITTERAPI_API_KEY",
     // twitterapi.io documents no fixed budget for this endpoint (limits
     // depend on the account's credits), so the client imposes none.
-    documented_rate_limit: None,
+    budgets: &[],
     spec: &twitterapi::SPEC,
     lookup: operation(&twitterapi::SPEC, "get_space_detail"),
+    batch_lookup: None,
+    by_creators: None,
+    search: None,
     decode: convert::decode,
+    decode_any: None,
     connect: |base_url, http| Box::new(Api(twitterapi::Client::new_with_client(base_url, http))),
 };
 
@@ -26,9 +31,9 @@ mod convert {
 struct Api(twitterapi::Client);
 
 impl Fetch for Api {
-    fn fetch<'a>(&'a self, id: &'a str, interpreter: &'a Interpreter<'a>) -> BoxFuture<'a> {
+    fn space<'a>(&'a self, id: &'a str, interpreter: &'a Interpreter<'a>) -> BoxFuture<'a, Space> {
         // The documented `message`, else the envelope's `msg`.
         let message = |body: &twitterapi::types::ErrorResponse| body.message.clone().or_else(|| body.msg.clone());
-        exchange(interpreter, self.0.get_space_detail(id), convert::decode, message)
+        exchange(interpreter, self.0.get_space_detail(id), Space::try_from, convert::decode, message)
     }
 }

@@ -1,19 +1,35 @@
-//! The X API v2 (`specs/x.yaml`): `GET /2/spaces/{id}`.
+//! The X API v2 (`specs/x.yaml`): `GET /2/spaces/{id}`, and the multi-Space
+//! endpoints `GET /2/spaces?ids=`, `/2/spaces/by/creator_ids` and `/2/spaces/search`.
 
 mod convert;
 
+use std::num::NonZeroU32;
+
 use spaces_generated::{CommaSeparated, x};
 
-use super::{BoxFuture, Fetch, Interpreter, ProviderInfo, budget, exchange, operation};
+use super::{BoxFuture, Budget, Fetch, Interpreter, ListOperation, ProviderInfo, Search, exchange, operation, per};
+use crate::list::SpaceList;
+use crate::model::{SearchState, Space};
+
+/// "1–100" ids per request, for both list endpoints.
+const MAX_IDS: usize = 100;
 
 pub(super) static INFO: ProviderInfo = ProviderInfo {
     title: "X API v2",
     env_var: "X_BEARER_TOKEN",
-    // "300 requests per 15-minute window per app" (Space lookup).
-    documented_rate_limit: budget(300, 15 * 60),
+    budgets: &[
+        // "300 requests per 15-minute window", per app, counted per endpoint.
+        Budget::PerEndpoint(per(300, 15 * 60)),
+        // `by/creator_ids` also allows "1 request per second".
+        Budget::Operation("find_spaces_by_creator_ids", per(1, 1)),
+    ],
     spec: &x::SPEC,
     lookup: operation(&x::SPEC, "find_space_by_id"),
+    batch_lookup: Some(ListOperation { operation: operation(&x::SPEC, "find_spaces_by_ids"), max_ids: MAX_IDS }),
+    by_creators: Some(ListOperation { operation: operation(&x::SPEC, "find_spaces_by_creator_ids"), max_ids: MAX_IDS }),
+    search: Some(operation(&x::SPEC, "search_spaces")),
     decode: convert::decode,
+    decode_any: Some(convert::decode_any),
     connect: |base_url, http| {
         Box::new(Api { client: x::Client::new_with_client(base_url, http), fields: Fields::all() })
     },
@@ -25,7 +41,7 @@ struct Api {
 }
 
 impl Fetch for Api {
-    fn fetch<'a>(&'a self, id: &'a str, interpreter: &'a Interpreter<'a>) -> BoxFuture<'a> {
+    fn space<'a>(&'a self, id: &'a str, interpreter: &'a Interpreter<'a>) -> BoxFuture<'a, Space> {
         let fields = &self.fields;
         let call = self.client.find_space_by_id(
             id,
@@ -34,7 +50,60 @@ impl Fetch for Api {
             Some(&fields.topic_fields),
             Some(&fields.user_fields),
         );
-        exchange(interpreter, call, convert::decode, error_message)
+        exchange(interpreter, call, Space::try_from, convert::decode, error_message)
+    }
+
+    fn spaces<'a>(&'a self, ids: &'a [String], interpreter: &'a Interpreter<'a>) -> BoxFuture<'a, SpaceList> {
+        let fields = &self.fields;
+        let ids: CommaSeparated<x::types::SpaceId> = ids.iter().map(|id| x::types::SpaceId(id.clone())).collect();
+        Box::pin(async move {
+            let call = self.client.find_spaces_by_ids(
+                Some(&fields.expansions),
+                &ids,
+                Some(&fields.space_fields),
+                Some(&fields.topic_fields),
+                Some(&fields.user_fields),
+            );
+            exchange(interpreter, call, SpaceList::try_from, convert::decode_list, error_message).await
+        })
+    }
+
+    fn by_creators<'a>(&'a self, user_ids: &'a [String], interpreter: &'a Interpreter<'a>) -> BoxFuture<'a, SpaceList> {
+        let fields = &self.fields;
+        let user_ids: CommaSeparated<x::types::UserId> =
+            user_ids.iter().map(|id| x::types::UserId(id.clone())).collect();
+        Box::pin(async move {
+            let call = self.client.find_spaces_by_creator_ids(
+                Some(&fields.expansions),
+                Some(&fields.space_fields),
+                Some(&fields.topic_fields),
+                Some(&fields.user_fields),
+                &user_ids,
+            );
+            exchange(interpreter, call, SpaceList::try_from, convert::decode_list, error_message).await
+        })
+    }
+
+    fn search<'a>(&'a self, search: &'a Search, interpreter: &'a Interpreter<'a>) -> BoxFuture<'a, SpaceList> {
+        let fields = &self.fields;
+        let state = match search.state {
+            SearchState::All => x::types::SpaceSearchState::All,
+            SearchState::Live => x::types::SpaceSearchState::Live,
+            SearchState::Scheduled => x::types::SpaceSearchState::Scheduled,
+        };
+        let max_results = search.max_results.and_then(|max| NonZeroU32::new(u32::from(max)));
+        Box::pin(async move {
+            let call = self.client.search_spaces(
+                Some(&fields.expansions),
+                max_results,
+                &search.query,
+                Some(&fields.space_fields),
+                Some(state),
+                Some(&fields.topic_fields),
+                Some(&fields.user_fields),
+            );
+            exchange(interpreter, call, SpaceList::try_from, convert::decode_list, error_message).await
+        })
     }
 }
 
