@@ -74,6 +74,26 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Many Spaces at once
+//!
+//! ```
+//! use spaces::{Client, Error, Provider, Token};
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), spaces::Error> {
+//! # let mock = spaces_mock::MockProviders::start().await;
+//!
+//! let client = Client::builder(Provider::X)
+//!     .token(Token::new(spaces_mock::DEMO_TOKEN))
+//!     .base_url(mock.base_url(Provider::X))
+//!     .build()?;
+//! // One request (`GET /2/spaces?ids=...`) for up to 100 ids; one outcome per id, in order.
+//! let outcomes = client.spaces(["1jMJgLdenVjxL", "1OdKrjgmNkeKX", "not-an-id!"]).await;
+//! assert!(matches!(&outcomes[0].1, Ok(space) if space.title.as_deref() == Some("The Algorithm goes open source")));
+//! assert!(matches!(&outcomes[1].1, Err(Error::NotFound { .. })));
+//! assert!(matches!(&outcomes[2].1, Err(Error::InvalidId { .. })), "checked before sending");
+//! # Ok(()) }
+//! ```
+//!
 //! Which provider supplies which field is in `docs/field-coverage.md`
 //! (generated from the fixtures by `cargo xtask coverage`).
 
