@@ -1,5 +1,5 @@
 //! The modules of `crates/spaces` point one way (see its `lib.rs`):
-//! model ← error ← list ← convert ← providers ← client ← lib. Each source file
+//! model ← error ← list, merge ← convert ← providers ← client ← lib. Each source file
 //! may name (`crate::<module>`) only its own layer or one below it, and a
 //! provider's converter (`providers/<p>/convert.rs`, or a `mod convert`)
 //! sits in the converter layer: it may not reach the provider machinery
@@ -12,7 +12,7 @@ use crate::support::workspace_root;
 
 /// The layers, lowest first; a module may use its own layer and those before it.
 const LAYERS: [&[&str]; 7] =
-    [&["model"], &["error"], &["list"], &["convert"], &["providers"], &["client"], &["lib"]];
+    [&["model"], &["error"], &["list", "merge"], &["convert"], &["providers"], &["client"], &["lib"]];
 
 fn layer_of(module: &str) -> Option<usize> {
     LAYERS.iter().position(|layer| layer.contains(&module))

@@ -8,6 +8,7 @@ mod client;
 mod faults;
 mod fixtures;
 mod layers;
+mod multi;
 mod properties;
 mod secrets;
 mod support;

@@ -99,7 +99,7 @@
 
 #![deny(missing_docs)]
 
-// The layers point one way: model ← error ← list ← convert (the converters'
+// The layers point one way: model ← error ← list, merge ← convert (the converters'
 // shared helpers) ← providers (each one's converter, facts and
 // generated-client calls, and the exchange they share) ← client ← this file.
 // No module uses one to its right; `tests/it/layers.rs` checks it.
@@ -107,15 +107,17 @@ mod client;
 mod convert;
 mod error;
 mod list;
+mod merge;
 mod model;
 mod providers;
 
 pub use client::{
-    Client, ClientBuilder, DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT,
-    DEFAULT_USER_AGENT, RetryPolicy, Token, validate_id,
+    AllFailed, Answer, Attempt, Client, ClientBuilder, DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT, Providers, RetryPolicy, Token, validate_id,
 };
 pub use error::{Error, Excerpt, MAX_RETRY_AFTER};
 pub use list::{Decoded, ItemError, SpaceList};
+pub use merge::{Conflict, Merged, merge};
 pub use model::{Provider, SearchState, Space, SpaceSettings, SpaceState, Topic, UnknownProvider, User};
 pub use providers::{Budget, ListOperation, ProviderInfo, RateLimit};
 pub use spaces_generated::{Auth, Operation, Param, ParamLocation, SpecFacts};

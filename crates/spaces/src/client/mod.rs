@@ -2,6 +2,7 @@
 //! clients: auth, id validation, timeouts, retries, a rate limiter, a body
 //! cap, and errors a caller can match on.
 
+mod multi;
 mod rate_limit;
 mod retry;
 mod token;
@@ -13,6 +14,7 @@ use std::time::{Duration, Instant};
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use tracing::Instrument;
 
+pub use multi::{AllFailed, Answer, Attempt, Providers};
 pub use retry::RetryPolicy;
 use spaces_generated::Auth;
 pub use token::Token;
