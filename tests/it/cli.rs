@@ -500,3 +500,390 @@ fn compare_exit_codes_follow_the_answers() {
     assert_eq!(output.status.code(), Some(4), "{}", text(&output.stderr));
     assert!(text(&output.stderr).contains("AISA_API_KEY"), "{}", text(&output.stderr));
 }
+
+// ---------------------------------------------------------------------------
+// X's multi-Space endpoints: bulk `show` in batches, `search`, `by-creator`,
+// and `convert` of multi-Space bodies.
+
+/// X's `resource-not-found` problem for one id of a batch, as X words it.
+fn x_not_found_problem(id: &str) -> serde_json::Value {
+    serde_json::json!({
+        "value": id,
+        "detail": format!("Could not find space with ids: [{id}]."),
+        "title": "Not Found Error",
+        "resource_type": "space",
+        "parameter": "ids",
+        "resource_id": id,
+        "type": "https://api.twitter.com/2/problems/resource-not-found"
+    })
+}
+
+/// The body X gives `GET /2/spaces?ids=`: the recorded Space (with its
+/// `includes`) once per id `found` says yes to, under that id, in order; a
+/// not-found problem for every other id.
+pub fn x_batch_body(ids: &[String], found: impl Fn(&str) -> bool) -> String {
+    let recorded: serde_json::Value = serde_json::from_str(spaces_mock::recorded_space(Provider::X)).expect("JSON");
+    let data: Vec<serde_json::Value> = ids
+        .iter()
+        .filter(|id| found(id))
+        .map(|id| {
+            let mut space = recorded["data"].clone();
+            space["id"] = serde_json::json!(id);
+            space
+        })
+        .collect();
+    let errors: Vec<serde_json::Value> = ids.iter().filter(|id| !found(id)).map(|id| x_not_found_problem(id)).collect();
+    let mut body = serde_json::Map::new();
+    if !data.is_empty() {
+        body.insert("data".into(), data.into());
+        body.insert("includes".into(), recorded["includes"].clone());
+    }
+    if !errors.is_empty() {
+        body.insert("errors".into(), errors.into());
+    }
+    serde_json::Value::Object(body).to_string()
+}
+
+/// Answers X's batch lookup: ids starting with `ok` found, the others not.
+pub struct OkFound;
+
+impl wiremock::Respond for OkFound {
+    fn respond(&self, request: &wiremock::Request) -> wiremock::ResponseTemplate {
+        let ids = spaces_mock::requested_ids(request);
+        spaces_mock::json(200, &x_batch_body(&ids, |id| id.starts_with("ok")))
+    }
+}
+
+/// The requests `server` received, as (path, `ids` of each batch request).
+fn received(mock: &Mock, server: &wiremock::MockServer) -> Vec<(String, Vec<String>)> {
+    let requests = mock._runtime.block_on(server.received_requests()).expect("the server records requests");
+    requests.iter().map(|request| (request.url.path().to_owned(), spaces_mock::requested_ids(request))).collect()
+}
+
+/// Runs `spaces` with these arguments (plus `--timeout 5`) and stdin, X's token set.
+fn spaces_x(args: &[&str], stdin: &[u8]) -> Output {
+    let mut command = spaces_bin();
+    command.args(args).args(["--timeout", "5"]).env("X_BEARER_TOKEN", DEMO_TOKEN);
+    run(command, stdin)
+}
+
+/// How many lines each id got: the `id` of every NDJSON Space on stdout,
+/// and the `<id>` of every `error: <id>: ...` line on stderr among `ids`.
+fn lines_per_id(output: &Output, ids: &[String]) -> std::collections::BTreeMap<String, usize> {
+    let mut seen = std::collections::BTreeMap::new();
+    for line in text(&output.stdout).lines() {
+        let space: serde_json::Value = serde_json::from_str(line).expect("one Space per stdout line");
+        *seen.entry(space["id"].as_str().expect("id").to_owned()).or_default() += 1;
+    }
+    for line in text(&output.stderr).lines().filter(|line| line.starts_with("error: ")) {
+        let id = ids.iter().find(|id| line.starts_with(&format!("error: {id}: "))).unwrap_or_else(|| panic!("{line}"));
+        *seen.entry(id.clone()).or_default() += 1;
+    }
+    seen
+}
+
+#[test]
+fn bulk_show_on_x_asks_100_ids_per_request_and_answers_every_line_once() {
+    let mock = mock();
+    // 250 distinct valid ids: the recorded demo Space and 249 the mock has no recording of.
+    let mut distinct: Vec<String> = vec![DEMO_SPACE_ID.to_owned()];
+    distinct.extend((1..250).map(|n| format!("nf{n:011}")));
+    // Then an invalid id, and two duplicates, among them.
+    let mut lines: Vec<String> = distinct.clone();
+    lines.insert(17, "bad id!".to_owned());
+    lines.insert(120, DEMO_SPACE_ID.to_owned());
+    lines.push(distinct[42].clone());
+    let input = lines.join("\n") + "\n\n";
+    let base_url = mock.mock.base_url(Provider::X);
+    let output = spaces_x(&["show", "--provider", "x", "--base-url", &base_url, "--ids-file", "-"], input.as_bytes());
+    assert_eq!(output.status.code(), Some(1), "some ids failed: {}", text(&output.stderr));
+
+    // Every input line has exactly one outcome line, in input order on each stream.
+    let mut expected: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for line in &lines {
+        *expected.entry(line.clone()).or_default() += 1;
+    }
+    assert_eq!(lines_per_id(&output, &lines), expected);
+    let stdout = text(&output.stdout);
+    assert_eq!(stdout.lines().count(), 2, "the demo Space, twice: {stdout}");
+    let stderr = text(&output.stderr);
+    let failed: Vec<&str> = stderr.lines().filter_map(|line| line.strip_prefix("error: ")?.split(':').next()).collect();
+    let expected_failed: Vec<&str> = lines.iter().map(String::as_str).filter(|id| *id != DEMO_SPACE_ID).collect();
+    assert_eq!(failed, expected_failed, "errors in input order");
+    assert!(stderr.contains("error: nf00000000042: x: Space nf00000000042 not found"), "{stderr}");
+    assert!(stderr.contains("error: bad id!: x: invalid Space id"), "{stderr}");
+    assert!(stderr.ends_with("x: 2 found, 251 failed\n"), "{stderr}");
+
+    // 250 distinct valid ids: 3 requests to the batch endpoint, none to the single one,
+    // each id asked exactly once.
+    let requests = received(&mock, mock.mock.server());
+    assert_eq!(requests.len(), 3, "{requests:?}");
+    assert!(requests.iter().all(|(path, ids)| path == "/2/spaces" && ids.len() <= 100), "{requests:?}");
+    let mut asked: Vec<String> = requests.into_iter().flat_map(|(_, ids)| ids).collect();
+    asked.sort();
+    let mut want = distinct.clone();
+    want.sort();
+    assert_eq!(asked, want);
+}
+
+#[test]
+fn bulk_show_retries_a_failed_batch_without_losing_or_repeating_an_id() {
+    let mock = mock();
+    let server = mock._runtime.block_on(async {
+        let server = wiremock::MockServer::start().await;
+        spaces_mock::batch_endpoint()
+            .respond_with(wiremock::ResponseTemplate::new(503).set_body_string("over capacity"))
+            .up_to_n_times(1)
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        spaces_mock::batch_endpoint().respond_with(OkFound).with_priority(2).mount(&server).await;
+        server
+    });
+    let ids: Vec<String> = (0..250).map(|n| format!("ok{n:011}")).collect();
+    let output = spaces_x(
+        &["show", "--provider", "x", "--base-url", &server.uri(), "--no-rate-limit", "--concurrency", "2"],
+        (ids.join("\n") + "\n").as_bytes(),
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let once: std::collections::BTreeMap<String, usize> = ids.iter().map(|id| (id.clone(), 1)).collect();
+    assert_eq!(lines_per_id(&output, &ids), once, "every id exactly once");
+    let printed: Vec<String> = text(&output.stdout)
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<serde_json::Value>(line).expect("JSON")["id"].as_str().expect("id").to_owned()
+        })
+        .collect();
+    assert_eq!(printed, ids, "in input order");
+
+    // 3 batches and one retry of the batch that got the 503: 4 requests,
+    // the retried one asking again for exactly the ids of the failed one.
+    let requests = received(&mock, &server);
+    assert_eq!(requests.len(), 4, "{requests:?}");
+    let mut asked: Vec<String> = requests.iter().flat_map(|(_, ids)| ids.clone()).collect();
+    asked.sort();
+    let retried = requests.iter().filter(|(_, ids)| requests.iter().filter(|(_, other)| other == ids).count() == 2);
+    assert_eq!(retried.count(), 2, "one batch asked twice: {requests:?}");
+    asked.dedup();
+    assert_eq!(asked, ids, "no id lost");
+}
+
+#[test]
+fn bulk_show_with_no_batch_asks_one_id_per_request() {
+    let mock = mock();
+    let ids = [DEMO_SPACE_ID, "1OdKrjgmNkeKX", "nf00000000001", DEMO_SPACE_ID];
+    let base_url = mock.mock.base_url(Provider::X);
+    let output = spaces_x(
+        &["show", "--provider", "x", "--base-url", &base_url, "--no-batch", "--concurrency", "3"],
+        ids.join("\n").as_bytes(),
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout).lines().count(), 2);
+    assert_eq!(text(&output.stderr).lines().filter(|line| line.starts_with("error: ")).count(), 2);
+    let requests = received(&mock, mock.mock.server());
+    let mut paths: Vec<String> = requests.into_iter().map(|(path, _)| path).collect();
+    paths.sort();
+    let mut want: Vec<String> = ids.iter().map(|id| format!("/2/spaces/{id}")).collect();
+    want.sort();
+    assert_eq!(paths, want, "one single-Space request per id, duplicates included");
+}
+
+#[test]
+fn search_prints_ndjson_or_a_table_and_sends_its_options() {
+    let mock = mock();
+    let base_url = mock.mock.base_url(Provider::X);
+    let output = spaces_x(
+        &["search", "radio", "--state", "live", "--max-results", "1", "--base-url", &base_url, "--no-rate-limit"],
+        b"",
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    let space: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one Space per line");
+    assert_eq!((space["provider"].as_str(), space["state"].as_str()), (Some("x"), Some("live")));
+    assert_eq!(text(&output.stderr), "x: 1 Space, 0 errors\n");
+    let requests = mock._runtime.block_on(mock.mock.server().received_requests()).expect("recorded");
+    let request = requests.last().expect("one request");
+    assert_eq!(request.url.path(), "/2/spaces/search");
+    let query: std::collections::HashMap<String, String> = request.url.query_pairs().into_owned().collect();
+    assert_eq!(query.get("query").map(String::as_str), Some("radio"));
+    assert_eq!(query.get("state").map(String::as_str), Some("live"));
+    assert_eq!(query.get("max_results").map(String::as_str), Some("1"));
+
+    // The table: one row per Space within the width, and the default state `all` on the wire.
+    let mut command = spaces_bin();
+    command.args(["search", "radio", "--format", "table", "--base-url", &base_url, "--no-rate-limit"]);
+    command.env("X_BEARER_TOKEN", DEMO_TOKEN).env("COLUMNS", "72");
+    let output = run(command, b"");
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let table = text(&output.stdout);
+    assert!(table.lines().all(|line| line.chars().count() <= 72), "{table}");
+    assert!(table.starts_with("3 Spaces matching \"radio\" (state: all), from X API v2."), "{table}");
+    let header = table.lines().position(|line| line.starts_with("  id ")).expect("a header row");
+    let rows = table.lines().skip(header + 1).filter(|line| !line.starts_with("   ")).count();
+    assert_eq!(rows, 3, "one row per Space:\n{table}");
+    assert!(table.contains("@oss_hour") && table.contains("(scheduled)"), "{table}");
+    let requests = mock._runtime.block_on(mock.mock.server().received_requests()).expect("recorded");
+    let query: Vec<(String, String)> = requests.last().expect("a request").url.query_pairs().into_owned().collect();
+    assert!(query.contains(&("state".to_owned(), "all".to_owned())), "{query:?}");
+}
+
+#[test]
+fn by_creator_lists_the_spaces_of_the_users_given() {
+    let mock = mock();
+    let base_url = mock.mock.base_url(Provider::X);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("users.txt");
+    std::fs::write(&file, "1402877316125298688\n\n2244994945\n14402761\n").expect("user ids file");
+    let file = file.display().to_string();
+    let output = spaces_x(
+        &["by-creator", "14402761", "--user-ids-file", &file, "--base-url", &base_url, "--no-rate-limit"],
+        b"",
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(stdout.lines().count() >= 1, "{stdout}");
+    for line in stdout.lines() {
+        let space: serde_json::Value = serde_json::from_str(line).expect("one Space per line");
+        assert!(space["creator_id"].is_string(), "{line}");
+    }
+    let requests = received(&mock, mock.mock.server());
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    let request = mock._runtime.block_on(mock.mock.server().received_requests()).expect("recorded").remove(0);
+    assert_eq!(request.url.path(), "/2/spaces/by/creator_ids");
+    let user_ids = request.url.query_pairs().find(|(key, _)| key == "user_ids").map(|(_, value)| value.into_owned());
+    assert_eq!(user_ids.as_deref(), Some("14402761,1402877316125298688,2244994945"), "each user once, in order");
+
+    let mut command = spaces_bin();
+    command.args(["by-creator", "14402761", "--format", "table", "--base-url", &base_url, "--no-rate-limit"]);
+    command.env("X_BEARER_TOKEN", DEMO_TOKEN).env("COLUMNS", "80");
+    let output = run(command, b"");
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let table = text(&output.stdout);
+    assert!(table.contains("by 1 creator, from X API v2"), "{table}");
+    assert!(table.lines().all(|line| line.chars().count() <= 80), "{table}");
+    for line in stdout.lines() {
+        let id = serde_json::from_str::<serde_json::Value>(line).expect("JSON")["id"].as_str().expect("id").to_owned();
+        assert!(table.lines().any(|row| row.starts_with(&format!("  {id} "))), "{id} has a row:\n{table}");
+    }
+}
+
+#[test]
+fn list_commands_refuse_providers_without_them_and_bad_arguments() {
+    // Before any token is needed: no token is set here.
+    for (args, operation) in [
+        (vec!["search", "radio", "--provider", "socialdata"], "search"),
+        (vec!["by-creator", "2244994945", "--provider", "aisa"], "Spaces by creator"),
+        (vec!["by-creator", "2244994945", "-p", "twitterapi"], "Spaces by creator"),
+    ] {
+        let mut command = spaces_bin();
+        command.args(&args);
+        let output = run(command, b"");
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(args[3]) && stderr.contains(operation) && stderr.contains("--provider x"), "{stderr}");
+    }
+    for args in [
+        vec!["search", "radio", "--max-results", "0"],
+        vec!["search", "radio", "--max-results", "101"],
+        vec!["search", "radio", "--state", "ended"],
+        vec!["search", ""],
+        vec!["by-creator"],
+        vec!["by-creator", "@XEng"],
+        vec!["by-creator", "12345678901234567890"],
+    ] {
+        let mut command = spaces_bin();
+        command.args(&args).env("X_BEARER_TOKEN", DEMO_TOKEN).args(["--base-url", "http://127.0.0.1:9"]);
+        let output = run(command, b"");
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", text(&output.stderr));
+    }
+    // A bad id in the file names the file and the line.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("users.txt");
+    std::fs::write(&file, "2244994945\nXEng\n").expect("file");
+    let mut command = spaces_bin();
+    command.args(["by-creator", "--user-ids-file"]).arg(&file).env("X_BEARER_TOKEN", DEMO_TOKEN);
+    let output = run(command, b"");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("line 2: `XEng`"), "{}", text(&output.stderr));
+}
+
+#[test]
+fn convert_prints_a_multi_space_body_one_space_per_line_with_errors_by_id() {
+    let mut command = spaces_bin();
+    command.args(["convert", "--provider", "x", &fixture("x", "multi-partial-errors.json")]);
+    let output = run(command, b"");
+    assert_eq!(output.status.code(), Some(1), "a partial error was reported");
+    let ids: Vec<String> = text(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).expect("JSON line")["id"].to_string())
+        .collect();
+    assert_eq!(ids, ["\"1wkNhFdnXsiVp\"", "\"1zz63FfkCzJr4\""]);
+    let stderr = text(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("error: 1i0B3JrTAwR4y: x: Space 1i0B3JrTAwR4y not found"), "{stderr}");
+
+    let mut command = spaces_bin();
+    command.args(["convert", "--provider", "x", &fixture("x", "multi-search-meta.json")]);
+    let output = run(command, b"");
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout).lines().count(), 2);
+    assert!(output.stderr.is_empty());
+
+    // A single-Space body prints as before: one pretty JSON object.
+    let mut command = spaces_bin();
+    command.args(["convert", "--provider", "x", &fixture("x", "ended-algorithm.json")]);
+    let output = run(command, b"");
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = text(&output.stdout);
+    assert!(stdout.starts_with("{\n  \"provider\": \"x\",\n"), "{stdout}");
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&stdout).expect("one JSON value")["id"], DEMO_SPACE_ID);
+}
+
+#[test]
+fn convert_ndjson_takes_multi_space_lines_too() {
+    let compact = |name: &str| {
+        let body = std::fs::read_to_string(fixture("x", name)).expect("fixture");
+        serde_json::from_str::<serde_json::Value>(&body).expect("JSON").to_string()
+    };
+    let input = [
+        compact("canceled.json"),
+        compact("multi-partial-errors.json"),
+        "{oops".to_owned(),
+        compact("multi-search-meta.json"),
+    ]
+    .join("\n");
+    let mut command = spaces_bin();
+    command.args(["convert", "--provider", "x", "--ndjson"]);
+    let output = run(command, input.as_bytes());
+    assert_eq!(output.status.code(), Some(1));
+    let states: Vec<String> = text(&output.stdout)
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<serde_json::Value>(line).expect("JSON line")["id"].as_str().expect("id").to_owned()
+        })
+        .collect();
+    assert_eq!(states.len(), 5, "1 + 2 + 2 Spaces, in input order: {states:?}");
+    assert_eq!(&states[1..3], ["1wkNhFdnXsiVp", "1zz63FfkCzJr4"]);
+    let stderr = text(&output.stderr);
+    let errors: Vec<&str> = stderr.lines().filter(|line| line.starts_with("error: ")).collect();
+    assert_eq!(errors.len(), 2, "{stderr}");
+    assert!(errors[0].starts_with("error: line 2: 1i0B3JrTAwR4y: x: Space 1i0B3JrTAwR4y not found"), "{stderr}");
+    assert!(errors[1].starts_with("error: line 3: x: cannot decode"), "{stderr}");
+    assert!(stderr.ends_with("x: 5 converted, 2 failed\n"), "{stderr}");
+}
+
+#[test]
+fn demo_shows_a_batch_lookup_and_a_search_after_the_comparison() {
+    let mut command = spaces_bin();
+    command.arg("demo").env("COLUMNS", "120");
+    let output = run(command, b"");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    let comparison = stdout.find("  field ").expect("the comparison");
+    let batch = stdout.find("one request:").expect("the batch lookup");
+    assert!(comparison < batch, "{stdout}");
+    assert!(stdout.contains(&format!("  {DEMO_SPACE_ID}  found: \"The Algorithm goes open source\"")), "{stdout}");
+    assert!(stdout.contains("1OdKrjgmNkeKX  x: Space 1OdKrjgmNkeKX not found"), "{stdout}");
+    assert!(stdout.contains("`spaces search radio`"), "{stdout}");
+}

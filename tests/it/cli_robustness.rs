@@ -2,27 +2,33 @@
 //! line, and no token reaches stdout or stderr, logs included.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use spaces::Provider;
-use spaces_mock::{endpoint, json, not_found, requested_id};
+use spaces_mock::{batch_endpoint, endpoint, json, not_found, requested_id, requested_ids};
 use wiremock::{MockServer, Request, Respond, ResponseTemplate};
 
-use crate::cli::{run, spaces_bin, text};
+use crate::cli::{run, spaces_bin, text, x_batch_body};
 use crate::support::{TEST_TOKEN, recorded_with};
 
 /// X-shaped answers by id prefix: `ok…` found, `nf…` not found; and every
-/// third request overall fails with a 500, so retries are exercised.
+/// third request overall fails with a 500, so retries are exercised. Both
+/// X's single lookup and its batch lookup (`GET /2/spaces?ids=`).
 struct Flaky {
     requests: AtomicUsize,
 }
 
 impl Respond for Flaky {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        let id = requested_id(Provider::X, request);
         if self.requests.fetch_add(1, Ordering::SeqCst) % 3 == 2 {
             return ResponseTemplate::new(500).set_body_string("flaky upstream");
         }
+        if request.url.path() == "/2/spaces" {
+            let ids = requested_ids(request);
+            return json(200, &x_batch_body(&ids, |id| id.starts_with("ok")));
+        }
+        let id = requested_id(Provider::X, request);
         if id.starts_with("nf") {
             return not_found(Provider::X, &id);
         }
@@ -34,51 +40,77 @@ fn flaky_runtime() -> (tokio::runtime::Runtime, MockServer) {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
     let server = runtime.block_on(async {
         let server = MockServer::start().await;
-        endpoint(Provider::X).respond_with(Flaky { requests: AtomicUsize::new(0) }).mount(&server).await;
+        let flaky = Arc::new(Flaky { requests: AtomicUsize::new(0) });
+        endpoint(Provider::X).respond_with(Shared(flaky.clone())).mount(&server).await;
+        batch_endpoint().respond_with(Shared(flaky)).mount(&server).await;
         server
     });
     (runtime, server)
 }
 
+/// One responder behind two mounts.
+struct Shared<R>(Arc<R>);
+
+impl<R: Respond> Respond for Shared<R> {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        self.0.respond(request)
+    }
+}
+
 #[test]
 fn bulk_show_gives_every_id_exactly_one_line_through_a_flaky_server() {
-    let (_runtime, server) = flaky_runtime();
-    let good: Vec<String> = (0..24).map(|n| format!("ok{n:02}AAAA")).collect();
-    let missing: Vec<String> = (0..6).map(|n| format!("nf{n:02}BBBB")).collect();
-    let invalid = ["bad id!", "ñandú", "waytoolongtobeanid"];
-    let mut ids: Vec<String> = good.iter().chain(&missing).cloned().collect();
-    ids.extend(invalid.iter().map(|id| (*id).to_owned()));
-    ids.sort_by_key(|id| id.chars().rev().collect::<String>()); // interleave the kinds
+    // Batched (360 valid ids: 4 requests of up to 100, the third of which
+    // fails and is retried; well within X's budget, limiter on) and one
+    // request per id (about 45 with the retries: over the limiter's burst of
+    // 30, after which it spaces requests 3 s apart, so it is off).
+    for (batching, copies) in [(&[][..], 12), (&["--no-batch", "--no-rate-limit"][..], 1)] {
+        let (_runtime, server) = flaky_runtime();
+        let good: Vec<String> = (0..24 * copies).map(|n| format!("ok{n:03}AAAA")).collect();
+        let missing: Vec<String> = (0..6 * copies).map(|n| format!("nf{n:03}BBBB")).collect();
+        let invalid = ["bad id!", "ñandú", "waytoolongtobeanid"];
+        let mut ids: Vec<String> = good.iter().chain(&missing).cloned().collect();
+        ids.extend(invalid.iter().map(|id| (*id).to_owned()));
+        ids.sort_by_key(|id| id.chars().rev().collect::<String>()); // interleave the kinds
 
-    let mut command = spaces_bin();
-    command.args(["show", "--provider", "x", "--base-url", &server.uri(), "--concurrency", "4", "--timeout", "5"]);
-    command.env("X_BEARER_TOKEN", TEST_TOKEN);
-    let output = run(command, (ids.join("\n") + "\n").as_bytes());
-    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+        let mut command = spaces_bin();
+        command.args(["show", "--provider", "x", "--base-url", &server.uri(), "--concurrency", "4", "--timeout", "5"]);
+        command.args(batching).env("X_BEARER_TOKEN", TEST_TOKEN);
+        let output = run(command, (ids.join("\n") + "\n").as_bytes());
+        let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
 
-    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-    for line in stdout.lines() {
-        let space: serde_json::Value = serde_json::from_str(line).expect("one Space per stdout line");
-        *seen.entry(space["id"].as_str().expect("id").to_owned()).or_default() += 1;
-    }
-    let found: Vec<String> = seen.keys().cloned().collect();
-    for line in stderr.lines().filter(|line| line.starts_with("error: ")) {
-        let id = ids
-            .iter()
-            .find(|id| line.starts_with(&format!("error: {id}: ")))
-            .unwrap_or_else(|| panic!("unknown id in {line}"));
-        *seen.entry(id.clone()).or_default() += 1;
-        if good.contains(id) {
-            assert!(line.contains("HTTP 500"), "a good id only fails when the flakiness outlasts the retries: {line}");
+        let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+        for line in stdout.lines() {
+            let space: serde_json::Value = serde_json::from_str(line).expect("one Space per stdout line");
+            *seen.entry(space["id"].as_str().expect("id").to_owned()).or_default() += 1;
         }
+        let found: Vec<String> = seen.keys().cloned().collect();
+        for line in stderr.lines().filter(|line| line.starts_with("error: ")) {
+            let id = ids
+                .iter()
+                .find(|id| line.starts_with(&format!("error: {id}: ")))
+                .unwrap_or_else(|| panic!("unknown id in {line}"));
+            *seen.entry(id.clone()).or_default() += 1;
+            if good.contains(id) {
+                assert!(
+                    line.contains("HTTP 500"),
+                    "a good id only fails when the flakiness outlasts the retries: {line}"
+                );
+            }
+        }
+        for id in &ids {
+            assert_eq!(
+                seen.get(id),
+                Some(&1),
+                "{batching:?}: {id} must have exactly one line\nstdout:\n{stdout}\nstderr:\n{stderr}"
+            );
+        }
+        assert!(found.iter().all(|id| good.contains(id)), "only good ids succeed: {found:?}");
+        // A batch that fails all its attempts fails every id it carried.
+        let rescued = if batching.is_empty() { good.len().saturating_sub(100) } else { good.len() - 2 };
+        assert!(found.len() >= rescued, "retries rescue the flaky answers: {} of {}", found.len(), good.len());
+        assert_eq!(output.status.code(), Some(1), "failures make the exit code non-zero");
+        assert!(stderr.contains(&format!("{} found", found.len())), "{stderr}");
     }
-    for id in &ids {
-        assert_eq!(seen.get(id), Some(&1), "{id} must have exactly one line\nstdout:\n{stdout}\nstderr:\n{stderr}");
-    }
-    assert!(found.iter().all(|id| good.contains(id)), "only good ids succeed: {found:?}");
-    assert!(found.len() >= good.len() - 2, "retries rescue the flaky answers: {} of {}", found.len(), good.len());
-    assert_eq!(output.status.code(), Some(1), "failures make the exit code non-zero");
-    assert!(stderr.contains(&format!("{} found", found.len())), "{stderr}");
 }
 
 #[test]
@@ -162,6 +194,7 @@ fn no_cli_output_ever_shows_the_token() {
         for status in [401, 403, 418, 500] {
             let server = MockServer::start().await;
             endpoint(Provider::X).respond_with(Echo(status)).mount(&server).await;
+            batch_endpoint().respond_with(Echo(status)).mount(&server).await;
             servers.push(server);
         }
         servers
@@ -172,6 +205,9 @@ fn no_cli_output_ever_shows_the_token() {
             vec!["show", "1jMJgLdenVjxL"],
             vec!["show", "1jMJgLdenVjxL", "--format", "table"],
             vec!["show", "--ids-file", "-"],
+            vec!["show", "--ids-file", "-", "--no-batch"],
+            vec!["search", "radio"],
+            vec!["by-creator", "2244994945"],
         ] {
             let mut command = spaces_bin();
             command.args(&args).args(["--provider", "x", "--base-url", &server.uri(), "--timeout", "5"]);

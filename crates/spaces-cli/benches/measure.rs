@@ -20,8 +20,14 @@ pub struct Run {
 }
 
 /// Runs `command` with stdout discarded, and measures it.
-pub fn run(mut command: Command) -> Run {
-    command.stdout(Stdio::null()).stderr(Stdio::piped());
+pub fn run(command: Command) -> Run {
+    run_to(command, Stdio::null())
+}
+
+/// Runs `command` with stdout going to `stdout` (e.g. a file, to check what
+/// it printed), and measures it.
+pub fn run_to(mut command: Command, stdout: Stdio) -> Run {
+    command.stdout(stdout).stderr(Stdio::piped());
     let started = Instant::now();
     let mut child = command.spawn().expect("spawn the spaces binary");
     let status_path = format!("/proc/{}/status", child.id());

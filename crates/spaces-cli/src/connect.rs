@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Args;
-use spaces::{Client, Provider, Token};
+use spaces::{Client, ClientBuilder, Provider, Token};
 
 use crate::exit::{Exit, Failure};
 
@@ -18,7 +18,8 @@ const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
 /// a path such as `/dev/zero` must not be read forever.
 const MAX_TOKEN_FILE_BYTES: u64 = 64 * 1024;
 
-/// Connection options shared by `show` and `compare`.
+/// Connection options shared by every command that asks a provider: `show`,
+/// `compare`, `search` and `by-creator`.
 ///
 /// `--base-url` and `--token-file` take `PROVIDER=VALUE` for one provider or a
 /// plain `VALUE` for every provider the command asks. A value is prefixed
@@ -188,6 +189,16 @@ impl ConnectArgs {
     /// A usage failure when two values of one option apply to the provider
     /// equally, an auth failure when its token is missing or unreadable.
     pub fn client(&self, provider: Provider) -> Result<Client, Failure> {
+        Ok(self.builder(provider)?.build()?)
+    }
+
+    /// The [`ClientBuilder`] behind [`client`](Self::client), for a command
+    /// that sets more (`show`'s `--concurrency`).
+    ///
+    /// # Errors
+    ///
+    /// As [`client`](Self::client), but for building.
+    pub fn builder(&self, provider: Provider) -> Result<ClientBuilder, Failure> {
         let token = match pick(&self.token_files, provider, "--token-file")? {
             Some(path) => read_token_file(provider, path)?,
             None => Token::from_env(provider)?,
@@ -199,7 +210,7 @@ impl ConnectArgs {
         if self.no_rate_limit {
             builder = builder.rate_limit(None);
         }
-        Ok(builder.build()?)
+        Ok(builder)
     }
 
     /// [`check`](Self::check)s the options, then builds a client for each provider asked.

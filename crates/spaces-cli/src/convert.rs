@@ -1,4 +1,10 @@
 //! `spaces convert`: raw provider bodies → normalized Space JSON.
+//!
+//! A body may hold one Space (every provider's lookup) or several (X's batch
+//! lookup, search and by-creator endpoints). One Space prints as pretty JSON
+//! (`--ndjson`: one line); several print one Space per line, and each
+//! partial error the body carries is reported on stderr with the id it is
+//! about (`-` when it names none) and makes the exit code 1.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -45,10 +51,51 @@ fn convert_one(provider: Provider, input: impl Read) -> ExitCode {
         eprintln!("error: {provider}: input exceeds {MAX_BODY_BYTES} bytes; not a single Space response");
         return Exit::Failure.into();
     }
-    match spaces::decode(provider, &body) {
-        Ok(space) => print_json(&space),
+    match decode(provider, &body) {
+        Ok(spaces::Decoded::One(space)) => print_json(&space),
+        Ok(spaces::Decoded::Many(list)) => print_list(list),
         Err(error) => exit::report(error),
     }
+}
+
+/// [`spaces::decode_any`], with the common case first: a body that decodes
+/// as one Space is a single lookup's (a multi-Space body never does), so
+/// only a body that does not is looked at again for the multi-Space shape.
+/// This keeps `convert --ndjson` of single-Space lines to one parse each:
+/// `decode_any` alone reads each body's shape first, which made 256 MiB of
+/// X lookups about 18 % slower (1.94 s against 1.65 s).
+fn decode(provider: Provider, body: &[u8]) -> Result<spaces::Decoded, spaces::Error> {
+    match spaces::decode(provider, body) {
+        Ok(space) => Ok(spaces::Decoded::One(space)),
+        Err(_) => spaces::decode_any(provider, body),
+    }
+}
+
+/// The Space id an item error is about, or `-`.
+fn item_id(problem: &spaces::ItemError) -> &str {
+    problem.id.as_deref().unwrap_or("-")
+}
+
+/// A multi-Space body: one Space per line on stdout, each partial error on
+/// stderr; exit 1 when there was any.
+fn print_list(list: spaces::SpaceList) -> ExitCode {
+    for problem in &list.errors {
+        eprintln!("error: {}: {}", item_id(problem), problem.error);
+    }
+    let mut output = Vec::new();
+    for space in &list.spaces {
+        // Serializing into a Vec cannot fail: the model has only string keys.
+        if serde_json::to_writer(&mut output, space).is_ok() {
+            output.push(b'\n');
+        }
+    }
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    if let Err(error) = out.write_all(&output).and_then(|()| out.flush()) {
+        eprintln!("error: cannot write output: {error}");
+        return Exit::Failure.into();
+    }
+    if list.errors.is_empty() { Exit::Success.into() } else { Exit::Failure.into() }
 }
 
 /// Input lines are handed to the decoding workers in batches of about this
@@ -72,8 +119,10 @@ enum Input {
     Blank,
 }
 
-/// One batch decoded: the NDJSON output for its good lines, and the
-/// failures (line number, message), both in input order.
+/// One batch decoded: the NDJSON output for its good lines (a multi-Space
+/// line gives one output line per Space), and the failures (line number,
+/// message: a line that failed, or a partial error of a multi-Space line),
+/// both in input order.
 struct Decoded {
     output: Vec<u8>,
     converted: usize,
@@ -167,18 +216,31 @@ fn decode_batch(provider: Provider, batch: Batch) -> Decoded {
             }
             Input::Line(body) => body,
         };
-        match spaces::decode(provider, &body) {
-            Ok(space) => {
-                // Serializing into a Vec cannot fail: the model has only string keys.
-                if serde_json::to_writer(&mut decoded.output, &space).is_ok() {
-                    decoded.output.push(b'\n');
-                    decoded.converted += 1;
+        match decode(provider, &body) {
+            Ok(spaces::Decoded::One(space)) => decoded.push(&space),
+            Ok(spaces::Decoded::Many(list)) => {
+                for space in &list.spaces {
+                    decoded.push(space);
+                }
+                for problem in &list.errors {
+                    decoded.failures.push((number, format!("{}: {}", item_id(problem), problem.error)));
                 }
             }
             Err(error) => decoded.failures.push((number, error.to_string())),
         }
     }
     decoded
+}
+
+impl Decoded {
+    /// One Space as one output line.
+    fn push(&mut self, space: &spaces::Space) {
+        // Serializing into a Vec cannot fail: the model has only string keys.
+        if serde_json::to_writer(&mut self.output, space).is_ok() {
+            self.output.push(b'\n');
+            self.converted += 1;
+        }
+    }
 }
 
 /// The writer's tally, or the output error that stopped it.

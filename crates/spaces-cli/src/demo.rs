@@ -2,15 +2,19 @@
 //!
 //! Starts the mock providers on 127.0.0.1 (a random free port), points a real
 //! client for each provider at it — the generated progenitor clients, over
-//! real HTTP — and prints the comparison table for one recorded Space.
+//! real HTTP — and prints the comparison table for one recorded Space. Then,
+//! briefly, what only X offers: a batch lookup of several ids in one request
+//! (`Client::spaces`), and a search.
 
 use std::process::ExitCode;
 
-use spaces::{Client, Provider, Token};
-use spaces_mock::{DEMO_SPACE_ID, DEMO_TOKEN, MockProviders};
+use spaces::{Client, Provider, SearchState, Token};
+use spaces_mock::{DEMO_SPACE_ID, DEMO_TOKEN, EXAMPLE_MISSING_ID, MockProviders};
 
 use crate::compare::Comparison;
-use crate::{Format, exit, table, write_stdout};
+use crate::exit::{Exit, Failure};
+use crate::table::Row;
+use crate::{Format, exit, list, table, write_stdout};
 
 pub async fn run() -> ExitCode {
     let width = table::width();
@@ -38,12 +42,61 @@ pub async fn run() -> ExitCode {
         return failure.report();
     }
     let comparison = Comparison::fetch(&clients, DEMO_SPACE_ID).await;
-    let code = comparison.print(Format::Table, width);
+    let mut code = comparison.print(Format::Table, width);
+    if let Some(x) = clients.iter().find(|client| client.provider() == Provider::X) {
+        match x_only(x, width).await {
+            Ok(text) => {
+                if let Err(failure) = write_stdout(&text) {
+                    return failure.report();
+                }
+            }
+            Err(failure) => code = failure.report(),
+        }
+    }
     let next = format!(
-        "\nNext: `spaces show {DEMO_SPACE_ID} --provider x --format table` with X_BEARER_TOKEN set, or `spaces --help`."
+        "\nNext: `spaces show {DEMO_SPACE_ID} --provider x --format table` with X_BEARER_TOKEN set, \
+         `spaces show --provider x --ids-file ids.txt` (100 ids per request), `spaces search QUERY`, or `spaces --help`."
     );
     if let Err(failure) = write_stdout(&table::fill(&next, width)) {
         return failure.report();
     }
     code
+}
+
+/// X's batch lookup (the demo Space and a missing one, in one request) and
+/// a search, as text at most `width` columns wide. A failure is the demo
+/// Space not found, or the search failing.
+async fn x_only(x: &Client, width: usize) -> Result<String, Failure> {
+    let info = Provider::X.info();
+    let per_request = info.batch_lookup.map_or(100, |batch| batch.max_ids);
+    let mut text = table::fill(
+        &format!(
+            "\nOnly X looks up many Spaces per request, up to {per_request} ids (10,000 ids: 100 requests, \
+             not 10,000). Bulk `spaces show --provider x` does it; here two ids, one request:"
+        ),
+        width,
+    );
+    let mut demo_found = false;
+    let mut rows = Vec::new();
+    for (id, outcome) in x.spaces([DEMO_SPACE_ID, EXAMPLE_MISSING_ID]).await {
+        let cell = match outcome {
+            Ok(space) => {
+                demo_found |= id == DEMO_SPACE_ID;
+                format!("found: \"{}\" ({})", space.title.as_deref().unwrap_or("(untitled)"), space.state)
+            }
+            Err(error) => error.to_string(),
+        };
+        rows.push(Row { marked: false, cells: vec![id, cell] });
+    }
+    text.push_str(&table::render(&["id".to_owned(), "outcome".to_owned()], &rows, width));
+    if !demo_found {
+        return Err(Failure::new(Exit::Failure, format!("x: the batch lookup did not find {DEMO_SPACE_ID}")));
+    }
+    let list = x.search("radio", SearchState::All, Some(10)).await?;
+    text.push_str(&table::fill(
+        &format!("\nSearch (live and scheduled Spaces by title): `spaces search radio`, {} Spaces:", list.spaces.len()),
+        width,
+    ));
+    text.push_str(&list::render(&list.spaces, width));
+    Ok(text)
 }

@@ -32,7 +32,7 @@ macro_rules! exit_codes {
 exit_codes! {
     /// success
     Success = 0,
-    /// failure: bad data, upstream error, timeout, transport; in bulk modes, any id or line failed
+    /// failure: bad data, upstream error, timeout, transport; in bulk and multi-Space modes, any id, line or item failed
     Failure = 1,
     /// usage error (bad arguments)
     Usage = 2,
@@ -51,6 +51,8 @@ impl Exit {
             Error::NotFound { .. } => Exit::NotFound,
             Error::Unauthorized { .. } | Error::PaymentRequired { .. } | Error::MissingToken { .. } => Exit::Auth,
             Error::RateLimited { .. } => Exit::RateLimited,
+            // Refused before any request: the arguments are wrong, not the answer.
+            Error::InvalidArgument { .. } | Error::Unsupported { .. } => Exit::Usage,
             _ => Exit::Failure,
         }
     }

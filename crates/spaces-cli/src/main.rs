@@ -8,6 +8,7 @@ mod convert;
 mod demo;
 mod exit;
 mod lines;
+mod list;
 mod show;
 mod summary;
 mod table;
@@ -38,19 +39,29 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Fetch one Space (or many: --ids-file, or ids on stdin) from a provider.
+    /// Fetch one Space (or many: --ids-file, or ids on stdin; on X, 100 ids per request) from a provider.
     Show(show::ShowArgs),
+    /// Search live and scheduled Spaces by title (X's GET /2/spaces/search).
+    Search(list::SearchArgs),
+    /// List the live and scheduled Spaces of given creators (X's GET /2/spaces/by/creator_ids).
+    ByCreator(list::ByCreatorArgs),
     /// Fetch one Space from several providers and compare them field by field.
     Compare(compare::CompareArgs),
     /// See the whole pipeline work: no network, no keys (a mock server on 127.0.0.1).
     Demo,
     /// Normalize raw provider response bodies (a file or stdin) into Space JSON.
+    ///
+    /// A body with one Space prints it as JSON. A multi-Space body (X's batch
+    /// lookup, search, by-creator) prints one Space per line, and each of its
+    /// partial errors on stderr as `error: <id or ->: <cause>`, with exit code 1.
     Convert {
         /// The provider that produced the body.
         #[arg(long, short, value_parser = provider_parser())]
         provider: Provider,
-        /// Input is one raw response per line; output is one Space per line.
-        /// A bad line is reported on stderr with its number and the rest go on.
+        /// Input is one raw response per line; output is one Space per line
+        /// (several for a multi-Space line). A bad line is reported on stderr
+        /// as `error: line <n>: <cause>`, a multi-Space line's partial error as
+        /// `error: line <n>: <id or ->: <cause>`, and the rest go on.
         #[arg(long)]
         ndjson: bool,
         /// The input file; `-` or nothing reads stdin.
@@ -118,6 +129,8 @@ fn main() -> ExitCode {
     runtime.block_on(async {
         match command {
             Command::Show(args) => show::run(args).await,
+            Command::Search(args) => list::search(args).await,
+            Command::ByCreator(args) => list::by_creator(args).await,
             Command::Compare(args) => compare::run(args).await,
             Command::Demo => demo::run().await,
             Command::Convert { .. } | Command::Completions { .. } => unreachable!("handled above, without a runtime"),
@@ -141,7 +154,8 @@ pub fn write_stdout(text: &str) -> Result<(), Failure> {
     write_stdout_bytes(text.as_bytes())
 }
 
-fn write_stdout_bytes(bytes: &[u8]) -> Result<(), Failure> {
+/// Writes `bytes` to stdout, as [`write_stdout`].
+pub fn write_stdout_bytes(bytes: &[u8]) -> Result<(), Failure> {
     let mut stdout = io::stdout().lock();
     stdout
         .write_all(bytes)

@@ -1,4 +1,11 @@
 //! `spaces show`: one Space, or many (`--ids-file`, or ids on stdin) as NDJSON.
+//!
+//! Many ids are read and answered in windows of about a thousand, so memory
+//! stays flat however long the input is, and each window's outcomes are
+//! printed in input order. On a provider with a batch endpoint (X's
+//! `GET /2/spaces?ids=`) a window goes through [`Client::spaces`], 100 ids
+//! per request; otherwise (or with `--no-batch`) each id is one request to
+//! the single-Space endpoint.
 
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -10,6 +17,7 @@ use spaces::{Client, Provider, Space};
 
 use crate::connect::ConnectArgs;
 use crate::exit::{self, Exit, Failure};
+use crate::lines::{Line, read_capped_line};
 use crate::{Format, provider_parser, summary, write_stdout};
 
 #[derive(Debug, Args)]
@@ -26,24 +34,38 @@ pub struct ShowArgs {
     #[arg(long, value_name = "FILE", conflicts_with = "id")]
     pub ids_file: Option<PathBuf>,
     /// Bulk: requests in flight at once (the provider's rate limit still applies).
+    /// On X each request carries up to 100 ids, unless --no-batch.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
+    /// Bulk: one request per id, through the single-Space endpoint (X's
+    /// `GET /2/spaces/{id}`), instead of up to 100 ids per request (X's
+    /// `GET /2/spaces?ids=`). Costs 100 times the requests on X, whose budget
+    /// is 300 requests per 15 minutes per endpoint. Providers without a batch
+    /// endpoint always look ids up one by one.
+    #[arg(long)]
+    pub no_batch: bool,
     #[command(flatten)]
     pub connect: ConnectArgs,
 }
 
 pub async fn run(args: ShowArgs) -> ExitCode {
-    let client = match args.connect.check(&[args.provider]).and_then(|()| args.connect.client(args.provider)) {
+    let built = args
+        .connect
+        .check(&[args.provider])
+        .and_then(|()| args.connect.builder(args.provider))
+        .and_then(|builder| Ok(builder.concurrency(usize::from(args.concurrency)).build()?));
+    let client = match built {
         Ok(client) => client,
         Err(failure) => return failure.report(),
     };
+    let lookup = Lookup::new(&client, args.no_batch, args.concurrency);
     match (&args.id, &args.ids_file) {
         (Some(id), _) => show_one(&client, id, args.format).await,
         (None, Some(path)) if path.as_os_str() != "-" => match std::fs::File::open(path) {
-            Ok(file) => show_many(&client, io::BufReader::new(file), args.concurrency).await,
+            Ok(file) => show_many(&client, lookup, io::BufReader::new(file)).await,
             Err(error) => Failure::new(Exit::Failure, format!("cannot read {}: {error}", path.display())).report(),
         },
-        (None, _) => show_many(&client, io::stdin().lock(), args.concurrency).await,
+        (None, _) => show_many(&client, lookup, io::stdin().lock()).await,
     }
 }
 
@@ -68,50 +90,174 @@ fn print(space: &Space, format: Format) -> ExitCode {
     }
 }
 
-/// Every id gets exactly one line: its Space as JSON on stdout, or
-/// `error: <id>: <cause>` on stderr. Requests run `concurrency` at a time,
-/// under the client's rate limiter; a failure does not stop the rest.
-async fn show_many(client: &Client, input: impl BufRead, concurrency: u16) -> ExitCode {
-    // Ids are read as the requests go out, not all up front, so memory stays
-    // flat however many there are. A read error ends the input, reported below.
-    let mut read_error = None;
-    let ids = input
-        .split(b'\n')
-        .map_while(|line| line.map_err(|error| read_error = Some(error)).ok())
-        // A line that is not UTF-8 is kept (lossily), to fail as an invalid id on its own line.
-        .map(|line| String::from_utf8_lossy(&line).trim().to_owned())
-        // Blank lines carry no id: skipped.
-        .filter(|id| !id.is_empty());
-    let progress = progress_bar();
-    let mut results = futures_util::stream::iter(ids)
-        .map(|id| async move {
-            let result = client.space(&id).await;
-            (id, result)
-        })
-        .buffer_unordered(usize::from(concurrency));
-    let mut stdout = io::stdout().lock();
-    let (mut succeeded, mut failed) = (0usize, 0usize);
-    while let Some((id, result)) = results.next().await {
-        let line = result
-            .map_err(|error| error.to_string())
-            .and_then(|space| serde_json::to_string(&space).map_err(|error| error.to_string()));
-        match line {
-            Ok(json) => {
-                if let Err(error) = writeln!(stdout, "{json}") {
-                    return Failure::new(Exit::Failure, format!("cannot write output: {error}")).report();
+/// About this many ids are read and answered at a time (rounded up to a
+/// whole number of rounds of requests, so that no round of a window runs
+/// with slots idle but the last window's).
+const WINDOW_IDS: usize = 1_000;
+
+/// The longest id line read; an id is at most 13 characters, so a longer
+/// line is reported as not an id, without being buffered.
+const MAX_ID_LINE: usize = 1_024;
+
+/// How a bulk run looks ids up.
+#[derive(Clone, Copy, Debug)]
+struct Lookup {
+    /// Through [`Client::spaces`] and the provider's batch endpoint.
+    batched: bool,
+    /// Ids per request: the batch endpoint's maximum, or 1.
+    per_request: usize,
+    /// Requests in flight.
+    concurrency: usize,
+}
+
+impl Lookup {
+    fn new(client: &Client, no_batch: bool, concurrency: u16) -> Lookup {
+        let batch = client.provider().info().batch_lookup.filter(|_| !no_batch);
+        Lookup {
+            batched: batch.is_some(),
+            per_request: batch.map_or(1, |batch| batch.max_ids.max(1)),
+            concurrency: usize::from(concurrency).max(1),
+        }
+    }
+
+    /// Ids per window: [`WINDOW_IDS`], rounded up to whole rounds of
+    /// `concurrency` requests of `per_request` ids (at most 6,400 ids, with
+    /// X's 100 per request and the largest `--concurrency`).
+    fn window(self) -> usize {
+        let round = self.per_request * self.concurrency;
+        WINDOW_IDS.div_ceil(round) * round
+    }
+
+    /// One outcome per id, in the order of `ids`.
+    async fn answer(self, client: &Client, ids: Vec<String>) -> Vec<(String, Result<Space, spaces::Error>)> {
+        if self.batched {
+            return client.spaces(ids).await;
+        }
+        let mut answers: Vec<(usize, String, Result<Space, spaces::Error>)> =
+            futures_util::stream::iter(ids.into_iter().enumerate())
+                .map(|(index, id)| async move {
+                    let answer = client.space(&id).await;
+                    (index, id, answer)
+                })
+                .buffer_unordered(self.concurrency)
+                .collect()
+                .await;
+        answers.sort_unstable_by_key(|(index, _, _)| *index);
+        answers.into_iter().map(|(_, id, answer)| (id, answer)).collect()
+    }
+}
+
+/// One line of the id input.
+enum Item {
+    Id(String),
+    /// A line longer than [`MAX_ID_LINE`], by its number.
+    TooLong(usize),
+}
+
+/// The id input, read a window at a time.
+struct IdReader<R> {
+    input: R,
+    buf: Vec<u8>,
+    line: usize,
+    done: bool,
+    /// A read error ends the input; it is reported at the end.
+    error: Option<io::Error>,
+}
+
+impl<R: BufRead> IdReader<R> {
+    fn new(input: R) -> Self {
+        IdReader { input, buf: Vec::new(), line: 0, done: false, error: None }
+    }
+
+    /// Up to `size` items; none once the input is exhausted.
+    fn next_window(&mut self, size: usize) -> Vec<Item> {
+        let mut items = Vec::new();
+        while items.len() < size && !self.done {
+            match read_capped_line(&mut self.input, &mut self.buf, MAX_ID_LINE) {
+                Ok(None) => self.done = true,
+                Ok(Some(Line::TooLong)) => {
+                    self.line += 1;
+                    items.push(Item::TooLong(self.line));
                 }
-                succeeded += 1;
-            }
-            Err(message) => {
-                progress.suspend(|| eprintln!("error: {id}: {message}"));
-                failed += 1;
+                Ok(Some(Line::Complete)) => {
+                    self.line += 1;
+                    // A line that is not UTF-8 is kept (lossily), to fail as an
+                    // invalid id on its own line. Blank lines carry no id: skipped.
+                    let id = String::from_utf8_lossy(&self.buf).trim().to_owned();
+                    if !id.is_empty() {
+                        items.push(Item::Id(id));
+                    }
+                }
+                Err(error) => {
+                    self.error = Some(error);
+                    self.done = true;
+                }
             }
         }
-        progress.inc(1);
+        items
+    }
+}
+
+/// Every id gets exactly one line: its Space as JSON on stdout, or
+/// `error: <id>: <cause>` on stderr, in input order within each stream.
+/// Requests run `concurrency` at a time, under the client's rate limiter;
+/// a failure does not stop the rest.
+async fn show_many(client: &Client, lookup: Lookup, input: impl BufRead) -> ExitCode {
+    let mut reader = IdReader::new(input);
+    let progress = progress_bar();
+    let (mut succeeded, mut failed) = (0usize, 0usize);
+    loop {
+        // Reading blocks; no request of this command is in flight meanwhile.
+        let items = tokio::task::block_in_place(|| reader.next_window(lookup.window()));
+        if items.is_empty() {
+            break;
+        }
+        let ids: Vec<String> = items
+            .iter()
+            .filter_map(|item| match item {
+                Item::Id(id) => Some(id.clone()),
+                Item::TooLong(_) => None,
+            })
+            .collect();
+        let mut answers = lookup.answer(client, ids).await.into_iter();
+        let mut output = Vec::new();
+        for item in &items {
+            let (id, answer) = match item {
+                Item::Id(_) => match answers.next() {
+                    Some(answer) => answer,
+                    None => break, // one outcome per id: cannot happen
+                },
+                Item::TooLong(line) => {
+                    progress
+                        .suspend(|| eprintln!("error: line {line}: longer than {MAX_ID_LINE} bytes; not a Space id"));
+                    failed += 1;
+                    continue;
+                }
+            };
+            let line = answer
+                .map_err(|error| error.to_string())
+                .and_then(|space| serde_json::to_vec(&space).map_err(|error| error.to_string()));
+            match line {
+                Ok(json) => {
+                    output.extend_from_slice(&json);
+                    output.push(b'\n');
+                    succeeded += 1;
+                }
+                Err(message) => {
+                    progress.suspend(|| eprintln!("error: {id}: {message}"));
+                    failed += 1;
+                }
+            }
+        }
+        let mut stdout = io::stdout().lock();
+        if let Err(error) = stdout.write_all(&output).and_then(|()| stdout.flush()) {
+            progress.finish_and_clear();
+            return Failure::new(Exit::Failure, format!("cannot write output: {error}")).report();
+        }
+        progress.inc(items.len() as u64);
     }
     progress.finish_and_clear();
-    drop(results);
-    if let Some(error) = read_error {
+    if let Some(error) = reader.error {
         eprintln!("error: cannot read ids: {error}");
         failed += 1;
     }
@@ -120,7 +266,7 @@ async fn show_many(client: &Client, input: impl BufRead, concurrency: u16) -> Ex
 }
 
 /// A progress line on stderr, only when stderr is a terminal. The total is
-/// unknown (ids stream in), so it counts Spaces done and their rate.
+/// unknown (ids stream in), so it counts Spaces done (ids answered) and their rate.
 fn progress_bar() -> indicatif::ProgressBar {
     if !io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
@@ -130,4 +276,40 @@ fn progress_bar() -> indicatif::ProgressBar {
         bar.set_style(style);
     }
     bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{IdReader, Item, Lookup};
+
+    #[test]
+    fn windows_are_whole_rounds_of_requests() {
+        let lookup = |per_request, concurrency| Lookup { batched: per_request > 1, per_request, concurrency };
+        assert_eq!(lookup(100, 4).window(), 1_200);
+        assert_eq!(lookup(100, 32).window(), 3_200);
+        assert_eq!(lookup(100, 64).window(), 6_400);
+        assert_eq!(lookup(1, 4).window(), 1_000);
+        assert_eq!(lookup(1, 32).window(), 1_024);
+    }
+
+    #[test]
+    fn ids_are_read_a_window_at_a_time() {
+        let long = "a".repeat(5_000);
+        let input = format!("a\n\n  b \r\n{long}\nc\nd");
+        let mut reader = IdReader::new(std::io::BufReader::with_capacity(16, input.as_bytes()));
+        let show = |items: Vec<Item>| -> Vec<String> {
+            items
+                .into_iter()
+                .map(|item| match item {
+                    Item::Id(id) => id,
+                    Item::TooLong(line) => format!("line {line}"),
+                })
+                .collect()
+        };
+        assert_eq!(show(reader.next_window(2)), ["a", "b"]);
+        assert_eq!(show(reader.next_window(2)), ["line 4", "c"]);
+        assert_eq!(show(reader.next_window(2)), ["d"]);
+        assert!(reader.next_window(2).is_empty());
+        assert!(reader.error.is_none());
+    }
 }

@@ -19,7 +19,7 @@ pub use retry::RetryPolicy;
 use spaces_generated::Auth;
 pub use token::Token;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use futures_util::StreamExt;
 use spaces_generated::Operation;
@@ -140,8 +140,9 @@ impl Client {
         let requested: Vec<String> = ids.into_iter().map(Into::into).collect();
         let mut outcomes: HashMap<String, Result<Space, Error>> = HashMap::new();
         let mut distinct = Vec::new();
+        let mut seen: HashSet<&str> = HashSet::new();
         for id in &requested {
-            if outcomes.contains_key(id) || distinct.contains(id) {
+            if !seen.insert(id.as_str()) {
                 continue;
             }
             match validate_id(provider, id) {
@@ -276,6 +277,7 @@ impl Client {
         let operation =
             provider.info().by_creators.ok_or(Error::Unsupported { provider, operation: "Spaces by creator" })?;
         let mut distinct: Vec<String> = Vec::new();
+        let mut seen: HashSet<String> = HashSet::new();
         for id in user_ids.into_iter().map(Into::into) {
             if id.is_empty() || id.len() > 19 || !id.bytes().all(|byte| byte.is_ascii_digit()) {
                 let value = Excerpt::new(&id);
@@ -286,7 +288,7 @@ impl Client {
                     reason: "must be 1 to 19 digits",
                 });
             }
-            if !distinct.contains(&id) {
+            if seen.insert(id.clone()) {
                 distinct.push(id);
             }
         }

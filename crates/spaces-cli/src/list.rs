@@ -1,0 +1,391 @@
+//! `spaces search` and `spaces by-creator`: the multi-Space endpoints (X's
+//! `GET /2/spaces/search` and `GET /2/spaces/by/creator_ids`), printed as
+//! NDJSON (one Space per line) or as a table for people.
+//!
+//! Partial errors of an answer (a Space or user X could not return, an item
+//! that did not convert) are printed on stderr as `error: <id or ->: <cause>`
+//! and make the exit code 1; the Spaces that did come back are printed all
+//! the same.
+
+use std::collections::HashSet;
+use std::io::{self, BufRead};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use clap::builder::TypedValueParser;
+use spaces::{Client, Provider, ProviderInfo, SearchState, Space, SpaceList};
+
+use crate::connect::ConnectArgs;
+use crate::exit::{self, Exit, Failure};
+use crate::lines::{Line, read_capped_line};
+use crate::table::{self, Row};
+use crate::{provider_parser, write_stdout};
+
+/// How a list of Spaces is printed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    /// One normalized Space JSON per line.
+    #[default]
+    Ndjson,
+    /// One row per Space (id, state, title, creator, start), fitted to the
+    /// terminal's width (or COLUMNS).
+    Table,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// The text to look for in Space titles (1 to 2048 characters).
+    #[arg(value_parser = parse_query)]
+    pub query: String,
+    /// Which Spaces: live, scheduled, or all (both; X does not search ended Spaces).
+    #[arg(long, default_value = "all", value_parser = state_parser())]
+    pub state: SearchState,
+    /// At most this many Spaces, 1 to 100 (X's default: 100; X has no further pages).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=100))]
+    pub max_results: Option<u8>,
+    /// The provider to ask (only X offers search).
+    #[arg(long, short, default_value = "x", value_parser = provider_parser())]
+    pub provider: Provider,
+    /// `ndjson` for programs (one Space per line), `table` for people.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: ListFormat,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ByCreatorArgs {
+    /// X user ids (1 to 19 digits) whose live and scheduled Spaces to list.
+    /// They go 100 per request; X allows one request per second here (and
+    /// 300 per 15 minutes), which the client keeps to unless --no-rate-limit.
+    #[arg(value_name = "USER_ID", value_parser = parse_user_id, required_unless_present = "user_ids_file")]
+    pub user_ids: Vec<String>,
+    /// Also read user ids from this file, one per line (`-` is stdin).
+    #[arg(long, value_name = "FILE")]
+    pub user_ids_file: Option<PathBuf>,
+    /// The provider to ask (only X lists Spaces by creator).
+    #[arg(long, short, default_value = "x", value_parser = provider_parser())]
+    pub provider: Provider,
+    /// `ndjson` for programs (one Space per line), `table` for people.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: ListFormat,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+/// Every search state, for `--help` and completions.
+const STATES: [SearchState; 3] = [SearchState::All, SearchState::Live, SearchState::Scheduled];
+
+fn state_parser() -> impl TypedValueParser<Value = SearchState> {
+    clap::builder::PossibleValuesParser::new(STATES.map(SearchState::as_str))
+        .try_map(|name| name.parse::<SearchState>())
+}
+
+/// The longest search query X accepts, in characters.
+const MAX_QUERY_CHARS: usize = 2048;
+
+fn parse_query(text: &str) -> Result<String, String> {
+    match text.chars().count() {
+        0 => Err("the query is empty".to_owned()),
+        length if length > MAX_QUERY_CHARS => {
+            Err(format!("the query is {length} characters long; X accepts at most {MAX_QUERY_CHARS}"))
+        }
+        _ => Ok(text.to_owned()),
+    }
+}
+
+/// What is wrong with an X user id, if anything: they are 1 to 19 digits.
+fn user_id_problem(id: &str) -> Option<&'static str> {
+    if id.is_empty() || id.len() > 19 || !id.bytes().all(|byte| byte.is_ascii_digit()) {
+        Some("an X user id is 1 to 19 digits")
+    } else {
+        None
+    }
+}
+
+fn parse_user_id(text: &str) -> Result<String, String> {
+    let id = text.trim();
+    match user_id_problem(id) {
+        Some(problem) => Err(problem.to_owned()),
+        None => Ok(id.to_owned()),
+    }
+}
+
+/// Refuses, as a usage error, a provider that does not offer `operation`
+/// (before any token is needed), naming the providers that do.
+fn offered(provider: Provider, operation: &'static str, has: fn(&ProviderInfo) -> bool) -> Result<(), Failure> {
+    if has(provider.info()) {
+        return Ok(());
+    }
+    let with: Vec<&str> = Provider::ALL.iter().filter(|other| has(other.info())).map(|other| other.as_str()).collect();
+    let message = format!(
+        "{}; --provider {} offers it",
+        spaces::Error::Unsupported { provider, operation },
+        if with.is_empty() { "none".to_owned() } else { with.join(" or --provider ") }
+    );
+    Err(Failure::new(Exit::Usage, message))
+}
+
+/// The one client a list command uses, after its options are checked.
+fn client(connect: &ConnectArgs, provider: Provider) -> Result<Client, Failure> {
+    connect.check(&[provider])?;
+    connect.client(provider)
+}
+
+pub async fn search(args: SearchArgs) -> ExitCode {
+    let provider = args.provider;
+    let client = match offered(provider, "search", |info| info.search.is_some())
+        .and_then(|()| client(&args.connect, provider))
+    {
+        Ok(client) => client,
+        Err(failure) => return failure.report(),
+    };
+    let mut printer = Printer::new(args.format);
+    match client.search(&args.query, args.state, args.max_results).await {
+        Ok(list) => {
+            if let Err(failure) = printer.add(list) {
+                return failure.report();
+            }
+        }
+        Err(error) => return exit::report(error),
+    }
+    let what = format!("matching \"{}\" (state: {})", args.query, args.state.as_str());
+    printer.finish(provider, &what)
+}
+
+pub async fn by_creator(args: ByCreatorArgs) -> ExitCode {
+    let provider = args.provider;
+    let offered = offered(provider, "Spaces by creator", |info| info.by_creators.is_some());
+    let user_ids = match offered.and_then(|()| user_ids(&args)) {
+        Ok(user_ids) => user_ids,
+        Err(failure) => return failure.report(),
+    };
+    let client = match client(&args.connect, provider) {
+        Ok(client) => client,
+        Err(failure) => return failure.report(),
+    };
+    // One request per chunk, each printed as it arrives: a long list of
+    // creators streams, and a failure loses nothing already answered.
+    let per_request = provider.info().by_creators.map_or(100, |operation| operation.max_ids.max(1));
+    let mut printer = Printer::new(args.format);
+    for chunk in user_ids.chunks(per_request) {
+        match client.spaces_by_creators(chunk.iter().cloned()).await {
+            Ok(list) => {
+                if let Err(failure) = printer.add(list) {
+                    return failure.report();
+                }
+            }
+            Err(error) => {
+                // What came back so far is printed; the failure decides the exit code.
+                let _ = printer.flush_table();
+                return exit::report(error);
+            }
+        }
+    }
+    let creators = if user_ids.len() == 1 { "1 creator".to_owned() } else { format!("{} creators", user_ids.len()) };
+    printer.finish(provider, &format!("by {creators}"))
+}
+
+/// The user ids of the command line, then of `--user-ids-file`, each once.
+/// A bad one is a usage error naming it (and its line), before any request.
+fn user_ids(args: &ByCreatorArgs) -> Result<Vec<String>, Failure> {
+    let mut all = args.user_ids.clone();
+    if let Some(path) = &args.user_ids_file {
+        let shown = path.display().to_string();
+        let read = if path.as_os_str() == "-" {
+            read_user_ids(io::stdin().lock(), &shown, &mut all)
+        } else {
+            match std::fs::File::open(path) {
+                Ok(file) => read_user_ids(io::BufReader::new(file), &shown, &mut all),
+                Err(error) => Err(Failure::new(Exit::Failure, format!("cannot read {shown}: {error}"))),
+            }
+        };
+        read?;
+    }
+    if all.is_empty() {
+        return Err(Failure::new(Exit::Usage, "no user ids: give USER_ID arguments or a --user-ids-file with some"));
+    }
+    let mut seen = HashSet::new();
+    all.retain(|id| seen.insert(id.clone()));
+    Ok(all)
+}
+
+fn read_user_ids(mut input: impl BufRead, shown: &str, into: &mut Vec<String>) -> Result<(), Failure> {
+    const MAX_LINE: usize = 1_024;
+    let mut buf = Vec::new();
+    let mut number = 0usize;
+    loop {
+        let line = read_capped_line(&mut input, &mut buf, MAX_LINE)
+            .map_err(|error| Failure::new(Exit::Failure, format!("cannot read {shown}: {error}")))?;
+        number += 1;
+        let bad = |problem: &str| Failure::new(Exit::Usage, format!("{shown}, line {number}: {problem}"));
+        match line {
+            None => return Ok(()),
+            Some(Line::TooLong) => return Err(bad(&format!("longer than {MAX_LINE} bytes; not a user id"))),
+            Some(Line::Complete) => {
+                let text = String::from_utf8_lossy(&buf);
+                let id = text.trim();
+                if id.is_empty() {
+                    continue;
+                }
+                if let Some(problem) = user_id_problem(id) {
+                    return Err(bad(&format!("`{}`: {problem}", id.escape_debug())));
+                }
+                into.push(id.to_owned());
+            }
+        }
+    }
+}
+
+/// Prints the Spaces of one or more answers: NDJSON as they come, or a
+/// table at the end; partial errors on stderr as they come.
+struct Printer {
+    format: ListFormat,
+    /// The Spaces a table will show.
+    rows: Vec<Space>,
+    spaces: usize,
+    errors: usize,
+}
+
+impl Printer {
+    fn new(format: ListFormat) -> Printer {
+        Printer { format, rows: Vec::new(), spaces: 0, errors: 0 }
+    }
+
+    fn add(&mut self, list: SpaceList) -> Result<(), Failure> {
+        for problem in &list.errors {
+            eprintln!("error: {}: {}", problem.id.as_deref().unwrap_or("-"), problem.error);
+        }
+        self.errors += list.errors.len();
+        self.spaces += list.spaces.len();
+        match self.format {
+            ListFormat::Table => self.rows.extend(list.spaces),
+            ListFormat::Ndjson => {
+                let mut output = Vec::new();
+                for space in &list.spaces {
+                    serde_json::to_writer(&mut output, space)
+                        .map_err(|error| Failure::new(Exit::Failure, format!("cannot serialize a Space: {error}")))?;
+                    output.push(b'\n');
+                }
+                crate::write_stdout_bytes(&output)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The table of what was gathered so far (nothing for NDJSON, which is
+    /// already out).
+    fn flush_table(&mut self) -> Result<(), Failure> {
+        if self.format == ListFormat::Table && !self.rows.is_empty() {
+            write_stdout(&render(&self.rows, table::width()))?;
+            self.rows.clear();
+        }
+        Ok(())
+    }
+
+    /// Prints the table (with a line saying what it lists) or, for NDJSON,
+    /// a summary on stderr. Exit 1 when any partial error was reported.
+    fn finish(mut self, provider: Provider, what: &str) -> ExitCode {
+        let count = if self.spaces == 1 { "1 Space".to_owned() } else { format!("{} Spaces", self.spaces) };
+        let errors = if self.errors == 1 { "1 error".to_owned() } else { format!("{} errors", self.errors) };
+        match self.format {
+            ListFormat::Ndjson => eprintln!("{provider}: {count}, {errors}"),
+            ListFormat::Table => {
+                let width = table::width();
+                let mut intro = format!("{count} {what}, from {}", provider.info().title);
+                if self.errors > 0 {
+                    intro.push_str(&format!("; {errors} (on stderr)"));
+                }
+                intro.push('.');
+                if let Err(failure) = write_stdout(&table::fill(&intro, width)).and_then(|()| self.flush_table()) {
+                    return failure.report();
+                }
+            }
+        }
+        if self.errors > 0 { Exit::Failure.into() } else { Exit::Success.into() }
+    }
+}
+
+/// One row per Space: id, state, title, creator, and when it started (or
+/// is scheduled to), in at most `width` columns.
+pub fn render(spaces: &[Space], width: usize) -> String {
+    let header: Vec<String> = ["id", "state", "title", "creator", "start (UTC)"].map(str::to_owned).to_vec();
+    let none = || "—".to_owned();
+    let rows: Vec<Row> = spaces
+        .iter()
+        .map(|space| {
+            let creator = space
+                .creator
+                .as_ref()
+                .and_then(|user| user.username.as_ref().map(|name| format!("@{name}")))
+                .or_else(|| space.creator_id.clone())
+                .unwrap_or_else(none);
+            let time = |time: chrono::DateTime<chrono::Utc>| time.format("%Y-%m-%d %H:%M").to_string();
+            let start = match (space.started_at, space.scheduled_start) {
+                (Some(started), _) => time(started),
+                (None, Some(scheduled)) => format!("{} (scheduled)", time(scheduled)),
+                (None, None) => none(),
+            };
+            let cells = vec![
+                space.id.clone(),
+                space.state.as_str().to_owned(),
+                space.title.clone().unwrap_or_else(none),
+                creator,
+                start,
+            ];
+            Row { marked: false, cells }
+        })
+        .collect();
+    table::render(&header, &rows, width)
+}
+
+#[cfg(test)]
+mod tests {
+    use spaces::Provider;
+
+    use super::{offered, parse_query, parse_user_id, render};
+
+    #[test]
+    fn arguments_are_checked_before_any_request() {
+        assert!(parse_query("").is_err());
+        assert!(parse_query(&"q".repeat(2049)).is_err());
+        assert_eq!(parse_query(&"é".repeat(2048)).map(|query| query.chars().count()), Ok(2048));
+        assert_eq!(parse_user_id("2244994945"), Ok("2244994945".to_owned()));
+        for bad in ["", "12a", "12345678901234567890", "-1", "@XEng"] {
+            assert!(parse_user_id(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn only_providers_with_the_operation_are_accepted() {
+        assert!(offered(Provider::X, "search", |info| info.search.is_some()).is_ok());
+        let failure = offered(Provider::SocialData, "search", |info| info.search.is_some()).expect_err("no search");
+        assert_eq!(failure.exit as u8, 2);
+        assert!(
+            failure.message.starts_with("socialdata: search is not offered")
+                && failure.message.contains("--provider x"),
+            "{}",
+            failure.message
+        );
+    }
+
+    #[test]
+    fn the_table_has_one_row_per_space_within_the_width() {
+        let body = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/x/multi-search-meta.json"))
+            .expect("fixture");
+        let list = match spaces::decode_any(Provider::X, &body).expect("decodes") {
+            spaces::Decoded::Many(list) => list,
+            spaces::Decoded::One(_) => panic!("a multi-Space body"),
+        };
+        for width in [60, 80, 120] {
+            let table = render(&list.spaces, width);
+            assert!(table.lines().all(|line| line.chars().count() <= width), "{table}");
+            assert!(table.lines().next().is_some_and(|line| line.starts_with("  id ")), "{table}");
+            for space in &list.spaces {
+                assert!(table.lines().any(|line| line.starts_with(&format!("  {} ", space.id))), "{table}");
+            }
+            assert!(table.contains("@zedpark") && table.contains("(scheduled)"), "{table}");
+        }
+    }
+}
