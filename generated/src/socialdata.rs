@@ -198,7 +198,7 @@ pub mod types {
 #[derive(Clone, Debug)]
 /**Client for SocialData API — Twitter Space details
 
-SocialData's `GET /twitter/spaces/show` endpoint: Twitter's internal Space metadata, flattened, plus the Space `id` and its `creator`. Written by hand from the SocialData documentation and real responses; see `specs/README.md` for every deliberate deviation.
+SocialData's `GET /twitter/space/{space_id}` endpoint (its current reference; older pages document the same answer at `GET /twitter/spaces/show?id=`): Twitter's internal Space metadata, flattened, plus the Space `id` and its `creator`. Written by hand from the SocialData documentation and real responses; see `specs/README.md` for every deliberate deviation and why the client calls this path.
 
 Version: 1*/
 pub struct Client {
@@ -259,16 +259,18 @@ const _: () = {
 impl Client {
     /**Retrieve one Twitter Space's details
 
-Sends a `GET` request to `/twitter/spaces/show`
+Sends a `GET` request to `/twitter/space/{space_id}`
 
 Arguments:
-- `id`: The id of the Space (documented as `space_id` in one place; the wire name is `id`).
+- `space_id`: The ID of the desired Twitter Space.
 */
     pub async fn get_space<'a>(
         &'a self,
-        id: &'a str,
+        space_id: &'a str,
     ) -> Result<ResponseValue<types::SpaceShowResponse>, Error<types::ErrorResponse>> {
-        let url = format!("{}/twitter/spaces/show", self.baseurl,);
+        let url = format!(
+            "{}/twitter/space/{}", self.baseurl, encode_path(& space_id.to_string()),
+        );
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map
             .append(
@@ -283,7 +285,6 @@ Arguments:
                 ::reqwest::header::ACCEPT,
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
-            .query(&progenitor_client::QueryParam::new("id", &id))
             .headers(header_map)
             .build()?;
         let info = OperationInfo {
@@ -335,11 +336,11 @@ pub static SPEC: crate::SpecFacts = crate::SpecFacts {
         crate::Operation {
             operation_id: "get_space",
             method: "GET",
-            path: "/twitter/spaces/show",
+            path: "/twitter/space/{space_id}",
             params: &[
                 crate::Param {
-                    name: "id",
-                    location: crate::ParamLocation::Query,
+                    name: "space_id",
+                    location: crate::ParamLocation::Path,
                     required: true,
                 },
             ],

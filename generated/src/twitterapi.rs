@@ -7,7 +7,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
-    ///The Space's creator, in twitterapi.io's camelCase `UserInfo` shape.
+    ///The Space's creator, in twitterapi.io's camelCase `UserInfo` shape (named `Creator`, as in the AIsa spec, so that one converter serves both).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct Creator {
         #[serde(
@@ -101,7 +101,7 @@ pub mod types {
         )]
         pub verified_type: ::std::option::Option<::std::string::String>,
     }
-    ///An error answer: the documented `{error, message}`, or the envelope's `{status: error, msg}`. Every field is optional and `error` untyped, since the reference gives it no type.
+    ///An error answer: the documented `{error, message}`, or the envelope's `{status: error, msg}`. Every field is optional, and `error` untyped (its declared type was not read; a number or a string must not fail decoding, since only the message is used).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct ErrorResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -113,7 +113,115 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<::std::string::String>,
     }
-    ///`SpaceDetailData`
+    ///An admin's place in the Space.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct ParticipantInfo {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub is_muted_by_admin: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub is_muted_by_guest: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub periscope_user_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub start_time: ::std::option::Option<Timestamp>,
+    }
+    ///A host or co-host, the `UserInfo` fields plus `participant_info`.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct SpaceAdmin {
+        #[serde(
+            rename = "affiliatesHighlightedLabel",
+            default,
+            skip_serializing_if = "::serde_json::Map::is_empty"
+        )]
+        pub affiliates_highlighted_label: ::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        >,
+        #[serde(
+            rename = "automatedBy",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub automated_by: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "canDm",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub can_dm: ::std::option::Option<bool>,
+        #[serde(
+            rename = "coverPicture",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub cover_picture: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "createdAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub created_at: ::std::option::Option<Timestamp>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "favouritesCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub favourites_count: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub followers: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub following: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "isAutomated",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub is_automated: ::std::option::Option<bool>,
+        #[serde(
+            rename = "isBlueVerified",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub is_blue_verified: ::std::option::Option<bool>,
+        #[serde(
+            rename = "isVerified",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub is_verified: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub location: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "mediaCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub media_count: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub participant_info: ::std::option::Option<ParticipantInfo>,
+        #[serde(
+            rename = "profilePicture",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub profile_picture: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub protected: ::std::option::Option<bool>,
+        #[serde(
+            rename = "statusesCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub statuses_count: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "userName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub user_name: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "verifiedType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub verified_type: ::std::option::Option<::std::string::String>,
+    }
+    ///The reference's `SpacesDetail`; null or absent when `status` is `error`.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
     pub struct SpaceDetailData(pub ::std::option::Option<SpaceDetailDataInner>);
@@ -135,13 +243,14 @@ pub mod types {
             Self(value)
         }
     }
-    ///`SpaceDetailDataInner`
+    ///The reference's `SpacesDetail`; null or absent when `status` is `error`.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct SpaceDetailDataInner {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_at: ::std::option::Option<Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub creator: ::std::option::Option<Creator>,
+        ///Space ID.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -149,29 +258,51 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub media_key: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub participants: ::std::option::Option<SpaceParticipants>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub scheduled_start: ::std::option::Option<Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub settings: ::std::option::Option<SpaceSettings>,
-        ///Documented as "e.g. NotStarted/Live/Ended"; Twitter's internal values (`Running`, `TimedOut`, ...) also appear. Kept open.
+        ///State of the Space, documented as "e.g. NotStarted/Live/Ended"; Twitter's internal values (`Running`, `TimedOut`, ...) also appear. Kept open.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub state: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub stats: ::std::option::Option<SpaceStats>,
+        ///Title of the Space.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub title: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub updated_at: ::std::option::Option<Timestamp>,
     }
-    ///The envelope of every 200 answer, success or failure.
+    ///The envelope of every 200 answer, success or failure (inline in the reference; named here, with AIsa's name, so that one converter serves both).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct SpaceDetailResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: ::std::option::Option<SpaceDetailData>,
+        ///Message of the request; the error message when `status` is `error`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub msg: ::std::option::Option<::std::string::String>,
-        ///`success` or `error`; kept open so a new value does not fail decoding.
+        ///Status of the request: `success` or `error` (a closed enum in the reference); kept open so a new value does not fail decoding.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<::std::string::String>,
+    }
+    ///A listener, documented with only these fields.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct SpaceListener {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+    }
+    ///Who is in the Space, by role. `admins` are the host and co-hosts, each a full `UserInfo` with its `participant_info`; `speakers` and `listeners` are documented with fewer fields. Whether an empty role is sent as `[]`, `null` or left out is undocumented (the envelope sends `null` for other missing values): all three read as no list.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct SpaceParticipants {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub admins: ::std::option::Option<::std::vec::Vec<SpaceAdmin>>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub listeners: ::std::option::Option<::std::vec::Vec<SpaceListener>>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub speakers: ::std::option::Option<::std::vec::Vec<SpaceSpeaker>>,
     }
     ///`SpaceSettings`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
@@ -199,6 +330,19 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub no_incognito: ::std::option::Option<bool>,
     }
+    ///A speaker, documented with only these fields.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct SpaceSpeaker {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "userName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub user_name: ::std::option::Option<::std::string::String>,
+    }
     ///`SpaceStats`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct SpaceStats {
@@ -209,7 +353,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_replay_watched: ::std::option::Option<i64>,
     }
-    ///Documented as a date-time string; the upstream data is epoch milliseconds, so accept an RFC 3339 string, or epoch milliseconds as a number or a string of digits.
+    ///Documented as a plain string, in no stated format; the upstream data is epoch milliseconds, so accept an RFC 3339 string, or epoch milliseconds as a number or a string of digits.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(untagged)]
     pub enum Timestamp {
@@ -265,7 +409,7 @@ pub mod types {
 #[derive(Clone, Debug)]
 /**Client for twitterapi.io — Twitter Space detail
 
-twitterapi.io's `GET /twitter/spaces/detail` endpoint: a `{data, status, msg}` envelope around the Space (the shape AIsa proxies). Written by hand from the twitterapi.io API reference; see `specs/README.md` for every deliberate deviation.
+twitterapi.io's `GET /twitter/spaces/detail` endpoint: a `{data, status, msg}` envelope around the Space (the shape AIsa proxies, plus the Space's participants). Written by hand from twitterapi.io's own OpenAPI document (its "Get Space Detail" reference page, <https://docs.twitterapi.io/api-reference/endpoint/get_space_detail>); see `specs/README.md` for every deliberate deviation.
 
 Version: 1*/
 pub struct Client {
@@ -326,10 +470,12 @@ const _: () = {
 impl Client {
     /**Get one Twitter Space's details
 
+Get spaces detail by space id.
+
 Sends a `GET` request to `/twitter/spaces/detail`
 
 Arguments:
-- `space_id`: The id of the Space.
+- `space_id`: The id of the Space (documented as optional; the endpoint has nothing to answer without it).
 */
     pub async fn get_space_detail<'a>(
         &'a self,
@@ -411,7 +557,7 @@ pub static SPEC: crate::SpecFacts = crate::SpecFacts {
                 crate::Example {
                     name: "documented",
                     statuses: &["200"],
-                    body: r#"{"data":{"id":"1jMJgLdenVjxL","title":"The Algorithm goes open source","state":"Ended","created_at":"2023-03-31T18:38:03.093Z","scheduled_start":"2023-03-31T19:00:00Z","updated_at":"2023-03-31T20:11:25.413Z","media_key":"28_1641872499875930112","is_subscribed":false,"settings":{"conversation_controls":0,"disallow_join":false,"is_employee_only":false,"is_locked":false,"is_muted":false,"is_space_available_for_clipping":false,"is_space_available_for_replay":true,"no_incognito":false,"narrow_cast_space_type":0,"max_guest_sessions":10,"max_admin_capacity":2},"stats":{"total_replay_watched":1291373,"total_live_listeners":435271,"total_participants":435271},"creator":{"id":"6844292","name":"Engineering","userName":"XEng","location":"San Francisco","url":"","description":"Updates from our Product and Infrastructure teams.","protected":false,"isVerified":false,"isBlueVerified":true,"verifiedType":"Business","followers":1324928,"following":12,"favouritesCount":267,"statusesCount":905,"mediaCount":63,"createdAt":"2007-06-16T00:14:36Z","coverPicture":"https://pbs.twimg.com/profile_banners/6844292/1690213191","profilePicture":"https://pbs.twimg.com/profile_images/1683502255574593536/anU7i4uA_normal.jpg","canDm":false,"affiliatesHighlightedLabel":{},"isAutomated":false,"automatedBy":""}},"status":"success","msg":"success"}"#,
+                    body: r#"{"data":{"id":"<string>","title":"<string>","state":"<string>","created_at":"<string>","scheduled_start":"<string>","updated_at":"<string>","media_key":"<string>","is_subscribed":true,"settings":{"conversation_controls":123,"disallow_join":true,"is_employee_only":true,"is_locked":true,"is_muted":true,"is_space_available_for_clipping":true,"is_space_available_for_replay":true,"no_incognito":true,"narrow_cast_space_type":123,"max_guest_sessions":123,"max_admin_capacity":123},"stats":{"total_replay_watched":123,"total_live_listeners":123,"total_participants":123},"creator":{"id":"<string>","name":"<string>","userName":"<string>","location":"<string>","url":"<string>","description":"<string>","protected":true,"isVerified":true,"isBlueVerified":true,"verifiedType":"<string>","followers":123,"following":123,"favouritesCount":123,"statusesCount":123,"mediaCount":123,"createdAt":"<string>","coverPicture":"<string>","profilePicture":"<string>","canDm":true,"affiliatesHighlightedLabel":{},"isAutomated":true,"automatedBy":"<string>"},"participants":{"admins":[{"id":"<string>","name":"<string>","userName":"<string>","location":"<string>","url":"<string>","description":"<string>","protected":true,"isVerified":true,"isBlueVerified":true,"verifiedType":"<string>","followers":123,"following":123,"favouritesCount":123,"statusesCount":123,"mediaCount":123,"createdAt":"<string>","coverPicture":"<string>","profilePicture":"<string>","canDm":true,"affiliatesHighlightedLabel":{},"isAutomated":true,"automatedBy":"<string>","participant_info":{"periscope_user_id":"<string>","start_time":"<string>","is_muted_by_admin":true,"is_muted_by_guest":true}}],"speakers":[{"id":"<string>","name":"<string>","userName":"<string>"}],"listeners":[{"id":"<string>","name":"<string>"}]}},"status":"success","msg":"<string>"}"#,
                     decode: |body| {
                         ::serde_json::from_str::<types::SpaceDetailResponse>(body)
                             .map(drop)

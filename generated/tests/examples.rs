@@ -274,8 +274,8 @@ fn facts_read_from_the_specs() {
 
     assert_eq!(socialdata::SPEC.auth, Auth::Bearer);
     let show = socialdata::SPEC.operation("get_space").expect("socialdata's lookup");
-    assert_eq!(show.path, "/twitter/spaces/show");
-    assert_eq!(show.id_param().map(|param| (param.name, param.location)), Some(("id", ParamLocation::Query)));
+    assert_eq!(show.path, "/twitter/space/{space_id}");
+    assert_eq!(show.id_param().map(|param| (param.name, param.location)), Some(("space_id", ParamLocation::Path)));
     let not_found = show.example("not_found").expect("not_found");
     assert_eq!(not_found.status(404), Some(404), "served as a 404");
 

@@ -507,7 +507,7 @@ fn lint_rejects_a_missing_operation_id() {
     let error = scratch.regen_error();
     assert_eq!(error.lines().count(), 1, "one problem, one line: {error}");
     assert!(
-        error.ends_with("socialdata.yaml: /paths/~1twitter~1spaces~1show/get: operation has no `operationId`"),
+        error.ends_with("socialdata.yaml: /paths/~1twitter~1space~1{space_id}/get: operation has no `operationId`"),
         "{error}"
     );
 }
@@ -582,7 +582,7 @@ fn lint_rejects_two_error_schemas_on_one_operation() {
     });
     let error = scratch.regen_error();
     assert!(
-        error.contains("/paths/~1twitter~1spaces~1show/get/responses/500/content/application~1json/schema"),
+        error.contains("/paths/~1twitter~1space~1{space_id}/get/responses/500/content/application~1json/schema"),
         "{error}"
     );
     assert!(error.contains("more than one error schema"), "{error}");

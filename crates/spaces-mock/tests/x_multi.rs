@@ -204,7 +204,7 @@ async fn rate_limit_headers_count_down_per_endpoint() {
     // Only X sends them.
     let other = session
         .http
-        .get(format!("{}/twitter/spaces/show?id={DEMO_SPACE_ID}", mock.base_url(Provider::SocialData)))
+        .get(format!("{}/twitter/space/{DEMO_SPACE_ID}", mock.base_url(Provider::SocialData)))
         .bearer_auth(DEMO_TOKEN)
         .send()
         .await

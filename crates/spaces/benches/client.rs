@@ -80,7 +80,7 @@ fn bench(c: &mut Criterion) {
         .connect_timeout(Duration::from_secs(10))
         .build()
         .expect("reqwest client");
-    let url = format!("{base_url}/twitter/spaces/show?id={ID}");
+    let url = format!("{base_url}/twitter/space/{ID}");
     let bare_get = |bare: reqwest::Client, url: String| async move {
         let response = bare.get(&url).bearer_auth("bench-token").send().await.expect("response");
         let bytes = response.bytes().await.expect("body");

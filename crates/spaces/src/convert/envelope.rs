@@ -2,12 +2,33 @@
 //! `GET /twitter/spaces/detail` → [`Space`](crate::Space), written once for
 //! every provider that answers in it (twitterapi.io, and AIsa, which proxies
 //! it). Each such provider has its own generated types (one spec each), so
-//! the mapping is a macro over the provider's generated `types` module.
+//! the mapping is a macro over the provider's generated `types` module,
+//! which must name its schemas as both specs do (`SpaceDetailResponse`,
+//! `SpaceDetailData`, `SpaceSettings`, `SpaceStats`, `Creator`, `Timestamp`).
+//!
+//! What only one provider documents stays with that provider: twitterapi.io
+//! lists the Space's participants by role, AIsa does not, so the macro takes
+//! the function that reads them (`participants = ...`), and twitterapi.io's
+//! module defines it.
 
 /// Defines `decode` and `TryFrom<SpaceDetailResponse> for Space` for one
-/// envelope provider: `envelope_converter!(spaces_generated::aisa::types, Provider::Aisa);`
+/// envelope provider.
+///
+/// - `envelope_converter!(spaces_generated::aisa::types, Provider::Aisa);`: an
+///   envelope without participant lists (no hosts, no speakers).
+/// - `envelope_converter!(spaces_generated::twitterapi::types, Provider::TwitterApi, participants = participants);`:
+///   the module defines `fn participants(&mut wire::SpaceDetailDataInner) -> Result<Participants, Error>`,
+///   which takes what its envelope lists (the `Participants` struct is defined here).
 macro_rules! envelope_converter {
     ($wire:path, $provider:expr) => {
+        $crate::convert::envelope_converter!($wire, $provider, participants = no_participants);
+
+        /// This envelope documents no participant lists.
+        fn no_participants(_data: &mut wire::SpaceDetailDataInner) -> Result<Participants, Error> {
+            Ok(Participants::default())
+        }
+    };
+    ($wire:path, $provider:expr, participants = $participants:ident) => {
         use $wire as wire;
 
         use $crate::convert::{
@@ -17,6 +38,15 @@ macro_rules! envelope_converter {
         use $crate::model::{Provider, Space, SpaceSettings, SpaceState, User};
 
         const PROVIDER: Provider = $provider;
+
+        /// The Space's people by role, beside its creator, as an envelope lists
+        /// them: `None` for a role it does not list (or lists empty).
+        #[derive(Default)]
+        struct Participants {
+            /// The host and co-hosts.
+            hosts: Option<Vec<User>>,
+            speakers: Option<Vec<User>>,
+        }
 
         /// Parses and converts a raw `GET /twitter/spaces/detail` body.
         pub fn decode(body: &[u8]) -> Result<Space, Error> {
@@ -57,7 +87,8 @@ macro_rules! envelope_converter {
             Error::Rejected { provider: PROVIDER, status: None, message: Excerpt::new(&message) }
         }
 
-        fn space(data: wire::SpaceDetailDataInner) -> Result<Space, Error> {
+        fn space(mut data: wire::SpaceDetailDataInner) -> Result<Space, Error> {
+            let Participants { hosts, speakers } = $participants(&mut data)?;
             let Some(id) = data.id else {
                 return Err(Error::Decode {
                     provider: PROVIDER,
@@ -86,12 +117,13 @@ macro_rules! envelope_converter {
                 is_ticketed: None,
                 creator_id: creator.as_ref().map(|creator| creator.id.clone()),
                 creator,
-                // The envelope carries no host, speaker, invitee or topic lists.
-                host_ids: None,
-                speaker_ids: None,
+                // Hosts and speakers come as users (where the envelope lists
+                // them), so their ids are the users' ids. No invitee or topic lists.
+                host_ids: user_ids(hosts.as_deref()),
+                speaker_ids: user_ids(speakers.as_deref()),
                 invited_user_ids: None,
-                hosts: None,
-                speakers: None,
+                hosts,
+                speakers,
                 invited_users: None,
                 topic_ids: None,
                 topics: None,
@@ -139,10 +171,24 @@ macro_rules! envelope_converter {
                 .transpose()
         }
 
-        /// The creator in twitterapi.io's camelCase user shape.
-        fn convert_creator(creator: wire::Creator, path: &str) -> Result<User, Error> {
+        fn user_ids(users: Option<&[User]>) -> Option<Vec<String>> {
+            users.map(|users| users.iter().map(|user| user.id.clone()).collect())
+        }
+
+        $crate::convert::envelope::camel_case_user!(convert_creator, wire::Creator);
+    };
+}
+
+/// Defines `fn $name(user: $ty, path: impl Display + Copy) -> Result<User, Error>`,
+/// the mapping of twitterapi.io's camelCase `UserInfo` for a generated type
+/// with its fields (the creator; twitterapi.io's Space admins), written once.
+/// `path` is where the user sits (`data.creator`), for error messages. Used
+/// inside an `envelope_converter!` module, whose imports it relies on.
+macro_rules! camel_case_user {
+    ($name:ident, $ty:ty) => {
+        fn $name(user: $ty, path: impl std::fmt::Display + Copy) -> Result<User, Error> {
             let field = |name| At(path, name);
-            let Some(id) = creator.id else {
+            let Some(id) = user.id else {
                 return Err(Error::Decode {
                     provider: PROVIDER,
                     field: field("id").to_string(),
@@ -152,23 +198,23 @@ macro_rules! envelope_converter {
             };
             Ok(User {
                 id,
-                username: creator.user_name,
-                name: creator.name,
-                description: creator.description,
-                location: creator.location,
-                url: creator.url,
-                created_at: timestamp(field("createdAt"), creator.created_at)?,
-                protected: creator.protected,
+                username: user.user_name,
+                name: user.name,
+                description: user.description,
+                location: user.location,
+                url: user.url,
+                created_at: timestamp(field("createdAt"), user.created_at)?,
+                protected: user.protected,
                 // `isVerified` is the legacy badge; X API v2's `verified` reports the
                 // blue check, which is `isBlueVerified` here.
-                verified: creator.is_blue_verified,
-                verified_type: verified_type(creator.verified_type),
-                followers_count: count(PROVIDER, field("followers"), creator.followers)?,
-                following_count: count(PROVIDER, field("following"), creator.following)?,
-                tweet_count: count(PROVIDER, field("statusesCount"), creator.statuses_count)?,
+                verified: user.is_blue_verified,
+                verified_type: verified_type(user.verified_type),
+                followers_count: count(PROVIDER, field("followers"), user.followers)?,
+                following_count: count(PROVIDER, field("following"), user.following)?,
+                tweet_count: count(PROVIDER, field("statusesCount"), user.statuses_count)?,
                 // The camelCase user shape has no listed count.
                 listed_count: None,
-                profile_image_url: creator.profile_picture,
+                profile_image_url: user.profile_picture,
                 // Not in the model: favourites/media counts, cover picture, canDm,
                 // automation flags, affiliate label.
             })
@@ -176,4 +222,4 @@ macro_rules! envelope_converter {
     };
 }
 
-pub(crate) use envelope_converter;
+pub(crate) use {camel_case_user, envelope_converter};

@@ -34,3 +34,17 @@ impl Fetch for Api {
         exchange(interpreter, self.0.get_space_detail(id), Space::try_from, convert::decode, |body| body.msg.clone())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::convert::decode;
+
+    /// AIsa documents no participant lists; twitterapi.io's, if AIsa ever
+    /// relays them, are ignored rather than failing the Space.
+    #[test]
+    fn participants_are_not_read() {
+        let body = br#"{"status":"success","data":{"id":"1eaKbgzXjAvxX","participants":{"admins":[{"id":"1"}]}}}"#;
+        let space = decode(body).expect("a Space");
+        assert_eq!((space.host_ids, space.hosts), (None, None));
+    }
+}

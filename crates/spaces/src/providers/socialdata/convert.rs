@@ -1,4 +1,4 @@
-//! SocialData (`GET /twitter/spaces/show`) → [`Space`].
+//! SocialData (`GET /twitter/space/{space_id}`) → [`Space`].
 
 use spaces_generated::socialdata::types as wire;
 
@@ -10,7 +10,7 @@ use crate::model::{Provider, Space, SpaceSettings, SpaceState, User};
 
 const PROVIDER: Provider = Provider::SocialData;
 
-/// Parses and converts a raw `GET /twitter/spaces/show` body.
+/// Parses and converts a raw `GET /twitter/space/{space_id}` body.
 pub fn decode(body: &[u8]) -> Result<Space, Error> {
     // The error body `{"status":"error","message":...}` also comes with a
     // 200. It is tried first so that a Space body's decode errors name the

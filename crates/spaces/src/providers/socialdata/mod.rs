@@ -1,4 +1,6 @@
-//! SocialData (`specs/socialdata.yaml`): `GET /twitter/spaces/show?id=`.
+//! SocialData (`specs/socialdata.yaml`): `GET /twitter/space/{space_id}`, the
+//! path of its current reference (older pages show the same answer at
+//! `GET /twitter/spaces/show?id=`; `specs/README.md` says why this one).
 
 mod convert;
 
