@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use spaces::Provider;
 use spaces_mock::{DEMO_SPACE_ID, DEMO_TOKEN, MockProviders};
 
-use crate::support::workspace_root;
+use crate::support::{recorded_with, with_member, workspace_root};
 
 /// The `spaces` binary, built once per test run.
 pub fn spaces_bin() -> Command {
@@ -886,4 +886,464 @@ fn demo_shows_a_batch_lookup_and_a_search_after_the_comparison() {
     assert!(stdout.contains(&format!("  {DEMO_SPACE_ID}  found: \"The Algorithm goes open source\"")), "{stdout}");
     assert!(stdout.contains("1OdKrjgmNkeKX  x: Space 1OdKrjgmNkeKX not found"), "{stdout}");
     assert!(stdout.contains("`spaces search radio`"), "{stdout}");
+}
+
+// ---------------------------------------------------------------------------
+// Several providers (issue 13): `show --providers … --merge | --fallback`.
+
+/// A valid id the mock has no recording of (every provider says not found).
+const MISSING: &str = "1OdKrjgmNkeKX";
+
+/// `spaces show <args> --providers <order> --merge|--fallback`, each provider at
+/// its own base URL (the mock's unless `urls` names another) with the demo token,
+/// `--timeout 5s`, no rate limit.
+fn show_several(mock: &Mock, order: &[Provider], mode: &str, args: &[&str], urls: &[(Provider, String)]) -> Command {
+    let mut command = spaces_bin();
+    let names: Vec<&str> = order.iter().map(|provider| provider.as_str()).collect();
+    command.arg("show").args(args).args(["--providers", &names.join(","), mode, "--no-rate-limit"]);
+    for &provider in order {
+        let url = urls
+            .iter()
+            .find(|(target, _)| *target == provider)
+            .map_or_else(|| mock.mock.base_url(provider), |(_, url)| url.clone());
+        command.arg("--base-url").arg(format!("{provider}={url}"));
+        command.env(provider.info().env_var, DEMO_TOKEN);
+    }
+    if !args.contains(&"--timeout") {
+        command.args(["--timeout", "5s"]);
+    }
+    command
+}
+
+/// A wiremock server (on the mock's runtime) giving `answer` to every request for `provider`'s endpoint.
+fn serving(mock: &Mock, provider: Provider, answer: wiremock::ResponseTemplate) -> (wiremock::MockServer, String) {
+    let server = mock._runtime.block_on(crate::support::serve(provider, answer));
+    let url = crate::support::base_url(&server, provider);
+    (server, url)
+}
+
+/// Neither the demo token nor `secret` appears in any output.
+fn assert_no_token(outputs: &[&Output], secret: &str) {
+    for output in outputs {
+        let all = format!("{}{}", text(&output.stdout), text(&output.stderr));
+        assert!(!all.contains(DEMO_TOKEN) && !all.contains(secret), "a token leaked:\n{all}");
+    }
+}
+
+/// The model fields a Space has values for: top-level keys, and `creator.*`
+/// and `settings.*` member by member (as `sources` names them).
+fn fields_with_values(space: &serde_json::Value) -> Vec<String> {
+    let mut fields = Vec::new();
+    for (key, value) in space.as_object().expect("a Space object") {
+        match (key.as_str(), value) {
+            ("provider", _) | (_, serde_json::Value::Null) => {}
+            ("creator" | "settings", serde_json::Value::Object(members)) => fields.extend(
+                members.iter().filter(|(_, value)| !value.is_null()).map(|(member, _)| format!("{key}.{member}")),
+            ),
+            _ => fields.push(key.clone()),
+        }
+    }
+    fields
+}
+
+#[test]
+fn show_merge_fills_every_field_any_provider_has_and_names_its_source() {
+    let mock = mock();
+    let every: Vec<Provider> = vec![Provider::X, Provider::SocialData, Provider::Aisa, Provider::TwitterApi];
+    let output = run(show_several(&mock, &every, "--merge", &[DEMO_SPACE_ID], &[]), b"");
+    let merged = json(&output);
+    assert!(output.stderr.is_empty(), "every provider answered: {}", text(&output.stderr));
+    assert_no_token(&[&output], DEMO_TOKEN);
+
+    let answers: Vec<serde_json::Value> = every
+        .iter()
+        .map(|&provider| {
+            let space = spaces::decode(provider, spaces_mock::recorded_space(provider).as_bytes()).expect("recorded");
+            serde_json::to_value(space).expect("JSON")
+        })
+        .collect();
+    let sources = merged["sources"].as_object().expect("sources is an object");
+    let mut checked = 0;
+    for field in answers.iter().flat_map(fields_with_values) {
+        let pointer = format!("/{}", field.replace('.', "/"));
+        let value = merged.pointer(&pointer).unwrap_or(&serde_json::Value::Null);
+        assert!(!value.is_null(), "{field}: some provider has it, the merge must too:\n{merged:#}");
+        let source = sources.get(&field).and_then(serde_json::Value::as_str);
+        assert!(every.iter().any(|provider| Some(provider.as_str()) == source), "{field}: source {source:?}");
+        checked += 1;
+    }
+    assert!(checked > 30, "{checked} fields");
+    // Sources are in the model's order, and only name fields that have a value.
+    let order: Vec<&String> = sources.keys().collect();
+    assert_eq!(order.first().map(|field| field.as_str()), Some("id"), "{order:?}");
+    assert_eq!(merged["provider"], "x", "the first answer's");
+    assert_eq!(merged["sources"]["lang"], "x");
+    assert_eq!(merged["sources"]["media_key"], "socialdata", "the first non-X provider in the order given");
+    // Each field from the first provider, in the order given, that has it (state aside: the most advanced wins).
+    for (field, source) in sources.iter().filter(|(field, _)| !field.starts_with("state")) {
+        let pointer = format!("/{}", field.replace('.', "/"));
+        let first =
+            every.iter().zip(&answers).find(|(_, answer)| answer.pointer(&pointer).is_some_and(|v| !v.is_null()));
+        assert_eq!(first.map(|(provider, _)| provider.as_str()), source.as_str(), "{field}");
+    }
+    let settings: Vec<(&String, &serde_json::Value)> =
+        sources.iter().filter(|(field, _)| field.starts_with("settings.")).collect();
+    assert!(settings.len() > 5, "{sources:?}");
+    assert!(settings.iter().all(|(_, source)| *source == "socialdata" || *source == "aisa"), "{settings:?}");
+    assert_eq!(merged["sources"]["settings.is_locked"], "socialdata");
+    assert!(merged["conflicts"].is_array(), "{merged:#}");
+
+    // Another order: AIsa before SocialData gives AIsa's media key and settings.
+    let order = [Provider::X, Provider::Aisa, Provider::SocialData];
+    let merged = json(&run(show_several(&mock, &order, "--merge", &[DEMO_SPACE_ID], &[]), b""));
+    assert_eq!(merged["sources"]["media_key"], "aisa");
+    assert_eq!(merged["sources"]["lang"], "x");
+    let sources = merged["sources"].as_object().expect("sources");
+    assert!(sources.iter().filter(|(field, _)| field.starts_with("settings.")).all(|(_, source)| source == "aisa"));
+}
+
+#[test]
+fn show_merge_reports_conflicts_with_every_value_and_resolves_them_by_the_rules() {
+    let mock = mock();
+    // Another Space, which X still says is live under the demo title, and
+    // SocialData says has ended, under another title.
+    const OTHER: &str = "1vOxwjaWEbdJB";
+    let x_body = with_member(&recorded_with(Provider::X, "id", OTHER), "state", "live");
+    let socialdata_body = with_member(&recorded_with(Provider::SocialData, "id", OTHER), "title", "A different title");
+    let server = mock._runtime.block_on(async {
+        let server = wiremock::MockServer::start().await;
+        for (provider, body) in [(Provider::X, &x_body), (Provider::SocialData, &socialdata_body)] {
+            spaces_mock::endpoint_for(provider, OTHER).respond_with(spaces_mock::json(200, body)).mount(&server).await;
+        }
+        server
+    });
+    let urls: Vec<(Provider, String)> = [Provider::X, Provider::SocialData]
+        .into_iter()
+        .map(|provider| (provider, crate::support::base_url(&server, provider)))
+        .collect();
+    let conflict = |merged: &serde_json::Value, field: &str| -> serde_json::Value {
+        let conflicts = merged["conflicts"].as_array().expect("conflicts");
+        conflicts.iter().find(|conflict| conflict["field"] == field).cloned().unwrap_or_else(|| {
+            panic!("no conflict on {field}: {conflicts:?}");
+        })
+    };
+
+    let order = [Provider::X, Provider::SocialData];
+    let merged = json(&run(show_several(&mock, &order, "--merge", &[OTHER], &urls), b""));
+    // Title: the first in order.
+    assert_eq!(merged["title"], "The Algorithm goes open source");
+    assert_eq!(merged["sources"]["title"], "x");
+    let title = conflict(&merged, "title");
+    assert_eq!(
+        title["values"],
+        serde_json::json!({ "x": "The Algorithm goes open source", "socialdata": "A different title" })
+    );
+    assert_eq!(title["chosen"], "x");
+    // State: the most advanced wins, whatever the order.
+    assert_eq!(merged["state"], "ended");
+    assert_eq!(merged["sources"]["state"], "socialdata");
+    let state = conflict(&merged, "state");
+    assert_eq!(state["values"], serde_json::json!({ "x": "live", "socialdata": "ended" }));
+    assert_eq!(state["chosen"], "socialdata");
+
+    // The other order: SocialData's title, and still its state.
+    let order = [Provider::SocialData, Provider::X];
+    let merged = json(&run(show_several(&mock, &order, "--merge", &[OTHER], &urls), b""));
+    assert_eq!((merged["title"].as_str(), merged["state"].as_str()), (Some("A different title"), Some("ended")));
+    assert_eq!(conflict(&merged, "title")["chosen"], "socialdata");
+    assert_eq!(merged["sources"]["lang"], "x", "fields only X has still come from X");
+
+    // The table marks both and lists them below.
+    let mut command = show_several(&mock, &[Provider::X, Provider::SocialData], "--merge", &[OTHER], &urls);
+    command.args(["--format", "table"]).env("COLUMNS", "100");
+    let output = run(command, b"");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let table = text(&output.stdout);
+    assert!(table.lines().any(|line| line.starts_with("* title ") && line.ends_with(" x")), "{table}");
+    assert!(table.lines().any(|line| line.starts_with("* state ") && line.ends_with(" socialdata")), "{table}");
+    assert!(table.contains("title: x \"The Algorithm goes open source\", socialdata \"A different title\"; chosen: x"));
+}
+
+#[test]
+fn show_merge_table_names_the_source_of_each_field_within_the_width() {
+    let mock = mock();
+    for width in [80, 120] {
+        let order = [Provider::X, Provider::SocialData, Provider::Aisa];
+        let mut command = show_several(&mock, &order, "--merge", &[DEMO_SPACE_ID, "--format", "table"], &[]);
+        command.env("COLUMNS", width.to_string());
+        let output = run(command, b"");
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        let table = text(&output.stdout);
+        for line in table.lines() {
+            assert!(line.chars().count() <= width, "{} > {width}: {line}\n{table}", line.chars().count());
+        }
+        let header = table.lines().find(|line| line.starts_with("  field ")).expect("a header");
+        assert!(header.trim_end().ends_with("source") && header.contains("value"), "{header}");
+        let row = |field: &str| {
+            table.lines().find(|line| line.get(2..).is_some_and(|rest| rest.starts_with(&format!("{field} "))))
+        };
+        assert!(row("lang").is_some_and(|line| line.ends_with(" x")), "{table}");
+        assert!(row("media_key").is_some_and(|line| line.ends_with(" socialdata")), "{table}");
+        assert!(row("settings.is_locked").is_some_and(|line| line.ends_with(" socialdata")), "{table}");
+        assert!(row("ended_at").is_some(), "{table}");
+        assert!(table.contains("merged from x, socialdata, aisa"), "{table}");
+    }
+}
+
+#[test]
+fn show_fallback_moves_past_each_failure_and_says_which_provider_answered() {
+    let mock = mock();
+    let (_x, x_not_found) = serving(&mock, Provider::X, spaces_mock::not_found(Provider::X, DEMO_SPACE_ID));
+    let (_sd, sd_402) = serving(&mock, Provider::SocialData, crate::support::error_body(Provider::SocialData, 402));
+    let mut outputs = Vec::new();
+
+    // X says not found: SocialData answers.
+    let order = [Provider::X, Provider::SocialData];
+    let output = run(show_several(&mock, &order, "--fallback", &[DEMO_SPACE_ID], &[(Provider::X, x_not_found)]), b"");
+    assert_eq!(json(&output)["provider"], "socialdata");
+    let stderr = text(&output.stderr);
+    assert!(stderr.starts_with(&format!("error: x: Space {DEMO_SPACE_ID} not found")), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    outputs.push(output);
+
+    // SocialData is out of credits: X answers.
+    let order = [Provider::SocialData, Provider::X];
+    let urls = [(Provider::SocialData, sd_402.clone())];
+    let output = run(show_several(&mock, &order, "--fallback", &[DEMO_SPACE_ID], &urls), b"");
+    let space = json(&output);
+    assert_eq!(space["provider"], "x");
+    assert_eq!(space["lang"], "en", "X's own Space, nothing merged in");
+    assert_eq!(space.get("sources"), None);
+    let stderr = text(&output.stderr);
+    assert!(stderr.starts_with("error: socialdata: payment required"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    outputs.push(output);
+
+    // The first that answers is the answer: nothing after it is asked.
+    let order = [Provider::X, Provider::SocialData];
+    let output = run(show_several(&mock, &order, "--fallback", &[DEMO_SPACE_ID, "--format", "table"], &urls), b"");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("(from x)"), "{}", text(&output.stdout));
+    assert!(output.stderr.is_empty(), "SocialData was not asked: {}", text(&output.stderr));
+
+    // A refused token is a failure like any other, and never printed.
+    let secret = "tok-SECRET-wrong-4242";
+    let mut command = show_several(&mock, &order, "--fallback", &[DEMO_SPACE_ID], &[]);
+    command.env(Provider::X.info().env_var, secret);
+    let output = run(command, b"");
+    assert_eq!(json(&output)["provider"], "socialdata");
+    assert!(text(&output.stderr).starts_with("error: x: not authorized"), "{}", text(&output.stderr));
+    outputs.push(output);
+    assert_no_token(&outputs.iter().collect::<Vec<_>>(), secret);
+}
+
+#[test]
+fn when_every_provider_fails_the_exit_code_is_the_most_actionable_failure() {
+    let mock = mock();
+    let (_sd, sd_402) = serving(&mock, Provider::SocialData, crate::support::error_body(Provider::SocialData, 402));
+    for mode in ["--fallback", "--merge"] {
+        // Every provider says not found: 3.
+        let order = [Provider::X, Provider::SocialData, Provider::TwitterApi];
+        let output = run(show_several(&mock, &order, mode, &[MISSING], &[]), b"");
+        assert_eq!(output.status.code(), Some(3), "{mode}: {}", text(&output.stderr));
+        assert!(output.stdout.is_empty());
+        let stderr = text(&output.stderr);
+        for provider in order {
+            let line = stderr.lines().find(|line| line.starts_with(&format!("error: {provider}: ")));
+            assert!(line.is_some_and(|line| line.contains("not found")), "{mode}: {provider}: {stderr}");
+        }
+        assert!(
+            stderr
+                .lines()
+                .last()
+                .unwrap_or_default()
+                .starts_with(&format!("error: every provider failed: x: Space {MISSING} not found")),
+            "{mode}: {stderr}"
+        );
+
+        // Not found and out of credits: out of credits is what to act on, 4.
+        let order = [Provider::X, Provider::SocialData];
+        let output = run(show_several(&mock, &order, mode, &[MISSING], &[(Provider::SocialData, sd_402.clone())]), b"");
+        assert_eq!(output.status.code(), Some(4), "{mode}: {}", text(&output.stderr));
+        let stderr = text(&output.stderr);
+        assert!(stderr.contains(&format!("error: x: Space {MISSING} not found")), "{mode}: {stderr}");
+        assert!(stderr.contains("error: socialdata: payment required"), "{mode}: {stderr}");
+        assert!(stderr.contains("error: every provider failed: socialdata: payment required"), "{mode}: {stderr}");
+
+        // A bad id fails once, before anything is sent: 1, as with one provider.
+        let output = run(show_several(&mock, &order, mode, &["not/an/id"], &[]), b"");
+        assert_eq!(output.status.code(), Some(1), "{mode}: {}", text(&output.stderr));
+        assert_eq!(text(&output.stderr).lines().count(), 1, "{}", text(&output.stderr));
+    }
+}
+
+#[test]
+fn a_provider_that_hangs_does_not_hold_the_merge() {
+    let mock = mock();
+    let hang = wiremock::ResponseTemplate::new(200).set_delay(std::time::Duration::from_secs(60));
+    let (_server, hung) = serving(&mock, Provider::TwitterApi, hang);
+    let order = [Provider::X, Provider::TwitterApi, Provider::SocialData];
+    let args = [DEMO_SPACE_ID, "--timeout", "500ms"];
+    // Built (the binary too, on a first call) before the clock starts.
+    let command = show_several(&mock, &order, "--merge", &args, &[(Provider::TwitterApi, hung)]);
+    let started = std::time::Instant::now();
+    let output = run(command, b"");
+    let elapsed = started.elapsed();
+    // The hung provider would answer after 60 s; a few seconds leave room for a loaded machine.
+    assert!(elapsed < std::time::Duration::from_secs(8), "took {elapsed:?}");
+    let merged = json(&output);
+    assert_eq!(merged["sources"]["media_key"], "socialdata", "the others are merged: {merged:#}");
+    assert!(merged["sources"].as_object().expect("sources").values().all(|source| source != "twitterapi"));
+    let stderr = text(&output.stderr);
+    assert!(stderr.starts_with("error: twitterapi: timed out after 0.5s"), "{stderr}");
+}
+
+#[test]
+fn providers_without_a_token_are_skipped_with_a_note() {
+    let mock = mock();
+    let order = [Provider::X, Provider::Aisa, Provider::SocialData];
+    let mut command = show_several(&mock, &order, "--merge", &[DEMO_SPACE_ID], &[]);
+    command.env_remove(Provider::Aisa.info().env_var);
+    let output = run(command, b"");
+    let merged = json(&output);
+    assert_eq!(merged["sources"]["media_key"], "socialdata");
+    assert_eq!(
+        text(&output.stderr),
+        "note: aisa: skipped, no token; set AISA_API_KEY or give --token-file aisa=FILE\n"
+    );
+
+    // None left: 4, naming every variable.
+    let mut command = show_several(&mock, &[Provider::Aisa, Provider::TwitterApi], "--fallback", &[DEMO_SPACE_ID], &[]);
+    command.env_remove("AISA_API_KEY").env_remove("TWITTERAPI_API_KEY");
+    let output = run(command, b"");
+    assert_eq!(output.status.code(), Some(4), "{}", text(&output.stderr));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("AISA_API_KEY") && stderr.contains("TWITTERAPI_API_KEY"), "{stderr}");
+
+    // Without --providers: every provider with a token (here only X, through a token file).
+    let dir = tempfile::tempdir().expect("temp dir");
+    let x_token = token_file(&dir, "x-token", DEMO_TOKEN);
+    let mut command = spaces_bin();
+    command.args(["show", DEMO_SPACE_ID, "--merge", "--no-rate-limit", "--timeout", "5s"]);
+    command.arg("--base-url").arg(format!("x={}", mock.mock.base_url(Provider::X)));
+    command.arg("--token-file").arg(format!("x={x_token}"));
+    let output = run(command, b"");
+    let merged = json(&output);
+    assert!(merged["sources"].as_object().expect("sources").values().all(|source| source == "x"), "{merged:#}");
+    assert!(output.stderr.is_empty(), "{}", text(&output.stderr));
+    assert_no_token(&[&output], DEMO_TOKEN);
+
+    // ... and with no token at all: 4, naming the variables.
+    let mut command = spaces_bin();
+    command.args(["show", DEMO_SPACE_ID, "--fallback"]);
+    let output = run(command, b"");
+    assert_eq!(output.status.code(), Some(4), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("X_BEARER_TOKEN"), "{}", text(&output.stderr));
+}
+
+#[test]
+fn several_providers_need_a_mode_and_exclude_one_provider() {
+    for (args, says) in [
+        (vec!["--providers", "x,socialdata"], vec!["--merge", "--fallback"]),
+        (vec!["--provider", "x", "--providers", "socialdata", "--merge"], vec!["--provider", "--providers"]),
+        (vec!["--provider", "x", "--merge"], vec!["--provider", "--merge"]),
+        (vec!["--providers", "x,socialdata", "--merge", "--fallback"], vec!["--merge", "--fallback"]),
+        (vec!["--providers", "x,nope", "--merge"], vec!["nope"]),
+        (vec![], vec!["--provider"]),
+    ] {
+        let mut command = spaces_bin();
+        command.args(["show", DEMO_SPACE_ID]).args(&args).env("X_BEARER_TOKEN", DEMO_TOKEN);
+        let output = run(command, b"");
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(says.iter().all(|word| stderr.contains(word)), "{args:?} must name {says:?}: {stderr}");
+    }
+}
+
+/// SocialData for any id: its recorded Space under that id, or not found for ids starting with `zz`.
+struct SocialDataAny;
+
+impl wiremock::Respond for SocialDataAny {
+    fn respond(&self, request: &wiremock::Request) -> wiremock::ResponseTemplate {
+        let id = spaces_mock::requested_id(Provider::SocialData, request);
+        if id.starts_with("zz") {
+            return spaces_mock::not_found(Provider::SocialData, &id);
+        }
+        spaces_mock::json(200, &recorded_with(Provider::SocialData, "id", id))
+    }
+}
+
+#[test]
+fn bulk_merge_and_fallback_give_each_id_one_outcome_line() {
+    let mock = mock();
+    let server = mock._runtime.block_on(async {
+        let server = wiremock::MockServer::start().await;
+        spaces_mock::batch_endpoint().respond_with(OkFound).mount(&server).await;
+        spaces_mock::endpoint(Provider::SocialData).respond_with(SocialDataAny).mount(&server).await;
+        server
+    });
+    let urls: Vec<(Provider, String)> = [Provider::X, Provider::SocialData]
+        .into_iter()
+        .map(|provider| (provider, crate::support::base_url(&server, provider)))
+        .collect();
+    let order = [Provider::X, Provider::SocialData];
+    let ids_of = |output: &Output| -> Vec<(String, String)> {
+        text(&output.stdout)
+            .lines()
+            .map(|line| {
+                let value: serde_json::Value = serde_json::from_str(line).expect("one JSON object per line");
+                (value["id"].as_str().expect("id").to_owned(), value["provider"].as_str().expect("provider").to_owned())
+            })
+            .collect()
+    };
+
+    // Three ids both providers have: three merged lines, in input order.
+    let ids = ["ok00000000001", "ok00000000002", "ok00000000003"];
+    let output = run(show_several(&mock, &order, "--merge", &[], &urls), (ids.join("\n") + "\n").as_bytes());
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert_eq!(stdout.lines().count(), 3, "{stdout}");
+    for (line, id) in stdout.lines().zip(ids) {
+        let merged: serde_json::Value = serde_json::from_str(line).expect("JSON");
+        assert_eq!(merged["id"], id);
+        assert_eq!(
+            (merged["sources"]["lang"].as_str(), merged["sources"]["media_key"].as_str()),
+            (Some("x"), Some("socialdata"))
+        );
+        assert!(merged["conflicts"].is_array());
+    }
+    assert_eq!(text(&output.stderr), "merge of x, socialdata: 3 found, 0 failed\n");
+    // X was asked once, for all three, through its batch endpoint.
+    let x_requests: Vec<(String, Vec<String>)> =
+        received(&mock, &server).into_iter().filter(|(path, _)| path == "/2/spaces").collect();
+    assert_eq!(x_requests, [("/2/spaces".to_owned(), ids.map(str::to_owned).to_vec())]);
+
+    // Found by one, by the other, by none, and not an id.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("ids.txt");
+    std::fs::write(&file, "ok00000000001\nnf00000000002\nzz00000000003\nbad id!\n").expect("ids file");
+    let file = file.display().to_string();
+    for mode in ["--merge", "--fallback"] {
+        let output = run(show_several(&mock, &order, mode, &["--ids-file", &file], &urls), b"");
+        assert_eq!(output.status.code(), Some(1), "{mode}: an id got no answer: {}", text(&output.stderr));
+        let want: Vec<(String, String)> = [("ok00000000001", "x"), ("nf00000000002", "socialdata")]
+            .map(|(id, by)| (id.to_owned(), by.to_owned()))
+            .to_vec();
+        assert_eq!(ids_of(&output), want, "{mode}");
+        let stderr = text(&output.stderr);
+        let errors: Vec<&str> = stderr.lines().filter(|line| line.starts_with("error: ")).collect();
+        let starts = [
+            "error: nf00000000002: x: Space nf00000000002 not found",
+            "error: zz00000000003: x: Space zz00000000003 not found",
+            "error: zz00000000003: socialdata: Space zz00000000003 not found",
+            "error: zz00000000003: every provider failed: x: Space zz00000000003 not found",
+            "error: bad id!: x: invalid Space id",
+        ];
+        for (line, start) in errors.iter().zip(starts) {
+            assert!(line.starts_with(start), "{mode}: {start}: {stderr}");
+        }
+        assert_eq!(errors.len(), 5, "{mode}: {stderr}");
+        assert!(stderr.ends_with(&format!("{} of x, socialdata: 2 found, 2 failed\n", &mode[2..])), "{stderr}");
+    }
+    assert_no_token(&[&output], DEMO_TOKEN);
 }

@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use spaces::{Client, Provider, Space};
 
 use crate::connect::ConnectArgs;
-use crate::exit::{Exit, Failure};
+use crate::exit::Exit;
 use crate::table::{self, Row};
 use crate::{Format, provider_parser, write_stdout};
 
@@ -27,7 +27,7 @@ pub struct CompareArgs {
 }
 
 pub async fn run(args: CompareArgs) -> ExitCode {
-    let asked = match asked(&args) {
+    let asked = match args.connect.providers_to_ask(&args.providers) {
         Ok(asked) => asked,
         Err(failure) => return failure.report(),
     };
@@ -37,47 +37,6 @@ pub async fn run(args: CompareArgs) -> ExitCode {
     };
     let comparison = Comparison::fetch(&clients, &args.id).await;
     comparison.print(args.format, table::width())
-}
-
-/// The providers to ask: those named by `--providers` (each once), or else
-/// every one with a token.
-fn asked(args: &CompareArgs) -> Result<Vec<Provider>, Failure> {
-    if !args.providers.is_empty() {
-        let mut asked: Vec<Provider> = Vec::new();
-        for &provider in &args.providers {
-            if !asked.contains(&provider) {
-                asked.push(provider);
-            }
-        }
-        return Ok(asked);
-    }
-    if let Some(file) = args.connect.token_files.iter().find(|file| file.provider.is_none()) {
-        let message = format!(
-            "`--token-file {}` names no provider; write `--token-file PROVIDER=FILE`, \
-             or choose the providers with --providers",
-            file.value.display()
-        );
-        return Err(Failure::new(Exit::Usage, message));
-    }
-    let asked = args.connect.providers_with_tokens();
-    let untokened = args.connect.base_urls.iter().find_map(|url| url.provider.filter(|target| !asked.contains(target)));
-    if let Some(provider) = untokened {
-        let message = format!(
-            "`--base-url {provider}=…` is for {provider}, which has no token: \
-             set {} or give --token-file {provider}=FILE",
-            provider.info().env_var
-        );
-        return Err(Failure::new(Exit::Auth, message));
-    }
-    if asked.is_empty() {
-        let vars: Vec<&str> = Provider::ALL.iter().map(|provider| provider.info().env_var).collect();
-        let message = format!(
-            "no provider has a token: set one of {} or give --token-file PROVIDER=FILE (or try `spaces demo`)",
-            vars.join(", ")
-        );
-        return Err(Failure::new(Exit::Auth, message));
-    }
-    Ok(asked)
 }
 
 /// Every asked provider's answer for one Space, and the rows that compare them.
@@ -198,7 +157,7 @@ fn differs(values: &[Option<Value>]) -> bool {
 
 /// A value as table text: strings bare, lists comma-separated (the table
 /// wraps long ones and cuts them after a few lines).
-fn cell(value: Option<&Value>) -> String {
+pub fn cell(value: Option<&Value>) -> String {
     match value {
         None => "—".to_owned(),
         Some(Value::String(text)) if text.is_empty() => "\"\"".to_owned(),
@@ -214,7 +173,7 @@ fn cell(value: Option<&Value>) -> String {
 
 /// The Space as `field → value`, nested objects as dotted fields
 /// (`creator.username`), lists of users and topics as their handles or names.
-fn flatten(space: &Space) -> Map<String, Value> {
+pub fn flatten(space: &Space) -> Map<String, Value> {
     let mut out = Map::new();
     if let Ok(Value::Object(fields)) = serde_json::to_value(space) {
         for (key, value) in fields {

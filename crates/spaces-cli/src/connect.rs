@@ -141,6 +141,63 @@ impl ConnectArgs {
             .collect()
     }
 
+    /// Whether `provider` has a token to use: a `--token-file` naming it, a
+    /// plain `--token-file` (which [`check`](Self::check) allows only when
+    /// one provider is asked), or its environment variable.
+    pub fn has_token(&self, provider: Provider) -> bool {
+        self.token_files.iter().any(|file| file.provider.is_none_or(|target| target == provider))
+            || Token::from_env(provider).is_ok()
+    }
+
+    /// The providers a command that asks several should ask: those `named`
+    /// (each once, in the order given), or, when none is named, every
+    /// provider with a token (its variable, or a `--token-file PROVIDER=FILE`).
+    ///
+    /// # Errors
+    ///
+    /// Without `named`: a usage failure for a plain `--token-file` (it names
+    /// no provider); an auth failure, naming the variables, when a
+    /// `--base-url PROVIDER=` is for a provider without a token or when no
+    /// provider has one.
+    pub fn providers_to_ask(&self, named: &[Provider]) -> Result<Vec<Provider>, Failure> {
+        if !named.is_empty() {
+            let mut asked: Vec<Provider> = Vec::new();
+            for &provider in named {
+                if !asked.contains(&provider) {
+                    asked.push(provider);
+                }
+            }
+            return Ok(asked);
+        }
+        if let Some(file) = self.token_files.iter().find(|file| file.provider.is_none()) {
+            let message = format!(
+                "`--token-file {}` names no provider; write `--token-file PROVIDER=FILE`, \
+                 or choose the providers with --providers",
+                file.value.display()
+            );
+            return Err(Failure::new(Exit::Usage, message));
+        }
+        let asked = self.providers_with_tokens();
+        let untokened = self.base_urls.iter().find_map(|url| url.provider.filter(|target| !asked.contains(target)));
+        if let Some(provider) = untokened {
+            let message = format!(
+                "`--base-url {provider}=…` is for {provider}, which has no token: \
+                 set {} or give --token-file {provider}=FILE",
+                provider.info().env_var
+            );
+            return Err(Failure::new(Exit::Auth, message));
+        }
+        if asked.is_empty() {
+            let vars: Vec<&str> = Provider::ALL.iter().map(|provider| provider.info().env_var).collect();
+            let message = format!(
+                "no provider has a token: set one of {} or give --token-file PROVIDER=FILE (or try `spaces demo`)",
+                vars.join(", ")
+            );
+            return Err(Failure::new(Exit::Auth, message));
+        }
+        Ok(asked)
+    }
+
     /// Checks the options against the providers a command asks: a
     /// `PROVIDER=` value must name one of them (else it would be silently
     /// ignored, and a request meant for a mock would reach the real API),

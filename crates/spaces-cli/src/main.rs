@@ -9,6 +9,7 @@ mod demo;
 mod exit;
 mod lines;
 mod list;
+mod several;
 mod show;
 mod summary;
 mod table;
@@ -39,7 +40,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Fetch one Space (or many: --ids-file, or ids on stdin; on X, 100 ids per request) from a provider.
+    /// Fetch one Space (or many: --ids-file, or ids on stdin; on X, 100 ids per request) from a provider,
+    /// or from several: merged (--merge) or the first that answers (--fallback).
     Show(show::ShowArgs),
     /// Search live and scheduled Spaces by title (X's GET /2/spaces/search).
     Search(list::SearchArgs),

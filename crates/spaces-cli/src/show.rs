@@ -6,9 +6,13 @@
 //! `GET /2/spaces?ids=`) a window goes through [`Client::spaces`], 100 ids
 //! per request; otherwise (or with `--no-batch`) each id is one request to
 //! the single-Space endpoint.
+//!
+//! With `--providers` and `--merge` or `--fallback`, several providers are
+//! asked ([`crate::several`]); bulk runs go through the same windows, one
+//! outcome per id.
 
 use std::io::{self, BufRead, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
@@ -18,22 +22,44 @@ use spaces::{Client, Provider, Space};
 use crate::connect::ConnectArgs;
 use crate::exit::{self, Exit, Failure};
 use crate::lines::{Line, read_capped_line};
-use crate::{Format, provider_parser, summary, write_stdout};
+use crate::{Format, provider_parser, several, summary, write_stdout};
 
 #[derive(Debug, Args)]
 pub struct ShowArgs {
     /// The Space id. Without it (and without --ids-file), ids are read from stdin, one per line.
     pub id: Option<String>,
     /// The provider to ask; its token comes from its environment variable or --token-file.
-    #[arg(long, short, value_parser = provider_parser())]
-    pub provider: Provider,
-    /// Output format for a single Space. Bulk output is always NDJSON.
+    /// (For several: --providers with --merge or --fallback.)
+    #[arg(
+        long,
+        short,
+        value_parser = provider_parser(),
+        required_unless_present_any = ["providers", "merge", "fallback"],
+        conflicts_with_all = ["providers", "merge", "fallback"]
+    )]
+    pub provider: Option<Provider>,
+    /// Several providers, in order of preference (comma-separated), with --merge
+    /// or --fallback. A provider without a token is skipped with a note. With
+    /// --merge or --fallback but without --providers: every provider with a token.
+    #[arg(long, value_delimiter = ',', value_name = "PROVIDERS", value_parser = provider_parser())]
+    pub providers: Vec<Provider>,
+    /// Ask every provider at once and merge their answers into one Space: each
+    /// field from the first provider (in order) that has it, the most advanced
+    /// state; the output adds `sources` (field → provider) and `conflicts`.
+    #[arg(long, conflicts_with = "fallback")]
+    pub merge: bool,
+    /// Ask the providers in order and print the first answer (its `provider`
+    /// says which); each provider that failed before it is reported on stderr.
+    #[arg(long)]
+    pub fallback: bool,
+    /// Output format for a single Space (with --merge, `table` has a column
+    /// naming each field's source). Bulk output is always NDJSON.
     #[arg(long, value_enum, default_value_t = Format::Json)]
     pub format: Format,
     /// Bulk: read ids from this file (one per line; `-` is stdin) and print one NDJSON line per Space.
     #[arg(long, value_name = "FILE", conflicts_with = "id")]
     pub ids_file: Option<PathBuf>,
-    /// Bulk: requests in flight at once (the provider's rate limit still applies).
+    /// Bulk: requests in flight at once, per provider (its rate limit still applies).
     /// On X each request carries up to 100 ids, unless --no-batch.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
@@ -49,23 +75,47 @@ pub struct ShowArgs {
 }
 
 pub async fn run(args: ShowArgs) -> ExitCode {
+    if args.merge || args.fallback {
+        return several::run(args).await;
+    }
+    let Some(provider) = args.provider else {
+        let message = if args.providers.is_empty() {
+            "name the provider to ask with --provider (or several with --providers and --merge or --fallback)"
+        } else {
+            "--providers asks several providers: add --merge (ask them all at once and merge their answers) \
+             or --fallback (ask them in order and print the first answer)"
+        };
+        return Failure::new(Exit::Usage, message).report();
+    };
     let built = args
         .connect
-        .check(&[args.provider])
-        .and_then(|()| args.connect.builder(args.provider))
+        .check(&[provider])
+        .and_then(|()| args.connect.builder(provider))
         .and_then(|builder| Ok(builder.concurrency(usize::from(args.concurrency)).build()?));
     let client = match built {
         Ok(client) => client,
         Err(failure) => return failure.report(),
     };
-    let lookup = Lookup::new(&client, args.no_batch, args.concurrency);
-    match (&args.id, &args.ids_file) {
-        (Some(id), _) => show_one(&client, id, args.format).await,
-        (None, Some(path)) if path.as_os_str() != "-" => match std::fs::File::open(path) {
-            Ok(file) => show_many(&client, lookup, io::BufReader::new(file)).await,
-            Err(error) => Failure::new(Exit::Failure, format!("cannot read {}: {error}", path.display())).report(),
+    match &args.id {
+        Some(id) => show_one(&client, id, args.format).await,
+        None => {
+            let bulk = One { client: &client, lookup: Lookup::new(&client, args.no_batch, args.concurrency) };
+            match bulk_input(args.ids_file.as_deref()) {
+                Ok(input) => show_many(&bulk, input).await,
+                Err(failure) => failure.report(),
+            }
+        }
+    }
+}
+
+/// The id input of a bulk run: the `--ids-file`, or stdin (no file, or `-`).
+pub fn bulk_input(ids_file: Option<&Path>) -> Result<Box<dyn BufRead>, Failure> {
+    match ids_file {
+        Some(path) if path.as_os_str() != "-" => match std::fs::File::open(path) {
+            Ok(file) => Ok(Box::new(io::BufReader::new(file))),
+            Err(error) => Err(Failure::new(Exit::Failure, format!("cannot read {}: {error}", path.display()))),
         },
-        (None, _) => show_many(&client, lookup, io::stdin().lock()).await,
+        _ => Ok(Box::new(io::stdin().lock())),
     }
 }
 
@@ -76,7 +126,8 @@ async fn show_one(client: &Client, id: &str, format: Format) -> ExitCode {
     }
 }
 
-fn print(space: &Space, format: Format) -> ExitCode {
+/// Prints one Space as pretty JSON or the table summary.
+pub fn print(space: &Space, format: Format) -> ExitCode {
     let text = match format {
         Format::Json => serde_json::to_string_pretty(space).map(|json| json + "\n"),
         Format::Table => Ok(summary::render(space)),
@@ -99,9 +150,9 @@ const WINDOW_IDS: usize = 1_000;
 /// line is reported as not an id, without being buffered.
 const MAX_ID_LINE: usize = 1_024;
 
-/// How a bulk run looks ids up.
+/// How a bulk run looks ids up on one provider.
 #[derive(Clone, Copy, Debug)]
-struct Lookup {
+pub struct Lookup {
     /// Through [`Client::spaces`] and the provider's batch endpoint.
     batched: bool,
     /// Ids per request: the batch endpoint's maximum, or 1.
@@ -111,7 +162,7 @@ struct Lookup {
 }
 
 impl Lookup {
-    fn new(client: &Client, no_batch: bool, concurrency: u16) -> Lookup {
+    pub fn new(client: &Client, no_batch: bool, concurrency: u16) -> Lookup {
         let batch = client.provider().info().batch_lookup.filter(|_| !no_batch);
         Lookup {
             batched: batch.is_some(),
@@ -123,13 +174,13 @@ impl Lookup {
     /// Ids per window: [`WINDOW_IDS`], rounded up to whole rounds of
     /// `concurrency` requests of `per_request` ids (at most 6,400 ids, with
     /// X's 100 per request and the largest `--concurrency`).
-    fn window(self) -> usize {
+    pub fn window(self) -> usize {
         let round = self.per_request * self.concurrency;
         WINDOW_IDS.div_ceil(round) * round
     }
 
     /// One outcome per id, in the order of `ids`.
-    async fn answer(self, client: &Client, ids: Vec<String>) -> Vec<(String, Result<Space, spaces::Error>)> {
+    pub async fn answer(self, client: &Client, ids: Vec<String>) -> Vec<(String, Result<Space, spaces::Error>)> {
         if self.batched {
             return client.spaces(ids).await;
         }
@@ -198,17 +249,68 @@ impl<R: BufRead> IdReader<R> {
     }
 }
 
-/// Every id gets exactly one line: its Space as JSON on stdout, or
-/// `error: <id>: <cause>` on stderr, in input order within each stream.
-/// Requests run `concurrency` at a time, under the client's rate limiter;
-/// a failure does not stop the rest.
-async fn show_many(client: &Client, lookup: Lookup, input: impl BufRead) -> ExitCode {
+/// What a bulk run prints for one id.
+pub struct Outcome {
+    /// `<provider>: <cause>` of each provider that failed on the way (with
+    /// several providers), each printed as `error: <id>: <provider>: <cause>`.
+    pub failures: Vec<String>,
+    /// The JSON line (without its newline), or the cause printed as
+    /// `error: <id>: <cause>`: the id got no answer.
+    pub result: Result<Vec<u8>, String>,
+}
+
+impl Outcome {
+    /// The outcome of a JSON value, or of the error that stood in its way.
+    pub fn of<T: serde::Serialize>(answer: Result<T, String>) -> Outcome {
+        let result = answer.and_then(|value| serde_json::to_vec(&value).map_err(|error| error.to_string()));
+        Outcome { failures: Vec::new(), result }
+    }
+}
+
+/// How a bulk run answers its ids: one provider ([`One`]), or several
+/// merged or in fallback order ([`crate::several`]).
+pub(crate) trait Bulk {
+    /// Ids read and answered at a time.
+    fn window(&self) -> usize;
+    /// One outcome per id, in the order of `ids`.
+    async fn answer(&self, ids: Vec<String>) -> Vec<Outcome>;
+    /// Who answered, for the closing count (`x`, `merge of x, socialdata`).
+    fn label(&self) -> String;
+}
+
+/// A bulk run on one provider.
+struct One<'a> {
+    client: &'a Client,
+    lookup: Lookup,
+}
+
+impl Bulk for One<'_> {
+    fn window(&self) -> usize {
+        self.lookup.window()
+    }
+
+    async fn answer(&self, ids: Vec<String>) -> Vec<Outcome> {
+        let answers = self.lookup.answer(self.client, ids).await;
+        answers.into_iter().map(|(_, answer)| Outcome::of(answer.map_err(|error| error.to_string()))).collect()
+    }
+
+    fn label(&self) -> String {
+        self.client.provider().to_string()
+    }
+}
+
+/// Every id gets exactly one outcome line: its JSON on stdout, or
+/// `error: <id>: <cause>` on stderr, in input order within each stream
+/// (after any `error: <id>: <provider>: <cause>` of providers that failed
+/// on the way). Requests run `concurrency` at a time per provider, under
+/// each client's rate limiter; a failure does not stop the rest.
+pub(crate) async fn show_many(bulk: &impl Bulk, input: impl BufRead) -> ExitCode {
     let mut reader = IdReader::new(input);
     let progress = progress_bar();
     let (mut succeeded, mut failed) = (0usize, 0usize);
     loop {
         // Reading blocks; no request of this command is in flight meanwhile.
-        let items = tokio::task::block_in_place(|| reader.next_window(lookup.window()));
+        let items = tokio::task::block_in_place(|| reader.next_window(bulk.window()));
         if items.is_empty() {
             break;
         }
@@ -219,10 +321,10 @@ async fn show_many(client: &Client, lookup: Lookup, input: impl BufRead) -> Exit
                 Item::TooLong(_) => None,
             })
             .collect();
-        let mut answers = lookup.answer(client, ids).await.into_iter();
+        let mut answers = ids.iter().zip(bulk.answer(ids.clone()).await);
         let mut output = Vec::new();
         for item in &items {
-            let (id, answer) = match item {
+            let (id, outcome) = match item {
                 Item::Id(_) => match answers.next() {
                     Some(answer) => answer,
                     None => break, // one outcome per id: cannot happen
@@ -234,10 +336,10 @@ async fn show_many(client: &Client, lookup: Lookup, input: impl BufRead) -> Exit
                     continue;
                 }
             };
-            let line = answer
-                .map_err(|error| error.to_string())
-                .and_then(|space| serde_json::to_vec(&space).map_err(|error| error.to_string()));
-            match line {
+            for failure in &outcome.failures {
+                progress.suspend(|| eprintln!("error: {id}: {failure}"));
+            }
+            match outcome.result {
                 Ok(json) => {
                     output.extend_from_slice(&json);
                     output.push(b'\n');
@@ -261,7 +363,7 @@ async fn show_many(client: &Client, lookup: Lookup, input: impl BufRead) -> Exit
         eprintln!("error: cannot read ids: {error}");
         failed += 1;
     }
-    eprintln!("{}: {succeeded} found, {failed} failed", client.provider());
+    eprintln!("{}: {succeeded} found, {failed} failed", bulk.label());
     if failed > 0 { Exit::Failure.into() } else { Exit::Success.into() }
 }
 
