@@ -242,7 +242,7 @@ fn x_part(runtime: &tokio::runtime::Runtime, mock: &MockProviders, count: usize)
 
 fn socialdata_part(runtime: &tokio::runtime::Runtime, mock: &MockProviders, ids: usize) {
     // The floor: the same GETs, bodies read and dropped, same concurrency.
-    let url = format!("{}/twitter/spaces/show?id={DEMO_SPACE_ID}", mock.base_url(Provider::SocialData));
+    let url = format!("{}/twitter/space/{DEMO_SPACE_ID}", mock.base_url(Provider::SocialData));
     let bare = reqwest::Client::new();
     let started = Instant::now();
     let ok = runtime.block_on(
