@@ -136,6 +136,7 @@ pub mod types {
         pub is_subscribed: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub media_key: ::std::option::Option<::std::string::String>,
+        ///Null for a Space that was never scheduled.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub scheduled_start: ::std::option::Option<Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]

@@ -25,7 +25,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub profile_image_shape: ::std::option::Option<::std::string::String>,
     }
-    ///The classic (v1.1-shaped) user fields.
+    ///The classic (v1.1-shaped) user fields: those `spaces` reads are listed; the many others Twitter sends are allowed and ignored.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct CreatorLegacy {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]

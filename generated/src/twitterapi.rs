@@ -259,6 +259,7 @@ pub mod types {
         pub media_key: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub participants: ::std::option::Option<SpaceParticipants>,
+        ///Null for a Space that was never scheduled.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub scheduled_start: ::std::option::Option<Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]

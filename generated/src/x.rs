@@ -88,7 +88,7 @@ pub mod types {
             value.parse()
         }
     }
-    ///Objects referenced by the Spaces' id fields, when expanded.
+    ///Objects referenced by the Spaces' id fields, when expanded. Only users and topics apply to a Space; the other kinds X documents (media, places, polls, tweets) are allowed and ignored.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct Expansions {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -131,6 +131,9 @@ pub mod types {
         pub resource_id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub resource_type: ::std::option::Option<::std::string::String>,
+        ///Which part of the answer a not-authorized Problem concerns: `data` or `includes`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub section: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<i32>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -178,6 +181,9 @@ pub mod types {
         pub title: ::std::option::Option<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub topic_ids: ::std::vec::Vec<::std::string::String>,
+        ///Only in the API reference's example; real responses carry `topic_ids` and the topics in `includes.topics`. Not used.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub topics: ::std::vec::Vec<Topic>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub updated_at: ::std::option::Option<Timestamp>,
     }
@@ -430,7 +436,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<SpacesMeta>,
     }
-    ///ISO 8601 date-time. Kept as a string, not `format: date-time`: the reference example has non-padded months (`2021-7-14T04:35:55Z`), and one odd value must not fail the whole response. Parsed leniently by the converter.
+    ///ISO 8601 date-time. Kept as a string, not `format: date-time`: the reference example has non-padded months (`2021-7-14T04:35:55Z`), and one odd value must not fail the whole response. Parsed leniently by the converter; `x-audit` states what it accepts, for `cargo xtask audit` only.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -545,9 +551,14 @@ pub mod types {
         pub created_at: ::std::option::Option<Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
+        ///URLs, hashtags and mentions found in the profile's `url` and `description`; not used.
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub entities: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
         pub id: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub location: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub most_recent_tweet_id: ::std::option::Option<::std::string::String>,
         pub name: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub pinned_tweet_id: ::std::option::Option<::std::string::String>,
@@ -565,6 +576,9 @@ pub mod types {
         ///Seen values are `blue`, `government`, `business`, `none`; kept open.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub verified_type: ::std::option::Option<::std::string::String>,
+        ///Where the account is withheld; not used.
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub withheld: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     ///`UserField`
     #[derive(

@@ -232,8 +232,7 @@ fn multi_space_partial_errors_keep_every_space_and_name_the_missing_id() {
     // One user, shared by both Spaces: creator of the first, host of both.
     let shared = "1402877316125298688";
     assert_eq!(list.spaces[0].creator.as_ref().map(|user| user.id.as_str()), Some(shared));
-    let hosts_of_second: Vec<&str> =
-        list.spaces[1].hosts.iter().flatten().map(|user| user.id.as_str()).collect();
+    let hosts_of_second: Vec<&str> = list.spaces[1].hosts.iter().flatten().map(|user| user.id.as_str()).collect();
     assert!(hosts_of_second.contains(&shared), "{hosts_of_second:?}");
     assert_eq!(list.result_count, None, "`?ids=` answers carry no meta");
 }

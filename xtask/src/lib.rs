@@ -4,11 +4,15 @@
 //! [`regen`]: OpenAPI specs in `specs/` become the checked-in generated
 //! crate in `generated/` (its `lib.rs`, and per spec a module with the client,
 //! its types and the spec's facts). [`coverage`]: `docs/field-coverage.md`, which
-//! provider supplies which model field, from the fixtures.
+//! provider supplies which model field, from the fixtures. [`audit`]: captured
+//! response bodies, fixtures and spec examples checked against the specs.
+//! [`fixture`]: a capture file (`spaces --record`) turned into a test fixture.
 
 #![deny(missing_docs)]
 
+pub mod audit;
 pub mod coverage;
+pub mod fixture;
 pub mod regen;
 
 pub mod files;

@@ -1,4 +1,5 @@
-//! `cargo xtask regen [--check] [PROVIDER...]` and `cargo xtask coverage [--check]`.
+//! `cargo xtask regen [--check] [PROVIDER...]`, `cargo xtask coverage [--check]`
+//! and `cargo xtask audit`.
 
 #![deny(missing_docs)]
 
@@ -9,11 +10,20 @@ use xtask::regen::{self, Outcome, RegenOptions};
 
 const USAGE: &str = "usage: cargo xtask regen [--check] [PROVIDER...]
        cargo xtask coverage [--check]
+       cargo xtask audit --provider P [--operation OPERATION_ID] [--json] PATH...
+       cargo xtask audit --fixtures [--json]
+       cargo xtask fixture add [--provider P] CAPTURE --name NAME
 
   regen       Regenerates generated/src/<provider>.rs from specs/<provider>.yaml
               (the client, its types and the spec's facts as SPEC), and
               generated/src/lib.rs from the set of specs.
   coverage    Rewrites docs/field-coverage.md by converting every fixture.
+  audit       Checks captured response bodies (or, with --fixtures, every
+              fixture and spec example) against the specs; see
+              `cargo xtask audit --help`.
+  fixture add Copies a capture's body (spaces --record DIR) to
+              tests/fixtures/<provider>/NAME.json and audits it; see
+              `cargo xtask fixture --help`.
   --check     write nothing; fail with a diff if the output is stale
   PROVIDER    only these providers (default: every spec in specs/)";
 
@@ -26,6 +36,8 @@ fn main() -> ExitCode {
     match task.as_str() {
         "regen" => run_regen(rest),
         "coverage" => run_coverage(rest),
+        "audit" => xtask::audit::main(rest),
+        "fixture" => xtask::fixture::main(rest),
         "-h" | "--help" => {
             println!("{USAGE}");
             ExitCode::SUCCESS
