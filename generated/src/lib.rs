@@ -26,7 +26,7 @@ mod exchange;
 mod facts;
 
 pub use comma_separated::CommaSeparated;
-pub use exchange::{DEFAULT_MAX_BODY_BYTES, ResponseHead, observe};
+pub use exchange::{DEFAULT_MAX_BODY_BYTES, ResponseHead, Tape, observe, observe_recording};
 pub use facts::{Auth, Example, Operation, Param, ParamLocation, SpecFacts};
 
 /// AIsa API — Twitter Space detail, generated from `specs/aisa.yaml`.

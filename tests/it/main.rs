@@ -3,6 +3,7 @@
 mod bad_inputs;
 mod batch;
 mod cli;
+mod cli_record;
 mod cli_robustness;
 mod client;
 mod faults;
@@ -10,5 +11,6 @@ mod fixtures;
 mod layers;
 mod multi;
 mod properties;
+mod record;
 mod secrets;
 mod support;

@@ -139,7 +139,7 @@ fn lib_rs_is_generated_from_the_set_of_specs() {
         "#![deny(missing_docs)]",
         "mod comma_separated;\nmod exchange;\nmod facts;\n",
         "pub use comma_separated::CommaSeparated;",
-        "pub use exchange::{DEFAULT_MAX_BODY_BYTES, ResponseHead, observe};",
+        "pub use exchange::{DEFAULT_MAX_BODY_BYTES, ResponseHead, Tape, observe, observe_recording};",
         "pub use facts::{Auth, Example, Operation, Param, ParamLocation, SpecFacts};",
         "//! - [`twitterapi`]: twitterapi.io — Twitter Space detail (",
         "/// X API v2 — Space lookup, generated from `",

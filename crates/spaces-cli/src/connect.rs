@@ -4,6 +4,7 @@
 use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use clap::Args;
@@ -43,6 +44,45 @@ pub struct ConnectArgs {
     /// e.g. against a local mock or with a raised quota.
     #[arg(long)]
     pub no_rate_limit: bool,
+    /// Write every provider response to DIR as one capture file (`*.capture.json`:
+    /// the request's path and query, the status, the content type and rate-limit
+    /// headers, the raw body; the token redacted, no request header), for
+    /// `cargo xtask audit` and `cargo xtask fixture add`. DIR is created if missing.
+    #[arg(long, value_name = "DIR")]
+    pub record: Option<PathBuf>,
+}
+
+/// The clients built with `--record`, so that [`record_failures`] can report,
+/// after the results, the captures that could not be written.
+static RECORDING: Mutex<Vec<Client>> = Mutex::new(Vec::new());
+
+/// Builds a client, keeping it for [`record_failures`] when it records.
+///
+/// # Errors
+///
+/// As [`ClientBuilder::build`]; an unusable `--record` directory is a usage failure.
+pub fn build(builder: ClientBuilder) -> Result<Client, Failure> {
+    let client = builder.build()?;
+    if client.record_dir().is_some() {
+        RECORDING.lock().unwrap_or_else(PoisonError::into_inner).push(client.clone());
+    }
+    Ok(client)
+}
+
+/// Every capture that could not be written, by every client built with
+/// `--record` (each a message naming the file and the cause).
+pub fn record_failures() -> Vec<String> {
+    let clients = RECORDING.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut failures = Vec::new();
+    for client in clients.iter() {
+        let messages = client.record_failures();
+        let unlisted = client.record_failure_count().saturating_sub(messages.len() as u64);
+        failures.extend(messages);
+        if unlisted > 0 {
+            failures.push(format!("{}: {unlisted} more captures could not be written", client.provider()));
+        }
+    }
+    failures
 }
 
 /// An option value for one provider (`PROVIDER=VALUE`) or for all (`VALUE`).
@@ -246,11 +286,12 @@ impl ConnectArgs {
     /// A usage failure when two values of one option apply to the provider
     /// equally, an auth failure when its token is missing or unreadable.
     pub fn client(&self, provider: Provider) -> Result<Client, Failure> {
-        Ok(self.builder(provider)?.build()?)
+        build(self.builder(provider)?)
     }
 
     /// The [`ClientBuilder`] behind [`client`](Self::client), for a command
-    /// that sets more (`show`'s `--concurrency`).
+    /// that sets more (`show`'s `--concurrency`); build it with [`build`], so
+    /// that `--record` failures are reported.
     ///
     /// # Errors
     ///
@@ -266,6 +307,9 @@ impl ConnectArgs {
         }
         if self.no_rate_limit {
             builder = builder.rate_limit(None);
+        }
+        if let Some(dir) = &self.record {
+            builder = builder.record(dir);
         }
         Ok(builder)
     }

@@ -52,7 +52,7 @@ impl Exit {
             Error::Unauthorized { .. } | Error::PaymentRequired { .. } | Error::MissingToken { .. } => Exit::Auth,
             Error::RateLimited { .. } => Exit::RateLimited,
             // Refused before any request: the arguments are wrong, not the answer.
-            Error::InvalidArgument { .. } | Error::Unsupported { .. } => Exit::Usage,
+            Error::InvalidArgument { .. } | Error::Unsupported { .. } | Error::RecordDir { .. } => Exit::Usage,
             _ => Exit::Failure,
         }
     }

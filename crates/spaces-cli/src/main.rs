@@ -128,7 +128,7 @@ fn main() -> ExitCode {
         Ok(runtime) => runtime,
         Err(error) => return Failure::new(Exit::Failure, format!("cannot start the async runtime: {error}")).report(),
     };
-    runtime.block_on(async {
+    let exit = runtime.block_on(async {
         match command {
             Command::Show(args) => show::run(args).await,
             Command::Search(args) => list::search(args).await,
@@ -137,7 +137,13 @@ fn main() -> ExitCode {
             Command::Demo => demo::run().await,
             Command::Convert { .. } | Command::Completions { .. } => unreachable!("handled above, without a runtime"),
         }
-    })
+    });
+    // After the results: the captures `--record` could not write.
+    let failures = connect::record_failures();
+    for failure in &failures {
+        eprintln!("error: recording: {failure}");
+    }
+    if !failures.is_empty() && exit == ExitCode::SUCCESS { Exit::Failure.into() } else { exit }
 }
 
 /// Prints the completion script for `shell`, generated from the same

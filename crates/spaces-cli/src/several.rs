@@ -15,6 +15,7 @@ use serde_json::{Map, Value, json};
 use spaces::{AllFailed, Client, Error, Merged, Provider, Providers, Space};
 
 use crate::compare::{cell, flatten};
+use crate::connect;
 use crate::exit::{self, Exit, Failure};
 use crate::show::{Bulk, Lookup, Outcome, ShowArgs, bulk_input, show_many};
 use crate::table::{self, Row};
@@ -87,7 +88,7 @@ fn clients(args: &ShowArgs) -> Result<Vec<Client>, Failure> {
         .into_iter()
         .map(|provider| {
             let builder = args.connect.builder(provider)?;
-            Ok(builder.concurrency(usize::from(args.concurrency)).build()?)
+            connect::build(builder.concurrency(usize::from(args.concurrency)))
         })
         .collect()
 }

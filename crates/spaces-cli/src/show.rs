@@ -19,7 +19,7 @@ use clap::Args;
 use futures_util::StreamExt;
 use spaces::{Client, Provider, Space};
 
-use crate::connect::ConnectArgs;
+use crate::connect::{self, ConnectArgs};
 use crate::exit::{self, Exit, Failure};
 use crate::lines::{Line, read_capped_line};
 use crate::{Format, provider_parser, several, summary, write_stdout};
@@ -91,7 +91,7 @@ pub async fn run(args: ShowArgs) -> ExitCode {
         .connect
         .check(&[provider])
         .and_then(|()| args.connect.builder(provider))
-        .and_then(|builder| Ok(builder.concurrency(usize::from(args.concurrency)).build()?));
+        .and_then(|builder| connect::build(builder.concurrency(usize::from(args.concurrency))));
     let client = match built {
         Ok(client) => client,
         Err(failure) => return failure.report(),

@@ -177,6 +177,18 @@ pub enum Error {
         /// The variable to set.
         env_var: &'static str,
     },
+
+    /// The directory given to [`ClientBuilder::record`](crate::ClientBuilder::record)
+    /// cannot be created or written; reported by `build()`, before any request.
+    #[error("{provider}: cannot record captures in `{path}`: {detail}")]
+    RecordDir {
+        /// The provider of the client being built.
+        provider: Provider,
+        /// The directory, as given.
+        path: String,
+        /// What the file system said.
+        detail: String,
+    },
 }
 
 impl Error {
@@ -197,7 +209,8 @@ impl Error {
             | Error::BodyTooLarge { provider, .. }
             | Error::Timeout { provider, .. }
             | Error::Transport { provider, .. }
-            | Error::MissingToken { provider, .. } => *provider,
+            | Error::MissingToken { provider, .. }
+            | Error::RecordDir { provider, .. } => *provider,
         }
     }
 
@@ -256,7 +269,8 @@ impl Error {
             | Error::NotAnswered { .. }
             | Error::BodyTooLarge { .. }
             | Error::Timeout { .. }
-            | Error::MissingToken { .. }) => other,
+            | Error::MissingToken { .. }
+            | Error::RecordDir { .. }) => other,
         }
     }
 

@@ -112,8 +112,9 @@ mod model;
 mod providers;
 
 pub use client::{
-    AllFailed, Answer, Attempt, Client, ClientBuilder, DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT, Providers, RetryPolicy, Token, validate_id,
+    AllFailed, Answer, Attempt, CAPTURE_FORMAT, CAPTURE_SUFFIX, Client, ClientBuilder, DEFAULT_CONCURRENCY,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT, Providers, RetryPolicy,
+    Token, validate_id,
 };
 pub use error::{Error, Excerpt, MAX_RETRY_AFTER};
 pub use list::{Decoded, ItemError, SpaceList};

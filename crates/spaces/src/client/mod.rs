@@ -4,17 +4,20 @@
 
 mod multi;
 mod rate_limit;
+mod record;
 mod retry;
 mod token;
 
 use std::fmt;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use tracing::Instrument;
 
 pub use multi::{AllFailed, Answer, Attempt, Providers};
+pub use record::{CAPTURE_FORMAT, CAPTURE_SUFFIX};
 pub use retry::RetryPolicy;
 use spaces_generated::Auth;
 pub use token::Token;
@@ -29,6 +32,7 @@ use crate::list::SpaceList;
 use crate::model::{Provider, SearchState, Space};
 use crate::providers::{BoxFuture, Fetch, Interpreter, RateLimit, Search};
 use rate_limit::Limits;
+use record::Recorder;
 
 /// The default per-attempt request timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -70,6 +74,7 @@ struct Inner {
     max_body_bytes: usize,
     concurrency: usize,
     limits: Limits,
+    recorder: Option<Recorder>,
 }
 
 impl fmt::Debug for Client {
@@ -81,6 +86,7 @@ impl fmt::Debug for Client {
             .field("retry", &self.inner.retry)
             .field("timeout", &self.inner.timeout)
             .field("max_body_bytes", &self.inner.max_body_bytes)
+            .field("record", &self.record_dir())
             .finish_non_exhaustive()
     }
 }
@@ -103,6 +109,25 @@ impl Client {
     /// The provider this client asks.
     pub fn provider(&self) -> Provider {
         self.inner.provider
+    }
+
+    /// The directory captures are written to ([`ClientBuilder::record`]), if any.
+    pub fn record_dir(&self) -> Option<&Path> {
+        self.inner.recorder.as_ref().map(Recorder::dir)
+    }
+
+    /// The captures that could not be written (a full disk, a directory
+    /// removed meanwhile), one message each naming the file and the cause;
+    /// at most the first 100 ([`record_failure_count`](Self::record_failure_count)
+    /// counts them all). Such a failure never fails the request it records.
+    /// Empty when the client does not record.
+    pub fn record_failures(&self) -> Vec<String> {
+        self.inner.recorder.as_ref().map(Recorder::failures).unwrap_or_default()
+    }
+
+    /// How many captures could not be written (see [`record_failures`](Self::record_failures)).
+    pub fn record_failure_count(&self) -> u64 {
+        self.inner.recorder.as_ref().map_or(0, Recorder::failure_count)
     }
 
     /// Fetches and normalizes one Space.
@@ -371,12 +396,14 @@ impl Client {
             elapsed_ms = tracing::field::Empty,
         );
         let started = Instant::now();
+        let taped = Mutex::new(None);
         let interpreter = Interpreter {
             provider: inner.provider,
             id,
             secret: inner.token.expose(),
             request_timeout: inner.timeout,
             max_body_bytes: inner.max_body_bytes,
+            record: inner.recorder.as_ref().map(|_| &taped),
         };
         let exchange = async {
             let exchanged = call.run(&*inner.api, &interpreter).await;
@@ -389,6 +416,11 @@ impl Client {
             exchanged
         };
         let exchanged = exchange.instrument(span).await;
+        if let Some(recorder) = &inner.recorder
+            && let Some(wire) = taped.into_inner().unwrap_or_else(PoisonError::into_inner)
+        {
+            recorder.write(inner.provider, operation_id, inner.token.expose(), wire);
+        }
         if let Some(rate) = &exchanged.rate {
             inner.limits.observe(operation_id, rate);
         }
@@ -468,6 +500,7 @@ pub struct ClientBuilder {
     rate_limit: Option<Option<RateLimit>>,
     max_body_bytes: usize,
     concurrency: usize,
+    record: Option<PathBuf>,
 }
 
 impl ClientBuilder {
@@ -483,6 +516,7 @@ impl ClientBuilder {
             rate_limit: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             concurrency: DEFAULT_CONCURRENCY,
+            record: None,
         }
     }
 
@@ -549,13 +583,46 @@ impl ClientBuilder {
         self
     }
 
+    /// Writes every provider response to `dir` as one capture file
+    /// (`<time>-<provider>-<operation>-<unique>.capture.json`): the request's
+    /// method, path and query, the status, the headers that matter
+    /// (`content-type`, `x-rate-limit-*`, `retry-after`) and the raw body,
+    /// every echo of the token in it replaced by `***`. No request header is
+    /// ever written. Default: nothing is recorded.
+    ///
+    /// `dir` is created if missing; [`build`](Self::build) fails with
+    /// [`Error::RecordDir`] when it cannot be created or written. Each file
+    /// is written whole or not at all (a temporary file, renamed); one that
+    /// cannot be written is logged and listed by
+    /// [`Client::record_failures`], and never fails its request. These files
+    /// are what `cargo xtask audit` checks against the specs and what
+    /// `cargo xtask fixture add` turns into test fixtures.
+    ///
+    /// The format (version [`CAPTURE_FORMAT`]), one JSON object per file:
+    ///
+    /// ```json
+    /// {"spaces_capture": 1, "provider": "x", "operation": "find_space_by_id",
+    ///  "request": {"method": "GET", "path": "/2/spaces/1jMJgLdenVjxL", "query": [["space.fields", "..."]]},
+    ///  "status": 200, "headers": {"content-type": "application/json", "x-rate-limit-remaining": "299"},
+    ///  "received_at": "2026-11-22T23:00:00Z", "body": "<the raw body text>"}
+    /// ```
+    ///
+    /// `body_base64` replaces `body` when the body is not UTF-8. A response
+    /// whose body was not received whole (over the body cap, or cut off) is
+    /// not written.
+    pub fn record(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.record = Some(dir.into());
+        self
+    }
+
     /// Builds the client.
     ///
     /// # Errors
     ///
     /// [`Error::MissingToken`] when no token was given and the environment
     /// variable is unset; [`Error::Transport`] when the token cannot be a
-    /// header value or the HTTP client cannot be built.
+    /// header value or the HTTP client cannot be built; [`Error::RecordDir`]
+    /// when the [`record`](Self::record) directory cannot be created or written.
     pub fn build(self) -> Result<Client, Error> {
         let provider = self.provider;
         let token = match self.token {
@@ -595,6 +662,7 @@ impl ClientBuilder {
         let base_url = self.base_url.as_deref().unwrap_or(info.spec.server_url).trim_end_matches('/').to_owned();
         let api = (info.connect)(&base_url, http);
         let limits = Limits::new(info, self.rate_limit);
+        let recorder = self.record.map(|dir| Recorder::open(provider, dir)).transpose()?;
         Ok(Client {
             inner: Arc::new(Inner {
                 provider,
@@ -606,6 +674,7 @@ impl ClientBuilder {
                 max_body_bytes: self.max_body_bytes,
                 concurrency: self.concurrency,
                 limits,
+                recorder,
             }),
         })
     }

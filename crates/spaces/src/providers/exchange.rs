@@ -3,12 +3,13 @@
 //! every provider; names none.
 
 use std::future::Future;
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use progenitor_client::{Error as ApiError, ResponseValue};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
-use spaces_generated::{ResponseHead, observe};
+use spaces_generated::{ResponseHead, observe, observe_recording};
 
 use super::BoxFuture;
 use crate::error::{Error, Excerpt, MAX_RETRY_AFTER, redact};
@@ -35,9 +36,22 @@ where
     E: Send + 'a,
 {
     Box::pin(async move {
-        let (result, head) = observe(interpreter.max_body_bytes, call).await;
+        let (result, head, tape) = match interpreter.record {
+            None => {
+                let (result, head) = observe(interpreter.max_body_bytes, call).await;
+                (result, head, None)
+            }
+            Some(_) => {
+                let (result, head, tape) = observe_recording(interpreter.max_body_bytes, call).await;
+                (result, head, Some(tape))
+            }
+        };
         let rate = head.as_ref().map(|head| RateHeaders::read(&head.headers));
         let outcome = interpreter.interpret(result, head, convert, decode, message).await;
+        // After `interpret`: it reads the body of an unexpected status itself.
+        if let (Some(slot), Some(tape)) = (interpreter.record, tape) {
+            *slot.lock().unwrap_or_else(PoisonError::into_inner) = tape.take();
+        }
         Exchanged { outcome, rate }
     })
 }
@@ -75,6 +89,10 @@ impl RateHeaders {
     }
 }
 
+/// One exchange as received: the request (method, URL) and the response
+/// (status, the headers worth keeping, the raw body). Nothing redacted yet.
+pub(crate) type Wire = (http::Request<()>, http::Response<Vec<u8>>);
+
 /// What one request needs to interpret its generated client's result.
 pub(crate) struct Interpreter<'a> {
     pub provider: Provider,
@@ -84,6 +102,8 @@ pub(crate) struct Interpreter<'a> {
     pub secret: &'a str,
     pub request_timeout: Duration,
     pub max_body_bytes: usize,
+    /// Where to put the exchange as received, when the client records them.
+    pub record: Option<&'a Mutex<Option<Wire>>>,
 }
 
 impl Interpreter<'_> {

@@ -1,0 +1,296 @@
+//! `ClientBuilder::record(dir)`: every provider response written to `dir` as
+//! one capture file, the input of `cargo xtask audit` and `cargo xtask
+//! fixture add`.
+//!
+//! A capture is one JSON object (format version 1; keys in this order):
+//!
+//! ```json
+//! {"spaces_capture": 1, "provider": "x", "operation": "find_space_by_id",
+//!  "request": {"method": "GET", "path": "/2/spaces/1jMJgLdenVjxL", "query": [["space.fields", "..."]]},
+//!  "status": 200, "headers": {"content-type": "application/json", "x-rate-limit-remaining": "299"},
+//!  "received_at": "2026-11-22T23:00:00Z", "body": "<the raw body text>"}
+//! ```
+//!
+//! `body_base64` (standard alphabet, padded) replaces `body` when the body is
+//! not UTF-8. Its file is `<received_at, compact>-<provider>-<operation>-<12
+//! hex digits>.capture.json`, e.g.
+//! `20261122T230000Z-x-find_space_by_id-3f9a0c1b2d4e.capture.json`.
+//!
+//! Nothing secret is written: of the request only its method, path and
+//! query (never a header); of the response only `content-type`,
+//! `x-rate-limit-*` and `retry-after` (never a cookie or an auth header), and
+//! every echo of the token (in the body, the path, the query, a kept header)
+//! is replaced by `***`. A response whose body was not received whole (over
+//! the body cap, or cut off) is not written: there is no body to keep.
+//!
+//! Each file is written to a hidden temporary file in `dir`
+//! (`.<name>.tmp`) and renamed into place, so a reader never sees half a
+//! capture. A capture that cannot be written (a full disk) fails nothing: it
+//! is logged, counted, and listed by [`Client::record_failures`](super::Client::record_failures).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+
+use serde::Serialize;
+
+use crate::error::{Error, redact};
+use crate::model::Provider;
+
+/// The capture format version (`"spaces_capture": 1`).
+pub const CAPTURE_FORMAT: u32 = 1;
+
+/// The end of every capture file's name.
+pub const CAPTURE_SUFFIX: &str = ".capture.json";
+
+/// The most failure messages kept (the count goes on).
+const MAX_FAILURE_MESSAGES: usize = 100;
+
+/// Where a client writes its captures, and what went wrong doing so.
+#[derive(Debug)]
+pub(crate) struct Recorder {
+    dir: PathBuf,
+    failure_count: AtomicU64,
+    failures: Mutex<Vec<String>>,
+}
+
+impl Recorder {
+    /// Creates `dir` if missing and proves it writable (a probe file is
+    /// written and removed).
+    pub fn open(provider: Provider, dir: PathBuf) -> Result<Recorder, Error> {
+        let failed = |detail: String| Error::RecordDir { provider, path: dir.display().to_string(), detail };
+        std::fs::create_dir_all(&dir).map_err(|error| failed(format!("cannot create it: {error}")))?;
+        if !dir.is_dir() {
+            return Err(failed("not a directory".to_owned()));
+        }
+        let probe = dir.join(format!(".spaces-record-probe-{}.tmp", unique()));
+        let written = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&probe)
+            .and_then(|mut file| file.write_all(b"probe"));
+        let _ = std::fs::remove_file(&probe);
+        written.map_err(|error| failed(format!("not writable: {error}")))?;
+        Ok(Recorder { dir, failure_count: AtomicU64::new(0), failures: Mutex::new(Vec::new()) })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Writes one exchange as a capture file; a failure is logged and kept, never returned.
+    pub fn write(
+        &self,
+        provider: Provider,
+        operation: &str,
+        secret: &str,
+        (request, response): (http::Request<()>, http::Response<Vec<u8>>),
+    ) {
+        let now = chrono::Utc::now();
+        let name = format!("{}-{provider}-{operation}-{}{CAPTURE_SUFFIX}", now.format("%Y%m%dT%H%M%SZ"), unique());
+        let capture = Capture::new(provider, operation, secret, &request, &response, now);
+        let result = serde_json::to_vec_pretty(&capture).map_err(std::io::Error::other).and_then(|mut bytes| {
+            bytes.push(b'\n');
+            write_atomically(&self.dir, &name, &bytes)
+        });
+        match result {
+            Ok(()) => tracing::debug!(%provider, operation, file = %name, "capture written"),
+            Err(error) => {
+                let message = format!("cannot write capture {}: {error}", self.dir.join(&name).display());
+                tracing::warn!(%provider, operation, "{message}");
+                self.failure_count.fetch_add(1, Ordering::Relaxed);
+                let mut failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
+                if failures.len() < MAX_FAILURE_MESSAGES {
+                    failures.push(message);
+                }
+            }
+        }
+    }
+
+    pub fn failure_count(&self) -> u64 {
+        self.failure_count.load(Ordering::Relaxed)
+    }
+
+    pub fn failures(&self) -> Vec<String> {
+        self.failures.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+}
+
+/// Writes `.<name>.tmp` in `dir`, then renames it to `name`; the temporary
+/// file is removed on any failure.
+fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    let temporary = dir.join(format!(".{name}.tmp"));
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&temporary)
+        .and_then(|mut file| file.write_all(bytes).and_then(|()| file.flush()))
+        .and_then(|()| std::fs::rename(&temporary, dir.join(name)));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written
+}
+
+/// 12 hex digits, unique enough that two captures never share a name.
+fn unique() -> String {
+    format!("{:012x}", fastrand::u64(..) & 0xffff_ffff_ffff)
+}
+
+/// A capture file's content, in its key order.
+#[derive(Serialize)]
+struct Capture<'a> {
+    spaces_capture: u32,
+    provider: &'a str,
+    operation: &'a str,
+    request: CapturedRequest,
+    status: u16,
+    headers: BTreeMap<String, String>,
+    received_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body_base64: Option<String>,
+}
+
+#[derive(Serialize)]
+struct CapturedRequest {
+    method: String,
+    path: String,
+    query: Vec<(String, String)>,
+}
+
+impl<'a> Capture<'a> {
+    fn new(
+        provider: Provider,
+        operation: &'a str,
+        secret: &str,
+        request: &http::Request<()>,
+        response: &http::Response<Vec<u8>>,
+        received_at: chrono::DateTime<chrono::Utc>,
+    ) -> Self {
+        let text = |text: &str| redact(text, secret);
+        let uri = request.uri();
+        let query = uri
+            .query()
+            .map(|query| {
+                reqwest::Url::parse(&format!("http://query.invalid/?{query}"))
+                    .map(|url| url.query_pairs().map(|(name, value)| (text(&name), text(&value))).collect())
+                    .unwrap_or_default()
+            })
+            .unwrap_or_default();
+        let mut headers: BTreeMap<String, String> = BTreeMap::new();
+        for (name, value) in response.headers() {
+            let value = text(&String::from_utf8_lossy(value.as_bytes()));
+            headers
+                .entry(name.as_str().to_owned())
+                .and_modify(|joined| {
+                    joined.push_str(", ");
+                    joined.push_str(&value);
+                })
+                .or_insert(value);
+        }
+        let (body, body_base64) = match std::str::from_utf8(response.body()) {
+            Ok(body) => (Some(text(body)), None),
+            Err(_) => (None, Some(base64(&redact_bytes(response.body(), secret.as_bytes())))),
+        };
+        Capture {
+            spaces_capture: CAPTURE_FORMAT,
+            provider: provider.as_str(),
+            operation,
+            request: CapturedRequest { method: request.method().as_str().to_owned(), path: text(uri.path()), query },
+            status: response.status().as_u16(),
+            headers,
+            received_at: received_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            body,
+            body_base64,
+        }
+    }
+}
+
+/// `bytes` with every occurrence of `secret` replaced by `***`.
+fn redact_bytes(bytes: &[u8], secret: &[u8]) -> Vec<u8> {
+    if secret.is_empty() {
+        return bytes.to_vec();
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        if rest.starts_with(secret) {
+            out.extend_from_slice(b"***");
+            rest = &rest[secret.len()..];
+        } else {
+            out.push(rest[0]);
+            rest = &rest[1..];
+        }
+    }
+    out
+}
+
+/// Standard base64 with padding.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let triple =
+            chunk.iter().enumerate().fold(0u32, |acc, (index, &byte)| acc | u32::from(byte) << (16 - 8 * index));
+        for index in 0..4 {
+            if index <= chunk.len() {
+                out.push(char::from(ALPHABET[(triple >> (18 - 6 * index) & 0x3f) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_the_rfc_vectors() {
+        let vectors =
+            [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE=")];
+        for (plain, encoded) in vectors {
+            assert_eq!(base64(plain.as_bytes()), encoded, "{plain}");
+        }
+        assert_eq!(base64(&[0xff, 0xfe, 0x00]), "//4A");
+    }
+
+    #[test]
+    fn redacts_bytes_that_are_not_utf8() {
+        assert_eq!(redact_bytes(b"\xffab-SECRET-cd\xfe", b"SECRET"), b"\xffab-***-cd\xfe");
+        assert_eq!(redact_bytes(b"SECRETSECRET", b"SECRET"), b"******");
+    }
+
+    #[test]
+    fn a_capture_keeps_the_request_line_and_redacts_the_token() {
+        let mut request = http::Request::new(());
+        *request.uri_mut() = "http://127.0.0.1:9/2/spaces/abc?space.fields=id%2Ctitle&t=SECRET".parse().expect("uri");
+        let mut response = http::Response::new(b"{\"token\":\"SECRET\"}".to_vec());
+        response.headers_mut().insert("content-type", "application/json".parse().expect("value"));
+        let at = "2026-11-22T23:00:00Z".parse().expect("time");
+        let capture = Capture::new(Provider::X, "find_space_by_id", "SECRET", &request, &response, at);
+        let json = serde_json::to_value(&capture).expect("json");
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "spaces_capture": 1, "provider": "x", "operation": "find_space_by_id",
+                "request": {"method": "GET", "path": "/2/spaces/abc", "query": [["space.fields", "id,title"], ["t", "***"]]},
+                "status": 200, "headers": {"content-type": "application/json"},
+                "received_at": "2026-11-22T23:00:00Z", "body": "{\"token\":\"***\"}"
+            })
+        );
+        let keys: Vec<String> = serde_json::to_string(&capture)
+            .expect("text")
+            .split("\":")
+            .filter_map(|part| part.rsplit('"').next().map(str::to_owned))
+            .take(3)
+            .collect();
+        assert_eq!(keys, ["spaces_capture", "provider", "operation"]);
+    }
+}
