@@ -84,6 +84,7 @@ mod input;
 mod report;
 mod schema;
 
+use crate::args::Flag;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -159,30 +160,20 @@ impl Options {
                 options.paths.push(arg.clone());
                 continue;
             }
-            let (flag, inline) = match arg.split_once('=') {
-                Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_owned())),
-                _ => (arg.as_str(), None),
-            };
-            let mut value = |name: &str| {
-                inline
-                    .clone()
-                    .or_else(|| args.next().cloned())
-                    .filter(|value| !value.is_empty())
-                    .ok_or_else(|| format!("`{name}` needs a value"))
-            };
-            match flag {
+            let flag = Flag::split(arg);
+            match flag.name {
                 "--" => only_paths = true,
                 "-h" | "--help" => return Ok(None),
                 "--json" => options.json = true,
                 "--fixtures" => options.fixtures = true,
-                "--provider" => options.provider = Some(value("--provider")?),
-                "--operation" => options.operation = Some(value("--operation")?),
-                "--specs" => options.specs_dir = PathBuf::from(value("--specs")?),
-                "--fixtures-dir" => options.fixtures_dir = PathBuf::from(value("--fixtures-dir")?),
+                "--provider" => options.provider = Some(flag.value(&mut args)?),
+                "--operation" => options.operation = Some(flag.value(&mut args)?),
+                "--specs" => options.specs_dir = PathBuf::from(flag.value(&mut args)?),
+                "--fixtures-dir" => options.fixtures_dir = PathBuf::from(flag.value(&mut args)?),
                 _ => return Err(format!("unknown flag `{arg}`")),
             }
-            if inline.is_some() && matches!(flag, "--json" | "--fixtures" | "--" | "-h" | "--help") {
-                return Err(format!("`{flag}` takes no value"));
+            if flag.inline.is_some() && matches!(flag.name, "--json" | "--fixtures" | "--" | "-h" | "--help") {
+                return Err(format!("`{}` takes no value", flag.name));
             }
         }
         if options.fixtures {

@@ -33,6 +33,7 @@
 //! `bad-*` / `extra-*` when it is malformed or extended on purpose), and
 //! `cargo xtask audit --fixtures` (CI) holds every fixture to its name.
 
+use crate::args::Flag;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -89,23 +90,13 @@ impl AddOptions {
         let (mut specs_dir, mut fixtures_dir) = (root.join("specs"), root.join("tests/fixtures"));
         let mut args = args.iter();
         while let Some(arg) = args.next() {
-            let (flag, inline) = match arg.split_once('=') {
-                Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_owned())),
-                _ => (arg.as_str(), None),
-            };
-            let mut value = |name: &str| {
-                inline
-                    .clone()
-                    .or_else(|| args.next().cloned())
-                    .filter(|value| !value.is_empty())
-                    .ok_or_else(|| format!("`{name}` needs a value"))
-            };
-            match flag {
+            let flag = Flag::split(arg);
+            match flag.name {
                 "-h" | "--help" => return Ok(None),
-                "--name" => name = Some(value("--name")?),
-                "--provider" => provider = Some(value("--provider")?),
-                "--specs" => specs_dir = PathBuf::from(value("--specs")?),
-                "--fixtures-dir" => fixtures_dir = PathBuf::from(value("--fixtures-dir")?),
+                "--name" => name = Some(flag.value(&mut args)?),
+                "--provider" => provider = Some(flag.value(&mut args)?),
+                "--specs" => specs_dir = PathBuf::from(flag.value(&mut args)?),
+                "--fixtures-dir" => fixtures_dir = PathBuf::from(flag.value(&mut args)?),
                 flag if flag.starts_with('-') && flag != "-" => return Err(format!("unknown flag `{arg}`")),
                 _ if capture.is_some() => return Err(format!("one CAPTURE at a time (`{arg}` is a second one)")),
                 _ => capture = Some(PathBuf::from(arg)),

@@ -18,6 +18,7 @@ pub mod regen;
 pub mod files;
 
 mod api_diff;
+mod args;
 mod facts;
 mod generate;
 mod lib_rs;
