@@ -246,8 +246,6 @@ fn every_spec_states_an_https_server_and_is_listed_once() {
     assert_eq!(listed, on_disk, "ALL_SPECS is every spec, sorted by provider: run `cargo xtask regen`");
     for spec in ALL_SPECS {
         assert!(spec.server_url.starts_with("https://"), "{}: {}", spec.file, spec.server_url);
-        assert!(!spec.server_url.ends_with('/'), "{}: {}", spec.file, spec.server_url);
-        assert!(!spec.title.is_empty(), "{}", spec.file);
         assert!(!spec.operations.is_empty(), "{}", spec.file);
     }
 }

@@ -387,11 +387,11 @@ fn load(specs_dir: &Path, provider: &str) -> Result<LoadedSpec, String> {
     let plain =
         !provider.is_empty() && provider.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     let path = specs_dir.join(format!("{provider}.yaml"));
-    let display = display_path(&path);
+    let display = crate::display_path(&path).display().to_string();
     if !plain || !path.is_file() {
         return Err(format!(
             "no spec for provider `{provider}` in {}; known: {}",
-            display_path(specs_dir),
+            crate::display_path(specs_dir).display(),
             providers(specs_dir).join(", ")
         ));
     }
@@ -402,10 +402,4 @@ fn load(specs_dir: &Path, provider: &str) -> Result<LoadedSpec, String> {
         .filter_map(|(_, _, _, operation)| operation.get("operationId").and_then(Value::as_str).map(str::to_owned))
         .collect();
     Ok(LoadedSpec { display, text, doc: spec.value, operations, checkers: HashMap::new() })
-}
-
-/// A path relative to the workspace root when it is inside it.
-fn display_path(path: &Path) -> String {
-    let root = crate::project_root();
-    path.strip_prefix(&root).unwrap_or(path).display().to_string()
 }

@@ -13,7 +13,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_json::Value;
 
-use crate::lint::Problem;
+use crate::lint::{Problem, problem};
 use crate::spec::{Spec, escape_pointer, operations, resolve};
 
 /// Everything `SPEC` holds, read from one spec.
@@ -130,10 +130,6 @@ fn read_title(doc: &Value) -> Result<String, Problem> {
             message: "missing `info.title` (it documents the generated module)".to_owned(),
         }),
     }
-}
-
-fn problem(problems: &mut Vec<Problem>, pointer: impl Into<String>, message: impl Into<String>) {
-    problems.push(Problem { pointer: pointer.into(), message: message.into() });
 }
 
 const SUPPORTED_AUTH: &str = "regen knows `type: http` with `scheme: bearer`, and `type: apiKey` with `in: header`";

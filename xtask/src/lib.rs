@@ -27,6 +27,13 @@ mod spec;
 
 use std::path::{Path, PathBuf};
 
+/// `path` relative to the workspace root when it is inside it, so messages
+/// and generated headers do not depend on where the checkout lives.
+pub fn display_path(path: &Path) -> PathBuf {
+    let root = project_root();
+    path.strip_prefix(&root).map_or_else(|_| path.to_path_buf(), Path::to_path_buf)
+}
+
 /// The workspace root (the parent of this crate's directory).
 pub fn project_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -38,7 +38,7 @@ pub fn lint(spec: &Spec) -> Vec<Problem> {
     problems
 }
 
-fn problem(problems: &mut Vec<Problem>, pointer: impl Into<String>, message: impl Into<String>) {
+pub(crate) fn problem(problems: &mut Vec<Problem>, pointer: impl Into<String>, message: impl Into<String>) {
     problems.push(Problem { pointer: pointer.into(), message: message.into() });
 }
 
@@ -131,7 +131,7 @@ fn check_operation_id(pointer: &str, operation: &Value, problems: &mut Vec<Probl
     }
 }
 
-fn is_snake_case(id: &str) -> bool {
+pub(crate) fn is_snake_case(id: &str) -> bool {
     id.starts_with(|c: char| c.is_ascii_lowercase())
         && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }

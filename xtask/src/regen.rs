@@ -112,7 +112,7 @@ pub fn run(options: &RegenOptions) -> Result<Vec<Report>> {
     let mut titles = Vec::new();
     for (provider, path) in &specs {
         let started = Instant::now();
-        let spec = Spec::load(path, display_path(path))?;
+        let spec = Spec::load(path, crate::display_path(path))?;
         check_module_name(&spec)?;
         let spec_name = spec.display_path.display().to_string();
         if !options.only.is_empty() && !options.only.contains(provider) {
@@ -138,7 +138,7 @@ pub fn run(options: &RegenOptions) -> Result<Vec<Report>> {
     for (provider, spec, contents, elapsed) in rendered {
         let started = Instant::now();
         let output_path = options.out_dir.join(format!("{provider}.rs"));
-        let output = display_path(&output_path).display().to_string();
+        let output = crate::display_path(&output_path).display().to_string();
         // A new provider's whole API is "added"; an unreadable old file has no API to compare.
         let previous = std::fs::read_to_string(&output_path).unwrap_or_default();
         let api_changes = api_changes(&previous, &contents);
@@ -147,13 +147,13 @@ pub fn run(options: &RegenOptions) -> Result<Vec<Report>> {
     }
 
     let started = Instant::now();
-    let all_specs = display_path(&options.specs_dir.join("*.yaml")).display().to_string();
+    let all_specs = crate::display_path(&options.specs_dir.join("*.yaml")).display().to_string();
     let header = format!("{HEADER_PREFIX}{all_specs}; do not edit by hand, edit the specs and run `{COMMAND}`.\n\n");
     let mut modules: Vec<lib_rs::Module<'_>> =
         titles.iter().map(|(provider, spec, title)| lib_rs::Module { provider, spec, title }).collect();
     let contents = lib_rs::render(&header, &mut modules);
     let output_path = options.out_dir.join(lib_rs::FILE);
-    let output = display_path(&output_path).display().to_string();
+    let output = crate::display_path(&output_path).display().to_string();
     let outcome = ensure(&output_path, &output, &contents, options.check)?;
     reports.push(Report {
         provider: LIB_RS_PROVIDER.to_owned(),
@@ -192,9 +192,7 @@ fn check_module_name(spec: &Spec) -> Result<()> {
         "yield",
     ];
     let name = spec.provider.as_str();
-    let snake = name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    let why = if !snake {
+    let why = if !crate::lint::is_snake_case(name) {
         "is not a snake_case Rust identifier"
     } else if KEYWORDS.contains(&name) {
         "is a Rust keyword"
@@ -250,15 +248,8 @@ fn orphans(options: &RegenOptions, specs: &[(String, PathBuf)]) -> Result<Vec<Re
             Outcome::Removed
         };
         let spec = format!("specs/{provider}.yaml (missing)");
-        let output = display_path(&path).display().to_string();
+        let output = crate::display_path(&path).display().to_string();
         reports.push(Report { provider, spec, output, outcome, elapsed: started.elapsed(), api_changes: Vec::new() });
     }
     Ok(reports)
-}
-
-/// Paths relative to the workspace root when they are inside it, so messages
-/// and generated headers do not depend on where the checkout lives.
-fn display_path(path: &Path) -> PathBuf {
-    let root = crate::project_root();
-    path.strip_prefix(&root).map_or_else(|_| path.to_path_buf(), Path::to_path_buf)
 }

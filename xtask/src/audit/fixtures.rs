@@ -30,7 +30,7 @@ use serde_json::{Value, json};
 
 use super::report::Report;
 use super::schema::{Kind, content_schema};
-use super::{Auditor, EXIT_CLEAN, EXIT_DRIFT, EXIT_USAGE, Options, display_path, input, providers};
+use super::{Auditor, EXIT_CLEAN, EXIT_DRIFT, EXIT_USAGE, Options, input, providers};
 use crate::spec::{escape_pointer, operations, resolve};
 
 /// The operation X's `multi-*` fixtures are checked against.
@@ -129,7 +129,7 @@ pub fn run(auditor: &mut Auditor, options: &Options) -> u8 {
         None => all.clone(),
     };
     if selected.is_empty() {
-        eprintln!("error: no spec in {}", display_path(&auditor.specs_dir));
+        eprintln!("error: no spec in {}", crate::display_path(&auditor.specs_dir).display());
         return EXIT_USAGE;
     }
     let mut outcomes = Vec::new();
@@ -137,7 +137,11 @@ pub fn run(auditor: &mut Auditor, options: &Options) -> u8 {
     if options.provider.is_none() {
         for directory in subdirectories(&options.fixtures_dir) {
             if !all.contains(&directory) {
-                let mut outcome = blank(display_path(&options.fixtures_dir.join(&directory)), &directory, "-");
+                let mut outcome = blank(
+                    crate::display_path(&options.fixtures_dir.join(&directory)).display().to_string(),
+                    &directory,
+                    "-",
+                );
                 outcome.reason = format!("fixtures for provider `{directory}`, which has no spec");
                 outcomes.push(outcome);
             }
@@ -253,7 +257,7 @@ fn audit_provider(
     for name in files {
         let path = directory.join(&name);
         let operation = if name.starts_with("multi-") && has_multi { MULTI_OPERATION } else { lookup.as_str() };
-        let mut outcome = blank(display_path(&path), provider, operation);
+        let mut outcome = blank(crate::display_path(&path).display().to_string(), provider, operation);
         outcome.expect = Expect::for_fixture(&name);
         if name.starts_with("multi-") && !has_multi {
             outcome.reason = format!("a multi-* fixture, but {spec_display} has no `{MULTI_OPERATION}`");
