@@ -17,7 +17,7 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use http_body::{Frame, SizeHint};
 use http_body_util::Limited;
-use reqwest::header::{CONTENT_TYPE, HeaderMap, RETRY_AFTER};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, RETRY_AFTER};
 use reqwest::{Method, Request, Response, StatusCode, Url};
 
 /// The body cap applied when [`observe`] is given none: large enough for any
@@ -59,10 +59,7 @@ tokio::task_local! {
 /// source chain holds an [`http_body_util::LengthLimitError`]; it is never
 /// buffered whole.
 pub async fn observe<F: Future>(max_body_bytes: usize, call: F) -> (F::Output, Option<ResponseHead>) {
-    let exchange = Arc::new(Exchange { max_body_bytes, head: Mutex::new(None), tape: None });
-    let output = EXCHANGE.scope(Arc::clone(&exchange), call).await;
-    let head = exchange.head.lock().unwrap_or_else(PoisonError::into_inner).take();
-    (output, head)
+    scoped(max_body_bytes, None, call).await
 }
 
 /// [`observe`], and also tapes the exchange: the request's method and
@@ -75,10 +72,25 @@ pub async fn observe<F: Future>(max_body_bytes: usize, call: F) -> (F::Output, O
 /// this returns.
 pub async fn observe_recording<F: Future>(max_body_bytes: usize, call: F) -> (F::Output, Option<ResponseHead>, Tape) {
     let tape = Tape::default();
-    let exchange = Arc::new(Exchange { max_body_bytes, head: Mutex::new(None), tape: Some(tape.clone()) });
+    let (output, head) = scoped(max_body_bytes, Some(tape.clone()), call).await;
+    (output, head, tape)
+}
+
+/// Runs `call` with its exchange slot in scope, and takes the head it saw.
+async fn scoped<F: Future>(max_body_bytes: usize, tape: Option<Tape>, call: F) -> (F::Output, Option<ResponseHead>) {
+    let exchange = Arc::new(Exchange { max_body_bytes, head: Mutex::new(None), tape });
     let output = EXCHANGE.scope(Arc::clone(&exchange), call).await;
     let head = exchange.head.lock().unwrap_or_else(PoisonError::into_inner).take();
-    (output, head, tape)
+    (output, head)
+}
+
+/// The headers `keep` selects, copied.
+fn kept_headers(headers: &HeaderMap, keep: impl Fn(&HeaderName) -> bool) -> HeaderMap {
+    let mut kept = HeaderMap::new();
+    for (name, value) in headers.iter().filter(|(name, _)| keep(name)) {
+        kept.append(name.clone(), value.clone());
+    }
+    kept
 }
 
 /// One exchange as it went over the wire, filled in while it happens (see
@@ -126,7 +138,7 @@ impl Tape {
 /// Whether a response header is kept on a [`Tape`]: what a reader of the
 /// capture needs (the body's type, the rate-limit budget, when to retry),
 /// nothing that could be a credential.
-fn taped_header(name: &reqwest::header::HeaderName) -> bool {
+fn taped_header(name: &HeaderName) -> bool {
     *name == CONTENT_TYPE || *name == RETRY_AFTER || name.as_str().starts_with(RATE_LIMIT_PREFIX)
 }
 
@@ -225,13 +237,7 @@ pub(crate) async fn execute(client: &reqwest::Client, request: Request) -> reqwe
     // is not copied, to keep the common path lean.
     let status = response.status();
     let headers = if status.is_success() {
-        response.headers().iter().filter(|(name, _)| name.as_str().starts_with(RATE_LIMIT_PREFIX)).fold(
-            HeaderMap::new(),
-            |mut kept, (name, value)| {
-                kept.append(name.clone(), value.clone());
-                kept
-            },
-        )
+        kept_headers(response.headers(), |name| name.as_str().starts_with(RATE_LIMIT_PREFIX))
     } else {
         response.headers().clone()
     };
@@ -240,13 +246,7 @@ pub(crate) async fn execute(client: &reqwest::Client, request: Request) -> reqwe
     if let Some(tape) = &exchange.tape {
         // Recording: every body goes through the tee (and, as below, through
         // the cap when its length is unknown or too large).
-        let kept = response.headers().iter().filter(|(name, _)| taped_header(name)).fold(
-            HeaderMap::new(),
-            |mut kept, (name, value)| {
-                kept.append(name.clone(), value.clone());
-                kept
-            },
-        );
+        let kept = kept_headers(response.headers(), taped_header);
         tape.lock().response = Some((status, kept));
         let counted = response.content_length().is_none_or(|length| length > exchange.max_body_bytes as u64);
         let (parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
