@@ -150,11 +150,13 @@ fn provider_names() -> String {
 /// refused, never clamped.
 pub fn parse_timeout(text: &str) -> Result<Duration, String> {
     const EXPECTED: &str = "expected a duration such as 30s, 1m or 500ms (a bare number is seconds)";
+    const TOO_LONG: &str = "the timeout must be at most one hour (1h)";
     let text = text.trim();
     let timeout = match text.parse::<f64>() {
         Ok(seconds) if !seconds.is_finite() => return Err(format!("not a finite duration; {EXPECTED}")),
         Ok(seconds) if seconds <= 0.0 => return Err("the timeout must be more than zero".to_owned()),
-        Ok(seconds) if seconds > MAX_TIMEOUT.as_secs_f64() => Duration::MAX,
+        // Refused here, before `from_secs_f64`, which panics on huge values.
+        Ok(seconds) if seconds > MAX_TIMEOUT.as_secs_f64() => return Err(TOO_LONG.to_owned()),
         Ok(seconds) => Duration::from_secs_f64(seconds),
         Err(_) => humantime::parse_duration(text).map_err(|error| format!("{EXPECTED} ({error})"))?,
     };
@@ -162,7 +164,7 @@ pub fn parse_timeout(text: &str) -> Result<Duration, String> {
         return Err("the timeout must be more than zero".to_owned());
     }
     if timeout > MAX_TIMEOUT {
-        return Err("the timeout must be at most one hour (1h)".to_owned());
+        return Err(TOO_LONG.to_owned());
     }
     Ok(timeout)
 }

@@ -72,7 +72,7 @@ fn decode(provider: Provider, body: &[u8]) -> Result<spaces::Decoded, spaces::Er
 }
 
 /// The Space id an item error is about, or `-`.
-fn item_id(problem: &spaces::ItemError) -> &str {
+pub(crate) fn item_id(problem: &spaces::ItemError) -> &str {
     problem.id.as_deref().unwrap_or("-")
 }
 
@@ -89,11 +89,8 @@ fn print_list(list: spaces::SpaceList) -> ExitCode {
             output.push(b'\n');
         }
     }
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
-    if let Err(error) = out.write_all(&output).and_then(|()| out.flush()) {
-        eprintln!("error: cannot write output: {error}");
-        return Exit::Failure.into();
+    if let Err(failure) = crate::write_stdout_bytes(&output) {
+        return failure.report();
     }
     if list.errors.is_empty() { Exit::Success.into() } else { Exit::Failure.into() }
 }

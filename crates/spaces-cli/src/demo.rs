@@ -68,6 +68,8 @@ pub async fn run() -> ExitCode {
 /// Space not found, or the search failing.
 async fn x_only(x: &Client, width: usize) -> Result<String, Failure> {
     let info = Provider::X.info();
+    // X has a batch endpoint (its ProviderInfo says so); 100 is only the
+    // wording's fallback, never a request size.
     let per_request = info.batch_lookup.map_or(100, |batch| batch.max_ids);
     let mut text = table::fill(
         &format!(

@@ -167,6 +167,8 @@ pub async fn by_creator(args: ByCreatorArgs) -> ExitCode {
     };
     // One request per chunk, each printed as it arrives: a long list of
     // creators streams, and a failure loses nothing already answered.
+    // `offered` above already refused a provider without the operation, so
+    // the fallback is never used; `max(1)` keeps `chunks` from panicking.
     let per_request = provider.info().by_creators.map_or(100, |operation| operation.max_ids.max(1));
     let mut printer = Printer::new(args.format);
     for chunk in user_ids.chunks(per_request) {
@@ -255,7 +257,7 @@ impl Printer {
 
     fn add(&mut self, list: SpaceList) -> Result<(), Failure> {
         for problem in &list.errors {
-            eprintln!("error: {}: {}", problem.id.as_deref().unwrap_or("-"), problem.error);
+            eprintln!("error: {}: {}", crate::convert::item_id(problem), problem.error);
         }
         self.errors += list.errors.len();
         self.spaces += list.spaces.len();

@@ -316,6 +316,7 @@ impl Bulk for Several {
 
     async fn answer(&self, ids: Vec<String>) -> Vec<Outcome> {
         // A bad id is the same for every provider: one line, nothing sent.
+        // (`clients` is never empty; the provider only names the message.)
         let first = self.clients.first().map_or(Provider::X, |(client, _)| client.provider());
         let checked: Vec<Result<(), Error>> = ids.iter().map(|id| spaces::validate_id(first, id)).collect();
         let valid: Vec<String> =

@@ -11,7 +11,7 @@
 //! asked ([`crate::several`]); bulk runs go through the same windows, one
 //! outcome per id.
 
-use std::io::{self, BufRead, IsTerminal, Write};
+use std::io::{self, BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -351,10 +351,9 @@ pub(crate) async fn show_many(bulk: &impl Bulk, input: impl BufRead) -> ExitCode
                 }
             }
         }
-        let mut stdout = io::stdout().lock();
-        if let Err(error) = stdout.write_all(&output).and_then(|()| stdout.flush()) {
+        if let Err(failure) = crate::write_stdout_bytes(&output) {
             progress.finish_and_clear();
-            return Failure::new(Exit::Failure, format!("cannot write output: {error}")).report();
+            return failure.report();
         }
         progress.inc(items.len() as u64);
     }
