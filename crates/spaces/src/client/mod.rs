@@ -183,7 +183,7 @@ impl Client {
                 let chunks: Vec<Vec<String>> = distinct.chunks(batch.max_ids).map(<[String]>::to_vec).collect();
                 let mut answers = futures_util::stream::iter(chunks)
                     .map(|chunk| async move {
-                        let answer = self.call(batch.operation, None, &Ids(&chunk)).await;
+                        let answer = self.call(batch.operation, None, &ListCall::Ids(&chunk)).await;
                         (chunk, answer)
                     })
                     .buffer_unordered(concurrency);
@@ -447,18 +447,10 @@ impl Call for Lookup<'_> {
     }
 }
 
-/// A batch lookup of up to `max_ids` Space ids.
-struct Ids<'x>(&'x [String]);
-
-impl Call for Ids<'_> {
-    type Output = SpaceList;
-    fn run<'a>(&'a self, api: &'a dyn Fetch, interpreter: &'a Interpreter<'a>) -> BoxFuture<'a, SpaceList> {
-        api.spaces(self.0, interpreter)
-    }
-}
-
-/// The other multi-Space requests.
+/// The multi-Space requests.
 enum ListCall<'x> {
+    /// A batch lookup of up to `max_ids` Space ids.
+    Ids(&'x [String]),
     Creators(&'x [String]),
     Search(&'x Search),
 }
@@ -467,6 +459,7 @@ impl Call for ListCall<'_> {
     type Output = SpaceList;
     fn run<'a>(&'a self, api: &'a dyn Fetch, interpreter: &'a Interpreter<'a>) -> BoxFuture<'a, SpaceList> {
         match self {
+            ListCall::Ids(ids) => api.spaces(ids, interpreter),
             ListCall::Creators(user_ids) => api.by_creators(user_ids, interpreter),
             ListCall::Search(search) => api.search(search, interpreter),
         }
