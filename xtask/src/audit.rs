@@ -27,6 +27,10 @@
 //! file gives the line of the field; NDJSON and captures the body's line).
 //! Memory stays flat: bodies are read one line at a time and only the
 //! aggregates are kept (at most 10,000 distinct findings, the rest counted).
+//! No body is longer than [`MAX_BODY_BYTES`] (4 MiB): a longer NDJSON line is
+//! skipped without being held, a longer file refused without being read
+//! whole, each an unreadable-input error. A body may start with a UTF-8 byte
+//! order mark, as `spaces convert` allows.
 //!
 //! Exit status: 0 when every body conforms, 1 when drift was found, 2 on usage
 //! errors or unreadable input (each named as `file:line[:column]` on stderr;
@@ -104,6 +108,12 @@ pub const EXIT_DRIFT: u8 = 1;
 /// The exit status for usage errors and unreadable input.
 pub const EXIT_USAGE: u8 = 2;
 
+/// The longest body read (a raw file, a capture file, an NDJSON line): the
+/// 4 MiB of `spaces_generated::DEFAULT_MAX_BODY_BYTES`, the body cap of the
+/// client and of `spaces convert`, repeated here because xtask does not
+/// depend on the library. Real bodies are a few kilobytes.
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
 const USAGE: &str = "usage: cargo xtask audit --provider P [--operation OPERATION_ID] [--json] PATH...
        cargo xtask audit --fixtures [--provider P] [--json]
 
@@ -125,6 +135,8 @@ const USAGE: &str = "usage: cargo xtask audit --provider P [--operation OPERATIO
   --specs DIR   read the specs from DIR (default: specs/)
   --fixtures-dir DIR
                 read the fixtures from DIR (default: tests/fixtures/)
+
+  A file or NDJSON line longer than 4 MiB is skipped as unreadable.
 
   exit status: 0 clean, 1 drift found, 2 usage error or unreadable input";
 
@@ -367,7 +379,7 @@ impl Auditor {
         let Some(checker) = spec.checkers.get(operation) else { return };
         issues.clear();
         checker.check(body, issues);
-        report.add_body(provider, operation, Some(body), issues, &|path| at.render(path));
+        report.add_body(provider, operation, Some(body), issues, &at.locator(issues));
     }
 }
 

@@ -2,8 +2,9 @@
 //! every kind of finding on a scratch spec, every kind of input, the `--json`
 //! shape, `--fixtures`, and the exit statuses.
 
+use std::io::Write as _;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 use serde_json::{Value, json};
 
@@ -14,6 +15,24 @@ fn xtask(args: &[&str]) -> Output {
         .current_dir(xtask::project_root())
         .output()
         .expect("run xtask")
+}
+
+/// `xtask audit ARGS` with `input` on its stdin, written while it runs.
+fn xtask_with_stdin(args: &[&str], input: Vec<u8>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("audit")
+        .args(args)
+        .current_dir(xtask::project_root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run xtask");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let output = child.wait_with_output().expect("wait for xtask");
+    writer.join().expect("writer thread").expect("write stdin");
+    output
 }
 
 fn stdout(output: &Output) -> String {
@@ -586,4 +605,154 @@ fn usage_errors_exit_2() {
     let help = xtask(&["--help"]);
     assert_eq!(code(&help), 0);
     assert!(stdout(&help).contains("--fixtures"));
+}
+
+#[test]
+fn many_distinct_drift_paths_are_each_counted_and_located() {
+    // 20,000 undeclared fields in one pretty-printed body: each is a distinct
+    // finding with its own line (locating them was once quadratic: 10,000 took 29 s).
+    let (directory, specs) = scratch_spec();
+    let mut body = serde_json::Map::new();
+    body.insert("id".to_owned(), json!("1"));
+    for index in 0..20_000 {
+        body.insert(format!("f{index}"), json!(index));
+    }
+    let body = Value::Object(body);
+    let file = write(&directory.path().join("wide.json"), &pretty(&body));
+    let lines = write(&directory.path().join("wide.ndjson"), &format!("{body}\n"));
+
+    let output = xtask(&["--specs", &specs, "--provider", "scratch", "--json", &file]);
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    let report = json_of(&output);
+    // The first 10,000 distinct findings are kept, the rest counted.
+    assert_eq!(report["findings"].as_array().unwrap().len(), 10_000);
+    assert_eq!(report["findings_not_kept"], 10_000);
+    assert_eq!(report["summary"]["bodies"], 1);
+    assert_eq!(report["summary"]["drift_bodies"], 1);
+    // `{` is line 1 and `"id"` line 2, so `f{index}` is on line index + 3.
+    for index in [0, 1, 4_321, 9_999] {
+        let found = finding(&report, &format!("f{index}"));
+        assert_eq!(found["kind"], "undeclared");
+        assert_eq!(found["example"], index.to_string());
+        assert_eq!(found["locations"], json!([format!("{file}:{}", index + 3)]));
+    }
+    assert!(report["findings"].as_array().unwrap().iter().all(|found| found["path"] != "f10000"));
+
+    // The same body as one NDJSON line.
+    let report = json_of(&xtask(&["--specs", &specs, "--provider", "scratch", "--json", &lines]));
+    assert_eq!(report["findings"].as_array().unwrap().len(), 10_000);
+    assert_eq!(report["findings_not_kept"], 10_000);
+    assert_eq!(finding(&report, "f9999")["locations"], json!([format!("{lines}:1")]));
+}
+
+/// A scratch body longer than the cap, on one line.
+fn over_the_cap() -> String {
+    json!({"id": "1", "note": "x".repeat(xtask::audit::MAX_BODY_BYTES)}).to_string()
+}
+
+#[test]
+fn an_ndjson_line_over_the_cap_is_skipped_and_the_rest_audited() {
+    let (directory, specs) = scratch_spec();
+    let text = format!("{}\n{}\n{}\n", json!({"id": "1"}), over_the_cap(), json!({"id": "2", "new": true}));
+    let file = write(&directory.path().join("bodies.ndjson"), &text);
+    let output = xtask(&["--specs", &specs, "--provider", "scratch", "--json", &file]);
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    let message = format!("{file}:2: longer than {} bytes; skipped", xtask::audit::MAX_BODY_BYTES);
+    assert!(stderr(&output).contains(&message), "{}", stderr(&output));
+    let report = json_of(&output);
+    assert_eq!(report["errors"], json!([message]));
+    assert_eq!(report["summary"]["bodies"], 2);
+    assert_eq!(report["summary"]["bytes"], text.len());
+    assert_eq!(finding(&report, "new")["locations"], json!([format!("{file}:3")]));
+}
+
+#[test]
+fn a_file_over_the_cap_is_refused_without_being_read_whole() {
+    let (directory, specs) = scratch_spec();
+    let raw = write(&directory.path().join("big.json"), &over_the_cap());
+    let mut capture = capture("find_space_by_id", 200, "{}");
+    capture["body"] = json!(over_the_cap());
+    let captured = write(&directory.path().join("big.capture.json"), &capture.to_string());
+    let good = write(&directory.path().join("good.json"), r#"{"id": "1", "new": 1}"#);
+    let mut args = vec!["--specs", &specs, "--provider", "scratch", "--json", &raw, &captured, &good];
+    // A device that never ends, where there is one.
+    if Path::new("/dev/zero").exists() {
+        args.push("/dev/zero");
+    }
+    let output = xtask(&args);
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    for file in &args[5..] {
+        if *file != good {
+            let message = format!("{file}: longer than {} bytes; skipped", xtask::audit::MAX_BODY_BYTES);
+            assert!(stderr(&output).contains(&message), "{}", stderr(&output));
+        }
+    }
+    let report = json_of(&output);
+    assert_eq!(report["summary"]["bodies"], 1);
+    assert_eq!(finding(&report, "new")["locations"], json!([format!("{good}:1")]));
+}
+
+#[test]
+fn an_endless_line_on_stdin_is_read_in_bounded_memory() {
+    // 64 MiB without a newline: skipped as it streams by, never held.
+    let output = xtask_with_stdin(&["--provider", "x", "--json", "-"], vec![b'0'; 64 << 20]);
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    let message = format!("<stdin>:1: longer than {} bytes; skipped", xtask::audit::MAX_BODY_BYTES);
+    assert!(stderr(&output).contains(&message), "{}", stderr(&output));
+    let report = json_of(&output);
+    assert_eq!(report["summary"]["bytes"], 64 << 20);
+    assert_eq!(report["summary"]["bodies"], 0);
+}
+
+#[test]
+fn a_body_after_a_byte_order_mark_is_audited_as_without_it() {
+    const BOM: &str = "\u{feff}";
+    let directory = tempfile::tempdir().expect("tempdir");
+    let good = fixture("x", "minimal.json");
+    let mut drifted = good.clone();
+    drifted["data"]["mood"] = json!("calm");
+    drifted["data"]["participant_count"] = json!("many");
+    // Each input with and without the mark: the reports must differ only in file names.
+    let inputs = [
+        ("raw.json", pretty(&drifted)),
+        ("lines.ndjson", format!("{good}\n{drifted}\n")),
+        ("body.capture.json", pretty(&capture("find_space_by_id", 200, &drifted.to_string()))),
+        ("lines.capture.jsonl", format!("{}\n", capture("find_space_by_id", 200, &drifted.to_string()))),
+    ];
+    for (name, plain) in inputs {
+        let marked = if name.contains("capture") {
+            // The mark is on the captured body, not on the capture file.
+            plain.replacen(r#""body": "{"#, &format!(r#""body": "{BOM}{{"#), 1).replacen(
+                r#""body":"{"#,
+                &format!(r#""body":"{BOM}{{"#),
+                1,
+            )
+        } else if name.ends_with(".ndjson") {
+            plain.lines().map(|line| format!("{BOM}{line}\n")).collect()
+        } else {
+            format!("{BOM}{plain}")
+        };
+        assert_ne!(marked, plain, "{name}: no mark added");
+        let plain_file = write(&directory.path().join("plain").join(name), &plain);
+        let marked_file = write(&directory.path().join("marked").join(name), &marked);
+        let plain_output = xtask(&["--provider", "x", "--json", &plain_file]);
+        let marked_output = xtask(&["--provider", "x", "--json", &marked_file]);
+        assert_eq!(code(&marked_output), 1, "{name}: {}", stderr(&marked_output));
+        assert_eq!(code(&plain_output), 1, "{name}: {}", stderr(&plain_output));
+        let mut report = json_of(&marked_output);
+        // Bytes differ by the marks; everything else is the same.
+        let marks = (marked.len() - plain.len()) as u64;
+        report["summary"]["bytes"] = json!(report["summary"]["bytes"].as_u64().unwrap() - marks);
+        let report = report.to_string().replace("/marked/", "/plain/");
+        assert_eq!(report, json_of(&plain_output).to_string(), "{name}");
+    }
+
+    // A capture's `body_base64` may start with the mark too.
+    let mut encoded = capture("find_space_by_id", 200, "");
+    encoded.as_object_mut().unwrap().remove("body");
+    encoded["body_base64"] = json!("77u/eyJkYXRhIjp7ImlkIjoiMSIsInN0YXRlIjoibGl2ZSJ9fQ=="); // BOM + {"data":{"id":"1","state":"live"}}
+    let file = write(&directory.path().join("encoded.capture.json"), &pretty(&encoded));
+    let output = xtask(&["--json", &file]);
+    assert_eq!(code(&output), 0, "{}{}", stdout(&output), stderr(&output));
+    assert_eq!(json_of(&output)["summary"]["clean_bodies"], 1);
 }

@@ -46,7 +46,7 @@
 //! subset, checked here in one walk with no new dependency (`regress` is
 //! already built for progenitor).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::{Map, Value};
@@ -54,7 +54,7 @@ use serde_json::{Map, Value};
 use crate::spec::{escape_pointer, resolve};
 
 /// One step of a path into a body.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Segment {
     /// An object member.
     Key(String),
@@ -127,7 +127,7 @@ impl Kind {
 }
 
 /// One piece of drift in one body.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Issue {
     /// Where in the body; for `required`, the absent member's path.
     pub path: Vec<Segment>,
@@ -474,15 +474,14 @@ impl Checker {
                                 self.check_node(first, child, path, issues);
                             } else {
                                 // Several `allOf` members declare it: each applies; report each finding once.
+                                // (Every one is under `child`, so none can already be in `issues`; a set,
+                                // not a search of the list, keeps many findings linear.)
                                 let mut found = Vec::new();
                                 for node in std::iter::once(first).chain(more) {
                                     self.check_node(node, child, path, &mut found);
                                 }
-                                for issue in found {
-                                    if !issues.contains(&issue) {
-                                        issues.push(issue);
-                                    }
-                                }
+                                let mut seen = HashSet::with_capacity(found.len());
+                                issues.extend(found.into_iter().filter(|issue| seen.insert(issue.clone())));
                             }
                         }
                         (None, Additional::Schema(schema)) => self.check_node(schema, child, path, issues),
@@ -895,6 +894,18 @@ mod tests {
         assert_eq!(
             findings(json!({}), root, json!({"a": "x", "c": 1})),
             ["b required required, absent", "c undeclared"]
+        );
+    }
+
+    #[test]
+    fn a_field_several_all_of_members_declare_is_reported_once() {
+        let root = json!({"allOf": [
+            {"type": "object", "properties": {"a": {"type": "object", "properties": {"b": {"type": "string"}}}}},
+            {"type": "object", "properties": {"a": {"type": "object", "properties": {"b": {"type": "string"}}}}},
+        ]});
+        assert_eq!(
+            findings(json!({}), root, json!({"a": {"b": 1, "c": 2, "d": 3}})),
+            ["a.b type string declared, integer seen", "a.c undeclared", "a.d undeclared"]
         );
     }
 
