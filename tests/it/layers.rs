@@ -12,7 +12,7 @@ use crate::support::workspace_root;
 
 /// The layers, lowest first; a module may use its own layer and those before it.
 const LAYERS: [&[&str]; 7] =
-    [&["model"], &["error"], &["list", "merge"], &["convert"], &["providers"], &["client"], &["lib"]];
+    [&["model", "text", "redact"], &["error"], &["list", "merge"], &["convert"], &["providers"], &["client"], &["lib"]];
 
 fn layer_of(module: &str) -> Option<usize> {
     LAYERS.iter().position(|layer| layer.contains(&module))

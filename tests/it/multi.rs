@@ -124,7 +124,10 @@ fn same(field: &str, left: &Value, right: &Value) -> bool {
 }
 
 /// What the merge of `inputs` (in this order) must be, whatever the values:
-/// - no value lost: a field or member non-null in some input is non-null in the merge;
+/// - only answers about the first answer's Space take part; the others are `left_out`;
+/// - the creator is one answer's, whole: the first whose creator is the
+///   first `creator_id` given (the first creator, when no answer gives one);
+/// - no other value lost: a field or member non-null in some input is non-null in the merge;
 /// - each non-null merged value is exactly the value of the provider its source names;
 /// - `sources` names exactly the non-null merged fields, once each, in the model's order;
 /// - `provider` is the first input's;
@@ -132,11 +135,29 @@ fn same(field: &str, left: &Value, right: &Value) -> bool {
 ///   lists every present value in the inputs' order, and chose the field's source;
 ///   every field whose present values differ has one.
 fn check_merge(inputs: &[Space], merged: &Merged) -> Result<(), String> {
-    let inputs: Vec<(Provider, Vec<(String, Value)>)> =
-        inputs.iter().map(|space| (space.provider, leaves(space))).collect();
+    let (about, others): (Vec<&Space>, Vec<&Space>) = inputs.iter().partition(|space| space.id == inputs[0].id);
+    let left_out: Vec<(Provider, String)> = others.iter().map(|space| (space.provider, space.id.clone())).collect();
+    if merged.left_out != left_out {
+        return Err(format!("left out {:?}; answers about another Space: {left_out:?}", merged.left_out));
+    }
+    let creator_id = about.iter().find_map(|space| space.creator_id.as_deref());
+    let creator_from = about
+        .iter()
+        .find(|space| space.creator.as_ref().is_some_and(|creator| creator_id.is_none_or(|id| creator.id == id)));
+    if merged.space.creator != creator_from.and_then(|space| space.creator.clone()) {
+        return Err(format!("the creator is not {:?}'s, whole", creator_from.map(|space| space.provider)));
+    }
+    let creator_from = creator_from.map(|space| space.provider);
+    let creator_user = merged.space.creator.as_ref().map(|creator| creator.id.as_str());
+    let same_user = |space: &Space| space.creator.as_ref().map(|creator| creator.id.as_str()) == creator_user;
+    // Each answer about the Space: its provider, its leaves, whether its creator is the merged one.
+    let inputs: Vec<_> = about.iter().map(|space| (space.provider, leaves(space), same_user(space))).collect();
     let out = leaves(&merged.space);
-    for (provider, fields) in &inputs {
+    for (provider, fields, _) in &inputs {
         for (name, value) in fields {
+            if name.starts_with("creator.") {
+                continue; // checked whole, above
+            }
             if !value.is_null() && leaf(&out, name).is_null() {
                 return Err(format!("`{name}`: {provider}'s {value} is lost (merged: null)"));
             }
@@ -148,7 +169,7 @@ fn check_merge(inputs: &[Space], merged: &Merged) -> Result<(), String> {
         return Err(format!("sources name {named:?}; the non-null merged fields are {expected:?}"));
     }
     for (name, provider) in &merged.sources {
-        let Some((_, theirs)) = inputs.iter().find(|(input, _)| input == provider) else {
+        let Some((_, theirs, _)) = inputs.iter().find(|(input, _, _)| input == provider) else {
             return Err(format!("`{name}` is sourced from {provider}, which gave no answer"));
         };
         let (ours, theirs) = (leaf(&out, name), leaf(theirs, name));
@@ -160,19 +181,24 @@ fn check_merge(inputs: &[Space], merged: &Merged) -> Result<(), String> {
         return Err(format!("provider {} is not the first answer's ({})", merged.space.provider, inputs[0].0));
     }
     let mut names: Vec<&str> =
-        inputs.iter().flat_map(|(_, fields)| fields.iter().map(|(name, _)| name.as_str())).collect();
+        inputs.iter().flat_map(|(_, fields, _)| fields.iter().map(|(name, _)| name.as_str())).collect();
     names.sort_unstable();
     names.dedup();
     for name in names {
         // A provider that sent no state (`unknown` without `state_raw`)
         // is no party to a `state` conflict.
         let sent_state = |fields: &_| !leaf(fields, "state_raw").is_null();
+        // Members of the creator are compared among answers about the same
+        // user; its id among all (another user is a conflict on `creator.id`).
+        let member = name.starts_with("creator.") && name != "creator.id";
         let present: Vec<(Provider, Value)> = inputs
             .iter()
-            .filter(|(_, fields)| name != "state" || sent_state(fields))
-            .map(|(provider, fields)| (*provider, leaf(fields, name).clone()))
+            .filter(|(_, fields, _)| name != "state" || sent_state(fields))
+            .filter(|(_, _, same_user)| !member || *same_user)
+            .map(|(provider, fields, _)| (*provider, leaf(fields, name).clone()))
             .filter(|(_, value)| !value.is_null())
             .collect();
+        let chosen = if name.starts_with("creator.") { creator_from } else { merged.source(name) };
         let differ = present.iter().any(|(_, value)| !same(name, &present[0].1, value));
         let conflicts: Vec<_> = merged.conflicts.iter().filter(|conflict| conflict.field == name).collect();
         match (differ, conflicts.as_slice()) {
@@ -181,12 +207,8 @@ fn check_merge(inputs: &[Space], merged: &Merged) -> Result<(), String> {
                 if conflict.values != present {
                     return Err(format!("conflict on `{name}` lists {:?}; present: {present:?}", conflict.values));
                 }
-                if Some(conflict.chosen) != merged.source(name) {
-                    return Err(format!(
-                        "conflict on `{name}` chose {}, source {:?}",
-                        conflict.chosen,
-                        merged.source(name)
-                    ));
+                if Some(conflict.chosen) != chosen {
+                    return Err(format!("conflict on `{name}` chose {}, expected {chosen:?}", conflict.chosen));
                 }
             }
             (differ, conflicts) => {
@@ -478,7 +500,7 @@ async fn refused_token_and_other_4xx_fall_back() {
 async fn rate_limited_beyond_the_deadline_falls_back_at_once() {
     let busy = error_body(Provider::X, 429).insert_header("retry-after", "3600");
     let server = serve(Provider::X, busy).await;
-    let retry = RetryPolicy { deadline: Duration::from_secs(2), ..fast_retries() };
+    let retry = RetryPolicy { deadline: Some(Duration::from_secs(2)), ..fast_retries() };
     let first = build(test_builder(Provider::X, base_url(&server, Provider::X)).retry(retry));
     let started = Instant::now();
     let answer = fall_back(first, Provider::SocialData).await;
@@ -612,7 +634,7 @@ async fn not_found_and_out_of_credits_is_out_of_credits() {
 }
 
 fn not_found_error(provider: Provider) -> Error {
-    Error::NotFound { provider, id: Some(ID.into()), detail: None }
+    Error::NotFound { provider, resource: spaces::Resource::Space, id: Some(ID.into()), detail: None }
 }
 
 #[test]
@@ -620,9 +642,11 @@ fn the_representative_error_is_the_most_actionable() {
     let unauthorized = Error::Unauthorized { provider: Provider::Aisa, status: Some(401), detail: None };
     let missing = Error::MissingToken { provider: Provider::TwitterApi, env_var: "TWITTERAPI_API_KEY" };
     let payment = Error::PaymentRequired { provider: Provider::SocialData, detail: None };
-    let limited = Error::RateLimited { provider: Provider::X, retry_after: Some(Duration::from_secs(60)) };
+    let limited =
+        Error::RateLimited { provider: Provider::X, retry_after: Some(Duration::from_secs(60)), retry_at: None };
     let invalid = Error::InvalidId { provider: Provider::X, id: Excerpt::new("!"), reason: "only ASCII" };
-    let upstream = Error::Upstream { provider: Provider::Aisa, status: 503, body: Excerpt::new("busy") };
+    let upstream =
+        Error::Upstream { provider: Provider::Aisa, status: 503, body: Excerpt::new("busy"), retry_after: None };
     let timeout = Error::Timeout { provider: Provider::TwitterApi, after: Duration::from_secs(30) };
     let transport = Error::Transport { provider: Provider::SocialData, detail: "refused".into() };
     let found = not_found_error(Provider::X);
@@ -970,10 +994,22 @@ fn answer(provider: Provider) -> impl Strategy<Value = Space> {
     })
 }
 
-/// 1–4 answers from distinct providers, in a random order.
+/// 1–4 answers from distinct providers, in a random order; any but the
+/// first is, one time in six, about another Space.
 fn answers() -> impl Strategy<Value = Vec<Space>> {
     (Just(Provider::ALL.to_vec()).prop_shuffle(), 1..=Provider::ALL.len()).prop_flat_map(|(providers, count)| {
-        providers[..count].iter().map(|&provider| answer(provider)).collect::<Vec<_>>()
+        providers[..count]
+            .iter()
+            .enumerate()
+            .map(|(index, &provider)| {
+                (answer(provider), prop::bool::weighted(1.0 / 6.0)).prop_map(move |(mut space, other)| {
+                    if index > 0 && other {
+                        space.id = "1OdKrjgmNkeKX".to_owned();
+                    }
+                    space
+                })
+            })
+            .collect::<Vec<_>>()
     })
 }
 
@@ -993,8 +1029,9 @@ proptest! {
             SpaceState::Live => 2,
             SpaceState::Ended | SpaceState::Canceled => 3,
         };
-        let best = inputs.iter().map(|space| rank(space.state)).max().expect("an answer");
-        let winner = inputs.iter().find(|space| rank(space.state) == best).expect("an answer");
+        let about: Vec<&Space> = inputs.iter().filter(|space| space.id == inputs[0].id).collect();
+        let best = about.iter().map(|space| rank(space.state)).max().expect("an answer");
+        let winner = about.iter().find(|space| rank(space.state) == best).expect("an answer");
         prop_assert_eq!(merged.space.state, winner.state);
     }
 }

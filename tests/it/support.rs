@@ -166,7 +166,7 @@ pub fn fast_retries() -> RetryPolicy {
         max_attempts: 3,
         initial_backoff: Duration::from_millis(10),
         max_backoff: Duration::from_millis(50),
-        deadline: Duration::from_secs(10),
+        deadline: Some(Duration::from_secs(10)),
     }
 }
 

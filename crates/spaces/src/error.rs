@@ -1,18 +1,52 @@
 //! The one error type. Every variant names the provider; bad data also names
-//! the field and the offending value. No variant ever holds a token.
+//! the field and the offending value. No variant ever holds a token, and
+//! every text that came from a provider is shown escaped (one line, no
+//! terminal escapes) and shortened.
 
 use std::fmt;
+use std::ops::Deref;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+
 use crate::model::Provider;
+use crate::redact::Redactor;
+use crate::text::escape_controls;
 
 /// The longest wait a provider's `Retry-After` is taken at its word for;
 /// an absurd value (days, years) is capped here rather than trusted.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(15 * 60);
 
-/// The longest excerpt of provider data an error carries; values can be
-/// megabytes long and error messages must stay one readable line.
-const EXCERPT_CHARS: usize = 120;
+/// How much provider text an error keeps: enough to redact a token echoed
+/// anywhere near the start before it is shortened for display, bounded
+/// because bodies can be megabytes and one error is cloned to every id of
+/// a failed batch.
+const KEPT_CHARS: usize = 1024;
+
+/// How much of it a message shows: messages stay one readable line.
+const SHOWN_CHARS: usize = 120;
+
+/// What a not-found answer is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Resource {
+    /// A Space (the usual case).
+    Space,
+    /// A user, such as the creator or a host an expansion names.
+    User,
+    /// Something else the provider named (a topic, ...).
+    Other,
+}
+
+impl fmt::Display for Resource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Resource::Space => "Space",
+            Resource::User => "user",
+            Resource::Other => "resource",
+        })
+    }
+}
 
 /// Everything that can go wrong getting or normalizing a Space.
 ///
@@ -25,21 +59,21 @@ pub enum Error {
     InvalidId {
         /// The provider the request was for.
         provider: Provider,
-        /// The refused id, shortened and escaped.
+        /// The refused id.
         id: Excerpt,
         /// What is wrong with it.
         reason: &'static str,
     },
 
     /// An argument other than a Space id is out of range (a user id, a
-    /// search query, a result count); nothing was sent.
+    /// search query, a result count, a base URL); nothing was sent.
     #[error("{provider}: invalid {name} `{value}`: {reason}")]
     InvalidArgument {
         /// The provider the request was for.
         provider: Provider,
-        /// What the argument is (`user id`, `query`, `max_results`).
+        /// What the argument is (`user id`, `query`, `max_results`, `base URL`).
         name: &'static str,
-        /// The refused value, shortened and escaped.
+        /// The refused value.
         value: Excerpt,
         /// What is wrong with it.
         reason: &'static str,
@@ -56,7 +90,7 @@ pub enum Error {
     },
 
     /// A batch answer neither returned nor mentioned this requested id.
-    #[error("{provider}: Space {id} was requested but the answer neither returned it nor reported an error for it")]
+    #[error("{provider}: Space {} was requested but the answer neither returned it nor reported an error for it", Shown(.id))]
     NotAnswered {
         /// The provider that answered.
         provider: Provider,
@@ -64,15 +98,31 @@ pub enum Error {
         id: String,
     },
 
-    /// The provider says the Space does not exist (or no longer does).
-    #[error("{provider}: Space {}not found{}", SpaceId(.id), Detail(.detail))]
+    /// The provider answered with another Space than the one asked for.
+    /// It is never taken as the answer.
+    #[error("{provider}: asked for Space {} but the answer is Space {}", Shown(.requested), Shown(.returned))]
+    WrongSpace {
+        /// The provider that answered.
+        provider: Provider,
+        /// The id asked for.
+        requested: String,
+        /// The id of the Space the provider sent.
+        returned: String,
+    },
+
+    /// The provider says the Space (or another resource it names, such as
+    /// a user) does not exist, or no longer does.
+    #[error("{provider}: {resource} {}not found{}", SpaceId(.id), Detail(.detail))]
     NotFound {
         /// The provider that answered.
         provider: Provider,
-        /// The Space id, when known (the requested one, or the one in the provider's problem).
+        /// What is missing: a Space, unless the provider said otherwise.
+        resource: Resource,
+        /// Its id, when known: for a lookup, the id asked for; in a list's
+        /// partial error, the one the provider named.
         id: Option<String>,
         /// The provider's own message.
-        detail: Option<String>,
+        detail: Option<Excerpt>,
     },
 
     /// The token was refused (HTTP 401/403, or an equivalent problem in a 200).
@@ -83,7 +133,7 @@ pub enum Error {
         /// The HTTP status, when the refusal came as one.
         status: Option<u16>,
         /// The provider's own message.
-        detail: Option<String>,
+        detail: Option<Excerpt>,
     },
 
     /// Out of credits or over the plan's cap (HTTP 402, X `usage-capped`).
@@ -92,21 +142,24 @@ pub enum Error {
         /// The provider that answered.
         provider: Provider,
         /// The provider's own message.
-        detail: Option<String>,
+        detail: Option<Excerpt>,
     },
 
     /// Too many requests.
-    #[error("{provider}: rate limited{}", RetryAfter(.retry_after))]
+    #[error("{provider}: rate limited{}", RetryAfter(.retry_after, .retry_at))]
     RateLimited {
         /// The provider that answered.
         provider: Provider,
-        /// When the provider said to come back (`Retry-After` or X's
+        /// How long to wait before coming back (`Retry-After` or X's
         /// `x-rate-limit-reset`), capped at [`MAX_RETRY_AFTER`].
         retry_after: Option<Duration>,
+        /// When the provider said to come back, as it said it (uncapped;
+        /// a wrong clock can put it years away).
+        retry_at: Option<DateTime<Utc>>,
     },
 
     /// The provider failed (HTTP 5xx) or answered with a status it does not document.
-    #[error("{provider}: upstream error (HTTP {status}): {body}")]
+    #[error("{provider}: upstream error (HTTP {status}): {body}{}", RetryAfter(.retry_after, &None))]
     Upstream {
         /// The provider that answered.
         provider: Provider,
@@ -114,6 +167,9 @@ pub enum Error {
         status: u16,
         /// The start of the response body.
         body: Excerpt,
+        /// When the provider said to come back (a 503's `Retry-After`),
+        /// capped at [`MAX_RETRY_AFTER`].
+        retry_after: Option<Duration>,
     },
 
     /// The provider reported a failure that fits no other variant (an error
@@ -130,16 +186,16 @@ pub enum Error {
 
     /// The body is not what the provider's spec says: malformed JSON, a field
     /// of the wrong type, or a value the converter cannot read.
-    #[error("{provider}: cannot decode `{field}`{}: {detail}", Value(.value))]
+    #[error("{provider}: cannot decode `{}`{}: {detail}", Shown(.field), Value(.value))]
     Decode {
         /// The provider whose data it is.
         provider: Provider,
         /// The JSON path of the offending value (`data.created_at`), or `body`.
         field: String,
-        /// The offending value (or the start of the body), shortened.
+        /// The offending value (or the start of the body).
         value: Option<Excerpt>,
         /// Why it was refused.
-        detail: String,
+        detail: Excerpt,
     },
 
     /// The response body was larger than the client's cap.
@@ -165,8 +221,8 @@ pub enum Error {
     Transport {
         /// The provider that was asked.
         provider: Provider,
-        /// The cause chain, as reported by the HTTP stack.
-        detail: String,
+        /// Where (host and path, never the query) and the cause, in words.
+        detail: Excerpt,
     },
 
     /// No token was given and the provider's environment variable is unset.
@@ -178,9 +234,22 @@ pub enum Error {
         env_var: &'static str,
     },
 
+    /// The token cannot be used: too short to be kept out of messages
+    /// safely, or holding characters an HTTP header cannot carry. Reported
+    /// by `build()`, before any request.
+    #[error("{provider}: unusable API token: {reason}; check {env_var} (or the token file)")]
+    InvalidToken {
+        /// The provider it is for.
+        provider: Provider,
+        /// The variable it is read from by default.
+        env_var: &'static str,
+        /// What is wrong with it (never the token itself).
+        reason: &'static str,
+    },
+
     /// The directory given to [`ClientBuilder::record`](crate::ClientBuilder::record)
     /// cannot be created or written; reported by `build()`, before any request.
-    #[error("{provider}: cannot record captures in `{path}`: {detail}")]
+    #[error("{provider}: cannot record captures in `{}`: {detail}", Shown(.path))]
     RecordDir {
         /// The provider of the client being built.
         provider: Provider,
@@ -199,6 +268,7 @@ impl Error {
             | Error::InvalidArgument { provider, .. }
             | Error::Unsupported { provider, .. }
             | Error::NotAnswered { provider, .. }
+            | Error::WrongSpace { provider, .. }
             | Error::NotFound { provider, .. }
             | Error::Unauthorized { provider, .. }
             | Error::PaymentRequired { provider, .. }
@@ -210,6 +280,7 @@ impl Error {
             | Error::Timeout { provider, .. }
             | Error::Transport { provider, .. }
             | Error::MissingToken { provider, .. }
+            | Error::InvalidToken { provider, .. }
             | Error::RecordDir { provider, .. } => *provider,
         }
     }
@@ -224,52 +295,59 @@ impl Error {
         }
     }
 
-    /// When the provider said to come back, for a rate-limited request that
-    /// said so (`Retry-After`, or X's `x-rate-limit-reset`).
+    /// How long the provider said to wait before coming back (`Retry-After`
+    /// on a 429 or a 503, or X's `x-rate-limit-reset`), capped at
+    /// [`MAX_RETRY_AFTER`].
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            Error::RateLimited { retry_after, .. } => *retry_after,
+            Error::RateLimited { retry_after, .. } | Error::Upstream { retry_after, .. } => *retry_after,
             _ => None,
         }
     }
 
-    /// The same error with every occurrence of `secret` in provider-supplied
-    /// text (bodies, messages, values) replaced by `***`: a hostile or buggy
-    /// server may echo the token back, and errors end up in logs.
-    pub(crate) fn redacted(self, secret: &str) -> Error {
-        if secret.is_empty() {
-            return self;
-        }
-        let text = |text: String| redact(&text, secret);
-        let excerpt = |excerpt: Excerpt| Excerpt(redact(&excerpt.0, secret));
+    /// The same error with every echo of the token in provider-supplied
+    /// text (bodies, messages, values, ids, field names) masked.
+    pub(crate) fn redacted(self, redactor: &Redactor) -> Error {
+        let text = |text: String| redactor.text(&text).into_owned();
+        let excerpt = |excerpt: Excerpt| excerpt.redacted(redactor);
         match self {
             Error::InvalidId { provider, id, reason } => Error::InvalidId { provider, id: excerpt(id), reason },
             Error::InvalidArgument { provider, name, value, reason } => {
                 Error::InvalidArgument { provider, name, value: excerpt(value), reason }
             }
-            Error::NotFound { provider, id, detail } => {
-                Error::NotFound { provider, id: id.map(text), detail: detail.map(text) }
+            Error::NotAnswered { provider, id } => Error::NotAnswered { provider, id: text(id) },
+            Error::WrongSpace { provider, requested, returned } => {
+                Error::WrongSpace { provider, requested: text(requested), returned: text(returned) }
+            }
+            Error::NotFound { provider, resource, id, detail } => {
+                Error::NotFound { provider, resource, id: id.map(text), detail: detail.map(excerpt) }
             }
             Error::Unauthorized { provider, status, detail } => {
-                Error::Unauthorized { provider, status, detail: detail.map(text) }
+                Error::Unauthorized { provider, status, detail: detail.map(excerpt) }
             }
             Error::PaymentRequired { provider, detail } => {
-                Error::PaymentRequired { provider, detail: detail.map(text) }
+                Error::PaymentRequired { provider, detail: detail.map(excerpt) }
             }
-            Error::Upstream { provider, status, body } => Error::Upstream { provider, status, body: excerpt(body) },
+            Error::Upstream { provider, status, body, retry_after } => {
+                Error::Upstream { provider, status, body: excerpt(body), retry_after }
+            }
             Error::Rejected { provider, status, message } => {
                 Error::Rejected { provider, status, message: excerpt(message) }
             }
-            Error::Decode { provider, field, value, detail } => {
-                Error::Decode { provider, field: text(field), value: value.map(excerpt), detail: text(detail) }
-            }
-            Error::Transport { provider, detail } => Error::Transport { provider, detail: text(detail) },
+            Error::Decode { provider, field, value, detail } => Error::Decode {
+                provider,
+                // A path cut short (`shorten_path`) ends in `…`; what is left may end in a token's start.
+                field: if field.ends_with('…') { redactor.cut_text(&field) } else { text(field) },
+                value: value.map(excerpt),
+                detail: excerpt(detail),
+            },
+            Error::Transport { provider, detail } => Error::Transport { provider, detail: excerpt(detail) },
             other @ (Error::RateLimited { .. }
             | Error::Unsupported { .. }
-            | Error::NotAnswered { .. }
             | Error::BodyTooLarge { .. }
             | Error::Timeout { .. }
             | Error::MissingToken { .. }
+            | Error::InvalidToken { .. }
             | Error::RecordDir { .. }) => other,
         }
     }
@@ -278,7 +356,7 @@ impl Error {
         provider: Provider,
         field: impl fmt::Display,
         value: impl AsRef<str>,
-        detail: impl Into<String>,
+        detail: impl Into<Excerpt>,
     ) -> Self {
         Error::Decode {
             provider,
@@ -287,47 +365,99 @@ impl Error {
             detail: detail.into(),
         }
     }
+
+    /// A Space not found, by id.
+    pub(crate) fn not_found(provider: Provider, id: Option<String>, detail: Option<Excerpt>) -> Self {
+        Error::NotFound { provider, resource: Resource::Space, id, detail }
+    }
 }
 
-/// `text` (from outside: a body a hostile or buggy server may have echoed
-/// the token into) with every occurrence of `secret` replaced by `***`.
-pub(crate) fn redact(text: &str, secret: &str) -> String {
-    if secret.is_empty() { text.to_owned() } else { text.replace(secret, "***") }
-}
-
-/// A piece of provider data shortened to one readable line for messages.
+/// A piece of provider text kept for an error: at most the first 1,024
+/// characters of it, as received. It dereferences to that text; its
+/// `Display` shows the first 120 characters, with control characters and
+/// bidi overrides escaped (see [`escape_controls`](crate::escape_controls)),
+/// and `…` when there was more.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Excerpt(String);
+pub struct Excerpt {
+    text: String,
+    /// Whether the provider's text went on past what is kept.
+    cut: bool,
+}
 
 impl Excerpt {
-    /// Keeps the first 120 characters, marking a cut with `…`, and escapes
-    /// control characters so an excerpt never breaks a log line.
+    /// Keeps the start of `text`.
     pub fn new(text: &str) -> Self {
-        let mut excerpt: String = text.chars().take(EXCERPT_CHARS).flat_map(char::escape_debug).collect();
-        if text.chars().nth(EXCERPT_CHARS).is_some() {
-            excerpt.push('…');
+        match text.char_indices().nth(KEPT_CHARS) {
+            Some((end, _)) => Excerpt { text: text[..end].to_owned(), cut: true },
+            None => Excerpt { text: text.to_owned(), cut: false },
         }
-        Excerpt(excerpt)
     }
 
-    /// The shortened text.
+    /// The kept text, as received (not escaped, not shortened for display).
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.text
+    }
+
+    /// Whether the provider's text was longer than what is kept.
+    pub fn is_cut(&self) -> bool {
+        self.cut
+    }
+
+    fn redacted(self, redactor: &Redactor) -> Excerpt {
+        let text = if self.cut { redactor.cut_text(&self.text) } else { redactor.text(&self.text).into_owned() };
+        Excerpt { text, cut: self.cut }
+    }
+}
+
+impl Deref for Excerpt {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.text
+    }
+}
+
+impl From<&str> for Excerpt {
+    fn from(text: &str) -> Self {
+        Excerpt::new(text)
+    }
+}
+
+impl From<String> for Excerpt {
+    fn from(text: String) -> Self {
+        Excerpt::new(&text)
     }
 }
 
 impl fmt::Display for Excerpt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        Shown(&self.text).fmt(f)?;
+        if self.cut && self.text.chars().nth(SHOWN_CHARS).is_none() {
+            f.write_str("…")?;
+        }
+        Ok(())
     }
 }
 
-struct Detail<'a>(&'a Option<String>);
+/// Provider text as a message shows it: escaped, at most [`SHOWN_CHARS`]
+/// characters, `…` marking a cut.
+struct Shown<'a>(&'a str);
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.char_indices().nth(SHOWN_CHARS) {
+            Some((end, _)) => write!(f, "{}…", escape_controls(&self.0[..end])),
+            None => f.write_str(&escape_controls(self.0)),
+        }
+    }
+}
+
+struct Detail<'a>(&'a Option<Excerpt>);
 
 impl fmt::Display for Detail<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
-            Some(detail) => write!(f, ": {}", Excerpt::new(detail)),
+            Some(detail) => write!(f, ": {detail}"),
             None => Ok(()),
         }
     }
@@ -339,7 +469,7 @@ struct SpaceId<'a>(&'a Option<String>);
 impl fmt::Display for SpaceId<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
-            Some(id) => write!(f, "{} ", Excerpt::new(id)),
+            Some(id) => write!(f, "{} ", Shown(id)),
             None => Ok(()),
         }
     }
@@ -356,13 +486,23 @@ impl fmt::Display for Status<'_> {
     }
 }
 
-struct RetryAfter<'a>(&'a Option<Duration>);
+/// `; retry after 30s`, or, when the provider named a time further away than
+/// the cap, that time and the cap: a reset years away (a wrong clock) must
+/// not read as a plain 15-minute wait.
+struct RetryAfter<'a>(&'a Option<Duration>, &'a Option<DateTime<Utc>>);
 
 impl fmt::Display for RetryAfter<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            Some(after) => write!(f, "; retry after {}s", after.as_secs()),
-            None => Ok(()),
+        let far = self.1.filter(|at| (*at - Utc::now()).to_std().is_ok_and(|wait| wait > MAX_RETRY_AFTER));
+        match (self.0, far) {
+            (_, Some(at)) => write!(
+                f,
+                "; the provider says to retry at {}, more than {} min away (waiting at most that)",
+                at.format("%Y-%m-%dT%H:%M:%SZ"),
+                MAX_RETRY_AFTER.as_secs() / 60
+            ),
+            (Some(after), None) => write!(f, "; retry after {}s", after.as_secs()),
+            (None, None) => Ok(()),
         }
     }
 }

@@ -88,9 +88,9 @@
 //!     .build()?;
 //! // One request (`GET /2/spaces?ids=...`) for up to 100 ids; one outcome per id, in order.
 //! let outcomes = client.spaces(["1jMJgLdenVjxL", "1OdKrjgmNkeKX", "not-an-id!"]).await;
-//! assert!(matches!(&outcomes[0].1, Ok(space) if space.title.as_deref() == Some("The Algorithm goes open source")));
-//! assert!(matches!(&outcomes[1].1, Err(Error::NotFound { .. })));
-//! assert!(matches!(&outcomes[2].1, Err(Error::InvalidId { .. })), "checked before sending");
+//! assert!(matches!(&outcomes[0].result, Ok(space) if space.title.as_deref() == Some("The Algorithm goes open source")));
+//! assert!(matches!(&outcomes[1].result, Err(Error::NotFound { .. })));
+//! assert!(matches!(&outcomes[2].result, Err(Error::InvalidId { .. })), "checked before sending");
 //! # Ok(()) }
 //! ```
 //!
@@ -99,7 +99,7 @@
 
 #![deny(missing_docs)]
 
-// The layers point one way: model ← error ← list, merge ← convert (the converters'
+// The layers point one way: model, text, redact ← error ← list, merge ← convert (the converters'
 // shared helpers) ← providers (each one's converter, facts and
 // generated-client calls, and the exchange they share) ← client ← this file.
 // No module uses one to its right; `tests/it/layers.rs` checks it.
@@ -110,18 +110,22 @@ mod list;
 mod merge;
 mod model;
 mod providers;
+mod redact;
+mod text;
 
 pub use client::{
     AllFailed, Answer, Attempt, CAPTURE_FORMAT, CAPTURE_SUFFIX, Client, ClientBuilder, DEFAULT_CONCURRENCY,
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT, Providers, RetryPolicy,
     Token, validate_id,
 };
-pub use error::{Error, Excerpt, MAX_RETRY_AFTER};
-pub use list::{Decoded, ItemError, SpaceList};
+pub use error::{Error, Excerpt, MAX_RETRY_AFTER, Resource};
+pub use list::{Decoded, ItemError, Outcome, SpaceList, Warning};
 pub use merge::{Conflict, Merged, merge};
 pub use model::{Provider, SearchState, Space, SpaceSettings, SpaceState, Topic, UnknownProvider, User};
 pub use providers::{Budget, ListOperation, ProviderInfo, RateLimit};
+pub use redact::MIN_TOKEN_CHARS;
 pub use spaces_generated::{Auth, Operation, Param, ParamLocation, SpecFacts};
+pub use text::escape_controls;
 
 /// The generated clients and wire types, for callers who need the raw shapes.
 pub use spaces_generated as generated;

@@ -2,11 +2,18 @@
 //! each value came from and where the providers disagree.
 //!
 //! The rules (README, "Several providers"):
+//! - Only answers about the same Space are merged: an answer whose `id` is
+//!   not the first answer's is left out (and listed in [`Merged::left_out`]).
 //! - A field takes the first non-null value in the caller's order of the
-//!   answers. `creator` and `settings` are merged field by field too
-//!   (`creator.username`, `settings.is_locked`), so no provider's value is
-//!   lost to another's partial object; lists (`hosts`, `topics`, ...) are
-//!   taken whole.
+//!   answers. `settings` (the Space's own room settings) is merged member by
+//!   member (`settings.is_locked`), so no provider's value is lost to
+//!   another's partial object; lists (`hosts`, `topics`, ...) are taken whole.
+//! - `creator` is another entity, a user, and is never assembled from two
+//!   providers' users: it comes whole from the first answer whose creator is
+//!   the chosen `creator_id` (the first answer's creator when no answer has
+//!   a `creator_id`). Creators with another id are a conflict on
+//!   `creator.id`; members on which answers about the same user differ are
+//!   conflicts too (`creator.followers_count`), resolved to that creator.
 //! - `state` is the exception: the most advanced state in a Space's
 //!   lifecycle wins (`ended` or `canceled` over `live` over `scheduled` over
 //!   `unknown`), and the caller's order only breaks ties. States never go
@@ -25,8 +32,9 @@ use serde_json::{Map, Value};
 
 use crate::model::{Provider, Space, SpaceState};
 
-/// The fields merged member by member rather than taken whole.
-const GROUPS: [&str; 2] = ["creator", "settings"];
+/// The fields merged member by member rather than taken whole: parts of
+/// the Space itself, not other entities.
+const GROUPS: [&str; 1] = ["settings"];
 
 /// The outcome of [`merge`]: one Space, where each value came from, and
 /// where the providers disagreed.
@@ -39,6 +47,9 @@ pub struct Merged {
     pub sources: Vec<(String, Provider)>,
     /// Each field on which providers that both had a value disagreed.
     pub conflicts: Vec<Conflict>,
+    /// Answers about another Space than the first answer's (provider, the
+    /// id it sent): never merged.
+    pub left_out: Vec<(Provider, String)>,
 }
 
 impl Merged {
@@ -62,7 +73,11 @@ pub struct Conflict {
 /// Merges answers about one Space, in the caller's order of preference;
 /// `None` when there is none. See the module docs for the rules.
 pub fn merge(answers: impl IntoIterator<Item = Space>) -> Option<Merged> {
-    let answers: Vec<Space> = answers.into_iter().collect();
+    let mut answers: Vec<Space> = answers.into_iter().collect();
+    let id = answers.first()?.id.clone();
+    let left_out: Vec<(Provider, String)> =
+        answers.iter().filter(|space| space.id != id).map(|space| (space.provider, space.id.clone())).collect();
+    answers.retain(|space| space.id == id);
     let first = answers.first()?;
     let objects: Vec<(Provider, Map<String, Value>)> = answers
         .iter()
@@ -88,6 +103,17 @@ pub fn merge(answers: impl IntoIterator<Item = Space>) -> Option<Merged> {
                     sources.push((key.clone(), chosen));
                 }
                 conflicts.extend(conflict(key, values, chosen));
+                merged.insert(key.clone(), value);
+            }
+            "creator" => {
+                let (value, from) = creator(&answers, &objects, &mut conflicts);
+                if let (Some(from), Value::Object(members)) = (from, &value) {
+                    for (member, member_value) in members {
+                        if !member_value.is_null() {
+                            sources.push((format!("creator.{member}"), from));
+                        }
+                    }
+                }
                 merged.insert(key.clone(), value);
             }
             group if GROUPS.contains(&group) => {
@@ -124,7 +150,41 @@ pub fn merge(answers: impl IntoIterator<Item = Space>) -> Option<Merged> {
     // Every value came from a Space of the same model, so the merge reads
     // back as one; should it ever not, the first answer is the safe result.
     let space = serde_json::from_value(Value::Object(merged)).unwrap_or_else(|_| first.clone());
-    Some(Merged { space, sources, conflicts })
+    Some(Merged { space, sources, conflicts, left_out })
+}
+
+/// The merged `creator` (one answer's, whole) and the answer it came from;
+/// conflicts on `creator.id`, and on members where answers about that same
+/// user differ, are added to `conflicts`.
+fn creator(
+    answers: &[Space],
+    objects: &[(Provider, Map<String, Value>)],
+    conflicts: &mut Vec<Conflict>,
+) -> (Value, Option<Provider>) {
+    let creator_id = answers.iter().find_map(|space| space.creator_id.as_deref());
+    let chosen = answers
+        .iter()
+        .position(|space| space.creator.as_ref().is_some_and(|creator| creator_id.is_none_or(|id| creator.id == id)));
+    let Some(chosen) = chosen else { return (Value::Null, None) };
+    let provider = answers[chosen].provider;
+    let chosen_id = answers[chosen].creator.as_ref().map(|creator| creator.id.clone());
+    let ids = present(objects, |object| object.get("creator").and_then(|creator| creator.get("id")));
+    conflicts.extend(conflict("creator.id", ids, provider));
+    let same_user: Vec<(Provider, Map<String, Value>)> = objects
+        .iter()
+        .zip(answers)
+        .filter(|(_, space)| space.creator.as_ref().map(|creator| &creator.id) == chosen_id.as_ref())
+        .map(|((provider, object), _)| (*provider, object.clone()))
+        .collect();
+    for member in group_members(&same_user, "creator") {
+        if member == "id" {
+            continue;
+        }
+        let field = format!("creator.{member}");
+        let values = present(&same_user, |object| object.get("creator").and_then(|value| value.get(&member)));
+        conflicts.extend(conflict(&field, values, provider));
+    }
+    (objects[chosen].1.get("creator").cloned().unwrap_or(Value::Null), Some(provider))
 }
 
 fn as_object(value: Value) -> Map<String, Value> {
@@ -250,16 +310,40 @@ mod tests {
     }
 
     #[test]
-    fn creator_members_merge_one_by_one() {
+    fn the_creator_comes_whole_from_one_answer() {
         let mut x = space(Provider::X);
         x.creator = Some(User { id: "1".into(), username: Some("xeng".into()), ..User::default() });
         let mut socialdata = space(Provider::SocialData);
         socialdata.creator = Some(User { id: "1".into(), listed_count: Some(7), ..User::default() });
         let merged = merge([x, socialdata]).expect("two answers");
         let creator = merged.space.creator.as_ref().expect("creator");
-        assert_eq!((creator.username.as_deref(), creator.listed_count), (Some("xeng"), Some(7)));
-        assert_eq!(merged.source("creator.listed_count"), Some(Provider::SocialData));
+        assert_eq!((creator.username.as_deref(), creator.listed_count), (Some("xeng"), None));
         assert_eq!(merged.source("creator.username"), Some(Provider::X));
+        assert_eq!(merged.source("creator.listed_count"), None);
+    }
+
+    #[test]
+    fn a_creator_of_another_id_is_a_conflict_and_never_mixed_in() {
+        let mut x = space(Provider::X);
+        x.creator_id = Some("1".into());
+        let mut socialdata = space(Provider::SocialData);
+        socialdata.creator_id = Some("2".into());
+        socialdata.creator = Some(User { id: "2".into(), followers_count: Some(9), ..User::default() });
+        let merged = merge([x, socialdata]).expect("two answers");
+        assert_eq!(merged.space.creator, None, "X's creator 1 is unresolved; user 2 is someone else");
+        let fields: Vec<&str> = merged.conflicts.iter().map(|conflict| conflict.field.as_str()).collect();
+        assert_eq!(fields, ["creator_id"]);
+    }
+
+    #[test]
+    fn answers_about_another_space_are_left_out() {
+        let x = space(Provider::X);
+        let mut socialdata = space(Provider::SocialData);
+        socialdata.id = "1OdKrjgmNkeKX".into();
+        socialdata.title = Some("another Space".into());
+        let merged = merge([x, socialdata]).expect("one answer about the first Space");
+        assert_eq!(merged.space.title, None);
+        assert_eq!(merged.left_out, [(Provider::SocialData, "1OdKrjgmNkeKX".to_owned())]);
     }
 
     #[test]

@@ -28,9 +28,10 @@ use futures_util::StreamExt;
 use spaces_generated::Operation;
 
 use crate::error::{Error, Excerpt};
-use crate::list::SpaceList;
+use crate::list::{ItemError, Outcome, SpaceList, Warning};
 use crate::model::{Provider, SearchState, Space};
-use crate::providers::{BoxFuture, Fetch, Interpreter, RateLimit, Search};
+use crate::providers::{BoxFuture, Exchanged, Fetch, Interpreter, RateLimit, Search};
+use crate::redact::Redactor;
 use rate_limit::Limits;
 use record::Recorder;
 
@@ -69,8 +70,12 @@ struct Inner {
     base_url: String,
     api: Box<dyn Fetch>,
     token: Token,
+    /// Every answer, error, log line and capture passes through it first.
+    redactor: Redactor,
     retry: RetryPolicy,
     timeout: Duration,
+    /// One call's deadline ([`RetryPolicy::deadline`]).
+    deadline: Duration,
     max_body_bytes: usize,
     concurrency: usize,
     limits: Limits,
@@ -141,29 +146,42 @@ impl Client {
     /// Every [`Error`] variant but `MissingToken`; each names the provider.
     pub async fn space(&self, id: &str) -> Result<Space, Error> {
         validate_id(self.inner.provider, id)?;
-        self.call(self.inner.provider.info().lookup, Some(id), &Lookup(id)).await
+        let space = self.call(self.inner.provider.info().lookup, Some(id), &Lookup(id)).await?;
+        // A provider may answer with another Space than the one asked for
+        // (a cache keyed wrongly, a redirect, a hostile server): never the answer.
+        if space.id != id {
+            return Err(Error::WrongSpace { provider: space.provider, requested: id.to_owned(), returned: space.id });
+        }
+        Ok(space)
     }
 
-    /// Fetches many Spaces: one outcome per requested id, in input order
+    /// Fetches many Spaces: one [`Outcome`] per requested id, in input order
     /// (a duplicate id is fetched once and its outcome repeated).
     ///
     /// An invalid id fails alone, before anything is sent. Where the
     /// provider has a batch endpoint (X), the valid ids go out `max_ids` (100)
     /// per request: 10,000 ids take 100 requests. Each requested id then gets
     /// its Space, or the error the answer reported for it (`NotFound`), or
-    /// [`Error::NotAnswered`] if the answer neither returned nor mentioned it;
-    /// a request that fails as a whole (after its retries) is the outcome of
-    /// every id it carried. Elsewhere the ids are looked up one by one.
-    /// Either way [`ClientBuilder::concurrency`] requests run at once, under
-    /// the rate limiter.
-    pub async fn spaces<I, S>(&self, ids: I) -> Vec<(String, Result<Space, Error>)>
+    /// [`Error::NotAnswered`] if the answer neither returned nor mentioned it
+    /// ([`Error::WrongSpace`] when it was the request's only id and the
+    /// answer held another Space: that Space came in its place). A request that
+    /// fails as a whole (after its retries) is the outcome of every id it
+    /// carried. Elsewhere the ids are looked up one by one. Either way
+    /// [`ClientBuilder::concurrency`] requests run at once, under the rate
+    /// limiter.
+    ///
+    /// What was odd about an answer without costing an id its outcome (a
+    /// Space sent twice, one not asked for, a problem about a user) is in
+    /// [`Outcome::warnings`]: a warning about one id on that id's outcome,
+    /// one about the request as a whole on the outcome of its first id.
+    pub async fn spaces<I, S>(&self, ids: I) -> Vec<Outcome>
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
         let provider = self.inner.provider;
         let requested: Vec<String> = ids.into_iter().map(Into::into).collect();
-        let mut outcomes: HashMap<String, Result<Space, Error>> = HashMap::new();
+        let mut outcomes: HashMap<String, Outcome> = HashMap::new();
         let mut distinct = Vec::new();
         let mut seen: HashSet<&str> = HashSet::new();
         for id in &requested {
@@ -172,7 +190,7 @@ impl Client {
             }
             match validate_id(provider, id) {
                 Err(error) => {
-                    outcomes.insert(id.clone(), Err(error));
+                    outcomes.insert(id.clone(), Outcome::of(id.clone(), Err(error)));
                 }
                 Ok(()) => distinct.push(id.clone()),
             }
@@ -188,22 +206,25 @@ impl Client {
                     })
                     .buffer_unordered(concurrency);
                 while let Some((chunk, answer)) = answers.next().await {
-                    outcomes.extend(self.assign(chunk, answer));
+                    outcomes.extend(
+                        assign(provider, chunk, answer).into_iter().map(|outcome| (outcome.id.clone(), outcome)),
+                    );
                 }
             }
             None => {
                 let mut answers = futures_util::stream::iter(distinct)
                     .map(|id| async move {
                         let answer = self.space(&id).await;
-                        (id, answer)
+                        Outcome::of(id, answer)
                     })
                     .buffer_unordered(concurrency);
-                while let Some((id, answer)) = answers.next().await {
-                    outcomes.insert(id, answer);
+                while let Some(outcome) = answers.next().await {
+                    outcomes.insert(outcome.id.clone(), outcome);
                 }
             }
         }
-        // The last occurrence of an id takes its outcome; earlier duplicates get a copy.
+        // The last occurrence of an id takes its outcome; earlier duplicates
+        // get a copy of its result (the warnings are reported once).
         let mut remaining: HashMap<&str, usize> = HashMap::new();
         for id in &requested {
             *remaining.entry(id.as_str()).or_default() += 1;
@@ -214,45 +235,18 @@ impl Client {
                 *left -= 1;
                 *left
             });
-            let outcome = if left == 0 { outcomes.remove(id) } else { outcomes.get(id).cloned() };
+            let outcome = if left == 0 {
+                outcomes.remove(id)
+            } else {
+                outcomes.get(id).map(|outcome| Outcome::of(id.clone(), outcome.result.clone()))
+            };
             // Every id was given an outcome above; this only guards against a slip.
-            let outcome = outcome.unwrap_or_else(|| Err(Error::NotAnswered { provider, id: id.clone() }));
-            ordered.push((id.clone(), outcome));
+            ordered.push(
+                outcome
+                    .unwrap_or_else(|| Outcome::of(id.clone(), Err(Error::NotAnswered { provider, id: id.clone() }))),
+            );
         }
         ordered
-    }
-
-    /// Each id of one batch request with its outcome.
-    fn assign(&self, chunk: Vec<String>, answer: Result<SpaceList, Error>) -> Vec<(String, Result<Space, Error>)> {
-        let provider = self.inner.provider;
-        let list = match answer {
-            Ok(list) => list,
-            Err(error) => return chunk.into_iter().map(|id| (id, Err(error.clone()))).collect(),
-        };
-        let mut found: HashMap<String, Result<Space, Error>> = HashMap::new();
-        for space in list.spaces {
-            if chunk.contains(&space.id) {
-                found.entry(space.id.clone()).or_insert(Ok(space));
-            } else {
-                tracing::warn!(%provider, id = %space.id, "the answer holds a Space that was not requested; ignored");
-            }
-        }
-        for problem in list.errors {
-            match problem.id {
-                Some(id) if chunk.contains(&id) => {
-                    found.entry(id).or_insert(Err(problem.error));
-                }
-                // Problems about users (an expansion) leave the Space itself complete.
-                _ => tracing::debug!(%provider, error = %problem.error, "a partial error about no requested Space"),
-            }
-        }
-        chunk
-            .into_iter()
-            .map(|id| {
-                let outcome = found.remove(&id).unwrap_or_else(|| Err(Error::NotAnswered { provider, id: id.clone() }));
-                (id, outcome)
-            })
-            .collect()
     }
 
     /// Searches live and scheduled Spaces by title (X's `GET /2/spaces/search`).
@@ -322,6 +316,7 @@ impl Client {
             let list = self.call(operation.operation, None, &ListCall::Creators(chunk)).await?;
             all.spaces.extend(list.spaces);
             all.errors.extend(list.errors);
+            all.warnings.extend(list.warnings);
             all.result_count = match (all.result_count, list.result_count) {
                 (None, None) => None,
                 (sum, count) => Some(sum.unwrap_or(0) + count.unwrap_or(0)),
@@ -338,14 +333,14 @@ impl Client {
         call: &C,
     ) -> Result<C::Output, Error> {
         let inner = &self.inner;
-        let deadline = tokio::time::Instant::now() + inner.retry.deadline;
+        let deadline = tokio::time::Instant::now() + inner.deadline;
         let mut attempt = 0;
         loop {
             attempt += 1;
             let outcome =
                 match tokio::time::timeout_at(deadline, self.attempt(operation, id, attempt, deadline, call)).await {
                     Ok(outcome) => outcome,
-                    Err(_) => return Err(Error::Timeout { provider: inner.provider, after: inner.retry.deadline }),
+                    Err(_) => return Err(Error::Timeout { provider: inner.provider, after: inner.deadline }),
                 };
             let error = match outcome {
                 Ok(value) => return Ok(value),
@@ -379,8 +374,13 @@ impl Client {
         if let Some(until) = inner.limits.closed_until(operation_id) {
             if until >= deadline {
                 // Sending now would be refused, and the window resets too late.
-                let retry_after = Some(until - tokio::time::Instant::now());
-                return Err(Error::RateLimited { provider: inner.provider, retry_after });
+                let retry_after = until - tokio::time::Instant::now();
+                let retry_at = chrono::Utc::now() + retry_after;
+                return Err(Error::RateLimited {
+                    provider: inner.provider,
+                    retry_after: Some(retry_after),
+                    retry_at: Some(retry_at),
+                });
             }
             tracing::info!(provider = %inner.provider, operation = operation_id, "waiting for the rate-limit window to reset");
             tokio::time::sleep_until(until).await;
@@ -400,13 +400,15 @@ impl Client {
         let interpreter = Interpreter {
             provider: inner.provider,
             id,
-            secret: inner.token.expose(),
             request_timeout: inner.timeout,
             max_body_bytes: inner.max_body_bytes,
             record: inner.recorder.as_ref().map(|_| &taped),
         };
         let exchange = async {
-            let exchanged = call.run(&*inner.api, &interpreter).await;
+            let Exchanged { outcome, rate } = call.run(&*inner.api, &interpreter).await;
+            // The one redaction point: nothing of the answer is logged,
+            // returned or compared before it.
+            let exchanged = Exchanged { outcome: C::Output::redacted(outcome, &inner.redactor), rate };
             let elapsed_ms = started.elapsed().as_millis() as u64;
             tracing::Span::current().record("elapsed_ms", elapsed_ms);
             match &exchanged.outcome {
@@ -419,13 +421,17 @@ impl Client {
         if let Some(recorder) = &inner.recorder
             && let Some(wire) = taped.into_inner().unwrap_or_else(PoisonError::into_inner)
         {
-            recorder.write(inner.provider, operation_id, inner.token.expose(), wire);
+            recorder.write(inner.provider, operation_id, &inner.redactor, wire);
         }
         if let Some(rate) = &exchanged.rate {
             inner.limits.observe(operation_id, rate);
         }
-        if let Err(Error::RateLimited { retry_after: Some(wait), .. }) = &exchanged.outcome {
-            inner.limits.close(operation_id, *wait);
+        // A 429 or a 503 that said when to come back closes the operation
+        // for every request, not only for the one that was refused.
+        if let Err(error) = &exchanged.outcome
+            && let Some(wait) = error.retry_after()
+        {
+            inner.limits.close(operation_id, wait);
         }
         exchanged.outcome
     }
@@ -433,8 +439,83 @@ impl Client {
 
 /// One kind of request, run through a provider's [`Fetch`].
 trait Call: Sync {
-    type Output: Send;
+    type Output: Send + Redact;
     fn run<'a>(&'a self, api: &'a dyn Fetch, interpreter: &'a Interpreter<'a>) -> BoxFuture<'a, Self::Output>;
+}
+
+/// A value from a provider, with every echo of the token masked.
+trait Redact: Sized {
+    fn redacted(outcome: Result<Self, Error>, redactor: &Redactor) -> Result<Self, Error>;
+}
+
+impl Redact for Space {
+    fn redacted(outcome: Result<Space, Error>, redactor: &Redactor) -> Result<Space, Error> {
+        match outcome {
+            Ok(space) => redact_space(space, redactor),
+            Err(error) => Err(error.redacted(redactor)),
+        }
+    }
+}
+
+impl Redact for SpaceList {
+    fn redacted(outcome: Result<SpaceList, Error>, redactor: &Redactor) -> Result<SpaceList, Error> {
+        let list = outcome.map_err(|error| error.redacted(redactor))?;
+        let mut redacted = SpaceList { result_count: list.result_count, ..SpaceList::default() };
+        let text = |text: String| redactor.text(&text).into_owned();
+        for space in list.spaces {
+            match redact_space(space.clone(), redactor) {
+                Ok(space) => redacted.spaces.push(space),
+                Err(error) => redacted.errors.push(ItemError { id: Some(text(space.id)), error }),
+            }
+        }
+        for item in list.errors {
+            redacted.errors.push(ItemError { id: item.id.map(text), error: item.error.redacted(redactor) });
+        }
+        redacted.warnings = list
+            .warnings
+            .into_iter()
+            .map(|warning| match warning {
+                Warning::Duplicate { provider, id, identical } => {
+                    Warning::Duplicate { provider, id: text(id), identical }
+                }
+                Warning::Unrequested { provider, id } => Warning::Unrequested { provider, id: text(id) },
+                Warning::Unattributed(error) => Warning::Unattributed(error.redacted(redactor)),
+            })
+            .collect();
+        Ok(redacted)
+    }
+}
+
+/// The Space with every echo of the token in any of its texts masked. A
+/// Space holds no token in the common case, which one serialization
+/// checks; only one that does is taken apart.
+fn redact_space(space: Space, redactor: &Redactor) -> Result<Space, Error> {
+    let provider = space.provider;
+    if !serde_json::to_vec(&space).is_ok_and(|json| redactor.finds(&json)) {
+        return Ok(space);
+    }
+    let mut value = serde_json::to_value(&space).unwrap_or(serde_json::Value::Null);
+    mask_strings(&mut value, redactor);
+    // A field that cannot hold the mask (a state, a timestamp that is the
+    // token) leaves no safe way to show the Space: it is refused, not shown.
+    serde_json::from_value(value).map_err(|_| Error::Rejected {
+        provider,
+        status: None,
+        message: Excerpt::new("the answer echoes the API token in a field that cannot be masked; not shown"),
+    })
+}
+
+fn mask_strings(value: &mut serde_json::Value, redactor: &Redactor) {
+    match value {
+        serde_json::Value::String(text) => {
+            if let std::borrow::Cow::Owned(masked) = redactor.text(text) {
+                *text = masked;
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|item| mask_strings(item, redactor)),
+        serde_json::Value::Object(members) => members.values_mut().for_each(|member| mask_strings(member, redactor)),
+        _ => {}
+    }
 }
 
 /// A single-Space lookup.
@@ -477,6 +558,66 @@ pub fn validate_id(provider: Provider, id: &str) -> Result<(), Error> {
         Some(reason) => Err(Error::InvalidId { provider, id: Excerpt::new(id), reason }),
         None => Ok(()),
     }
+}
+
+/// Each id of one batch request with its outcome, from the request's answer.
+fn assign(provider: Provider, chunk: Vec<String>, answer: Result<SpaceList, Error>) -> Vec<Outcome> {
+    let list = match answer {
+        Ok(list) => list,
+        Err(error) => return chunk.into_iter().map(|id| Outcome::of(id, Err(error.clone()))).collect(),
+    };
+    let asked: HashSet<&str> = chunk.iter().map(String::as_str).collect();
+    let mut found: HashMap<String, Result<Space, Error>> = HashMap::new();
+    let mut per_id: HashMap<String, Vec<Warning>> = HashMap::new();
+    // Warnings about the request as a whole, not about one asked id.
+    let mut general: Vec<Warning> = Vec::new();
+    let mut unrequested: Vec<String> = Vec::new();
+    for space in list.spaces {
+        if asked.contains(space.id.as_str()) {
+            found.entry(space.id.clone()).or_insert(Ok(space));
+        } else {
+            unrequested.push(space.id);
+        }
+    }
+    for problem in list.errors {
+        match problem.id {
+            Some(id) if asked.contains(id.as_str()) => {
+                found.entry(id).or_insert(Err(problem.error));
+            }
+            // Problems about users (an expansion) leave the Spaces themselves complete.
+            _ => general.push(Warning::Unattributed(problem.error)),
+        }
+    }
+    for warning in list.warnings {
+        match &warning {
+            Warning::Duplicate { id, .. } if asked.contains(id.as_str()) => {
+                per_id.entry(id.clone()).or_default().push(warning);
+            }
+            _ => general.push(warning),
+        }
+    }
+    if let ([requested], [returned]) = (chunk.as_slice(), unrequested.as_slice())
+        && !found.contains_key(requested)
+    {
+        // One id asked, another Space sent: that Space came in its place.
+        let error = Error::WrongSpace { provider, requested: requested.clone(), returned: returned.clone() };
+        found.insert(requested.clone(), Err(error));
+    } else {
+        general.extend(unrequested.into_iter().map(|id| Warning::Unrequested { provider, id }));
+    }
+    let mut outcomes: Vec<Outcome> = chunk
+        .into_iter()
+        .map(|id| {
+            let result = found.remove(&id).unwrap_or_else(|| Err(Error::NotAnswered { provider, id: id.clone() }));
+            let warnings = per_id.remove(&id).unwrap_or_default();
+            Outcome { id, result, warnings }
+        })
+        .collect();
+    // On the first id's outcome, so that none is lost.
+    if let Some(first) = outcomes.first_mut() {
+        first.warnings.extend(general);
+    }
+    outcomes
 }
 
 /// Configures a [`Client`]. Every setting has a documented default.
@@ -613,16 +754,22 @@ impl ClientBuilder {
     /// # Errors
     ///
     /// [`Error::MissingToken`] when no token was given and the environment
-    /// variable is unset; [`Error::Transport`] when the token cannot be a
-    /// header value or the HTTP client cannot be built; [`Error::RecordDir`]
-    /// when the [`record`](Self::record) directory cannot be created or written.
+    /// variable is unset; [`Error::InvalidToken`] when the token is shorter
+    /// than [`MIN_TOKEN_CHARS`](crate::MIN_TOKEN_CHARS) or holds characters
+    /// a header cannot carry ([`Token::problem`]); [`Error::InvalidArgument`]
+    /// when the [`base_url`](Self::base_url) is not an http(s) URL or has a
+    /// query or fragment; [`Error::Transport`] when the HTTP client cannot be
+    /// built; [`Error::RecordDir`] when the [`record`](Self::record)
+    /// directory cannot be created or written.
     pub fn build(self) -> Result<Client, Error> {
         let provider = self.provider;
         let token = match self.token {
             Some(token) => token,
             None => Token::from_env(provider)?,
         };
+        token.check(provider)?;
         let info = provider.info();
+        let base_url = base_url(provider, self.base_url.as_deref().unwrap_or(info.spec.server_url))?;
         // Injected once, as a default header, marked sensitive so that
         // reqwest never prints it; reqwest also drops `Authorization` on a
         // redirect to another host, and the client follows no redirect with
@@ -632,14 +779,16 @@ impl ClientBuilder {
             Auth::ApiKeyHeader(name) => {
                 let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| Error::Transport {
                     provider,
-                    detail: format!("the spec's API-key header `{name}` is not a valid header name"),
+                    detail: format!("the spec's API-key header `{name}` is not a valid header name").into(),
                 })?;
                 (name, token.expose().to_owned())
             }
         };
-        let mut auth = HeaderValue::from_str(&value).map_err(|_| Error::Transport {
+        // `token.check` above refused what a header cannot carry.
+        let mut auth = HeaderValue::from_str(&value).map_err(|_| Error::InvalidToken {
             provider,
-            detail: "the token contains characters not allowed in an HTTP header".into(),
+            env_var: info.env_var,
+            reason: "it holds characters an HTTP header cannot carry",
         })?;
         auth.set_sensitive(true);
         let mut headers = HeaderMap::new();
@@ -651,8 +800,7 @@ impl ClientBuilder {
             .connect_timeout(self.connect_timeout)
             .redirect(redirect_policy(info.spec.auth))
             .build()
-            .map_err(|error| Error::Transport { provider, detail: error.to_string() })?;
-        let base_url = self.base_url.as_deref().unwrap_or(info.spec.server_url).trim_end_matches('/').to_owned();
+            .map_err(|error| Error::Transport { provider, detail: Excerpt::new(&error.to_string()) })?;
         let api = (info.connect)(&base_url, http);
         let limits = Limits::new(info, self.rate_limit);
         let recorder = self.record.map(|dir| Recorder::open(provider, dir)).transpose()?;
@@ -661,7 +809,9 @@ impl ClientBuilder {
                 provider,
                 base_url,
                 api,
+                redactor: Redactor::new(token.expose()),
                 token,
+                deadline: self.retry.deadline_for(self.timeout),
                 retry: self.retry,
                 timeout: self.timeout,
                 max_body_bytes: self.max_body_bytes,
@@ -671,6 +821,21 @@ impl ClientBuilder {
             }),
         })
     }
+}
+
+/// The API root requests are sent under, without a trailing slash. A query
+/// or a fragment cannot be part of it: the path of each request is appended
+/// to the root as text, so `http://h/?a=b` would send `/?a=b/2/spaces/ID`.
+fn base_url(provider: Provider, url: &str) -> Result<String, Error> {
+    let invalid = |reason| Error::InvalidArgument { provider, name: "base URL", value: Excerpt::new(url), reason };
+    let parsed = reqwest::Url::parse(url).map_err(|_| invalid("not a URL"))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.cannot_be_a_base() {
+        return Err(invalid("only http:// and https:// URLs are API roots"));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() || url.contains(['?', '#']) {
+        return Err(invalid("an API root cannot have a query (`?`) or a fragment (`#`)"));
+    }
+    Ok(url.trim_end_matches('/').to_owned())
 }
 
 /// Follows up to 10 redirects, like reqwest's default, except that a token

@@ -39,8 +39,9 @@ use serde::Serialize;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::error::{Error, redact};
+use crate::error::Error;
 use crate::model::Provider;
+use crate::redact::Redactor;
 
 /// The capture format version (`"spaces_capture": 1`).
 pub const CAPTURE_FORMAT: u32 = 1;
@@ -88,12 +89,12 @@ impl Recorder {
         &self,
         provider: Provider,
         operation: &str,
-        secret: &str,
+        redactor: &Redactor,
         (request, response): (http::Request<()>, http::Response<Vec<u8>>),
     ) {
         let now = chrono::Utc::now();
         let name = format!("{}-{provider}-{operation}-{}{CAPTURE_SUFFIX}", now.format("%Y%m%dT%H%M%SZ"), unique());
-        let capture = Capture::new(provider, operation, secret, &request, &response, now);
+        let capture = Capture::new(provider, operation, redactor, &request, &response, now);
         let result = serde_json::to_vec_pretty(&capture).map_err(std::io::Error::other).and_then(|mut bytes| {
             bytes.push(b'\n');
             write_atomically(&self.dir, &name, &bytes)
@@ -169,12 +170,12 @@ impl<'a> Capture<'a> {
     fn new(
         provider: Provider,
         operation: &'a str,
-        secret: &str,
+        redactor: &Redactor,
         request: &http::Request<()>,
         response: &http::Response<Vec<u8>>,
         received_at: chrono::DateTime<chrono::Utc>,
     ) -> Self {
-        let text = |text: &str| redact(text, secret);
+        let text = |text: &str| redactor.text(text).into_owned();
         let uri = request.uri();
         let query = uri
             .query()
@@ -197,7 +198,7 @@ impl<'a> Capture<'a> {
         }
         let (body, body_base64) = match std::str::from_utf8(response.body()) {
             Ok(body) => (Some(text(body)), None),
-            Err(_) => (None, Some(STANDARD.encode(redact_bytes(response.body(), secret.as_bytes())))),
+            Err(_) => (None, Some(STANDARD.encode(redactor.bytes(response.body())))),
         };
         Capture {
             spaces_capture: CAPTURE_FORMAT,
@@ -213,34 +214,9 @@ impl<'a> Capture<'a> {
     }
 }
 
-/// `bytes` with every occurrence of `secret` replaced by `***`.
-fn redact_bytes(bytes: &[u8], secret: &[u8]) -> Vec<u8> {
-    if secret.is_empty() {
-        return bytes.to_vec();
-    }
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut rest = bytes;
-    while !rest.is_empty() {
-        if rest.starts_with(secret) {
-            out.extend_from_slice(b"***");
-            rest = &rest[secret.len()..];
-        } else {
-            out.push(rest[0]);
-            rest = &rest[1..];
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn redacts_bytes_that_are_not_utf8() {
-        assert_eq!(redact_bytes(b"\xffab-SECRET-cd\xfe", b"SECRET"), b"\xffab-***-cd\xfe");
-        assert_eq!(redact_bytes(b"SECRETSECRET", b"SECRET"), b"******");
-    }
 
     #[test]
     fn a_capture_keeps_the_request_line_and_redacts_the_token() {
@@ -249,7 +225,7 @@ mod tests {
         let mut response = http::Response::new(b"{\"token\":\"SECRET\"}".to_vec());
         response.headers_mut().insert("content-type", "application/json".parse().expect("value"));
         let at = "2026-11-22T23:00:00Z".parse().expect("time");
-        let capture = Capture::new(Provider::X, "find_space_by_id", "SECRET", &request, &response, at);
+        let capture = Capture::new(Provider::X, "find_space_by_id", &Redactor::new("SECRET"), &request, &response, at);
         let json = serde_json::to_value(&capture).expect("json");
         assert_eq!(
             json,

@@ -16,9 +16,13 @@ pub struct RetryPolicy {
     pub initial_backoff: Duration,
     /// The most any single backoff waits (default 30 s).
     pub max_backoff: Duration,
-    /// The overall deadline for one `space()` call, waits and retries
-    /// included (default 60 s). When it passes, the call fails with a timeout.
-    pub deadline: Duration,
+    /// The overall deadline for one call (one request and its retries,
+    /// waits included). When it passes, the call fails with a timeout.
+    /// `None` (the default) is twice the per-attempt timeout
+    /// ([`ClientBuilder::timeout`](crate::ClientBuilder::timeout)): 60 s with
+    /// the default 30 s, room for a retry after a slow attempt. A deadline
+    /// shorter than one attempt's timeout is raised to it.
+    pub deadline: Option<Duration>,
 }
 
 impl Default for RetryPolicy {
@@ -27,12 +31,17 @@ impl Default for RetryPolicy {
             max_attempts: 3,
             initial_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(30),
-            deadline: Duration::from_secs(60),
+            deadline: None,
         }
     }
 }
 
 impl RetryPolicy {
+    /// The deadline of one call whose attempts each time out after `timeout`.
+    pub(crate) fn deadline_for(&self, timeout: Duration) -> Duration {
+        self.deadline.unwrap_or_else(|| timeout.saturating_mul(2)).max(timeout)
+    }
+
     /// No retries: one attempt, same deadline.
     pub fn none() -> Self {
         RetryPolicy { max_attempts: 1, ..RetryPolicy::default() }
@@ -66,5 +75,15 @@ mod tests {
         }
         assert!(policy.backoff(1, Some(Duration::from_secs(5))) >= Duration::from_secs(5));
         assert_eq!(policy.backoff(1, Some(Duration::from_secs(86_400))), MAX_RETRY_AFTER);
+    }
+
+    #[test]
+    fn the_deadline_follows_the_timeout_and_is_never_shorter() {
+        let minutes = |m: u64| Duration::from_secs(60 * m);
+        assert_eq!(RetryPolicy::default().deadline_for(Duration::from_secs(30)), minutes(1));
+        assert_eq!(RetryPolicy::default().deadline_for(minutes(10)), minutes(20));
+        let set = RetryPolicy { deadline: Some(minutes(1)), ..RetryPolicy::default() };
+        assert_eq!(set.deadline_for(minutes(10)), minutes(10), "never shorter than one attempt");
+        assert_eq!(set.deadline_for(Duration::from_secs(5)), minutes(1));
     }
 }

@@ -82,7 +82,7 @@ macro_rules! envelope_converter {
         fn failure(response: &wire::SpaceDetailResponse) -> Error {
             let message = response.msg.clone().unwrap_or_else(|| "status `error` without a message".to_owned());
             if means_not_found(&message) {
-                return Error::NotFound { provider: PROVIDER, id: None, detail: Some(message) };
+                return Error::not_found(PROVIDER, None, Some(Excerpt::new(&message)));
             }
             Error::Rejected { provider: PROVIDER, status: None, message: Excerpt::new(&message) }
         }

@@ -48,7 +48,9 @@ pub(crate) fn parse_json<T: DeserializeOwned>(provider: Provider, body: &[u8]) -
 /// Paths into deeply nested JSON can be hundreds of `[0]`s long; the start
 /// says where, so the rest is cut to keep messages one readable line.
 fn shorten_path(path: String) -> String {
-    const MAX_PATH_CHARS: usize = 120;
+    // Kept long enough to redact a token in a key before a message shows
+    // only its start (a cut path ends in `…`, which redaction looks for).
+    const MAX_PATH_CHARS: usize = 1024;
     if path.chars().count() <= MAX_PATH_CHARS {
         return path;
     }
@@ -59,7 +61,7 @@ fn json_error(provider: Provider, field: String, body: &[u8], error: serde_json:
     // A syntax error (an HTML error page, a truncated body) is about the body
     // as a whole: show how the body starts, so the cause is recognizable.
     let value = error.is_syntax().then(|| Excerpt::new(&String::from_utf8_lossy(&body[..body.len().min(200)])));
-    Error::Decode { provider, field, value, detail: error.to_string() }
+    Error::Decode { provider, field, value, detail: Excerpt::new(&error.to_string()) }
 }
 
 /// A Space id from a response, held to the same rule as requested ids: an

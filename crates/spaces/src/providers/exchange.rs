@@ -6,17 +6,15 @@ use std::future::Future;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
+use chrono::{DateTime, Utc};
 use progenitor_client::{Error as ApiError, ResponseValue};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use spaces_generated::{ResponseHead, observe, observe_recording};
 
 use super::BoxFuture;
-use crate::error::{Error, Excerpt, MAX_RETRY_AFTER, redact};
+use crate::error::{Error, Excerpt, MAX_RETRY_AFTER, Resource};
 use crate::model::Provider;
-
-/// How much of an error body is kept; messages show less (see [`Excerpt`]).
-const MAX_DETAIL_CHARS: usize = 1000;
 
 /// Runs one generated-client call, watched by [`observe`] (body cap, status
 /// kept for bodies that do not decode), and interprets it: `convert` turns
@@ -98,8 +96,6 @@ pub(crate) struct Interpreter<'a> {
     pub provider: Provider,
     /// The Space id asked for, for a single lookup (a "not found" names it).
     pub id: Option<&'a str>,
-    /// The token, only to redact echoes of it from what goes into errors.
-    pub secret: &'a str,
     pub request_timeout: Duration,
     pub max_body_bytes: usize,
     /// Where to put the exchange as received, when the client records them.
@@ -151,33 +147,40 @@ impl Interpreter<'_> {
             Err(ApiError::ResponseBodyError(error)) => Err(self.body_failure(&error)),
             Err(ApiError::CommunicationError(error)) => Err(self.transport_failure(&error)),
             Err(ApiError::InvalidRequest(detail) | ApiError::Custom(detail)) => {
-                Err(Error::Transport { provider: self.provider, detail })
+                Err(Error::Transport { provider: self.provider, detail: Excerpt::new(&detail) })
             }
             Err(ApiError::InvalidUpgrade(error)) => Err(self.transport_failure(&error)),
         };
-        // Every error passes through here, so this one redaction covers them all.
-        outcome.map_err(|error| self.with_id(error).redacted(self.secret))
+        // Not redacted here: the client passes every outcome through its
+        // one redaction point as soon as the exchange is over.
+        outcome.map_err(|error| self.with_id(error))
     }
 
     /// The error an HTTP error status stands for, whatever the body said.
     fn status_failure(&self, status: StatusCode, headers: &HeaderMap, body_text: Option<String>) -> Error {
         let provider = self.provider;
-        // Redacted before it is shortened, so a cut never leaves part of the
-        // token behind; shortened because bodies can be megabytes.
-        let detail =
-            body_text.map(|text| redact(&text, self.secret).chars().take(MAX_DETAIL_CHARS).collect::<String>());
+        // Only the start is kept (bodies can be megabytes); the excerpt
+        // remembers it was cut, so that redaction also masks a token cut in two.
+        let detail = body_text.as_deref().map(Excerpt::new);
         let code = status.as_u16();
         match code {
             401 | 403 => Error::Unauthorized { provider, status: Some(code), detail },
             402 => Error::PaymentRequired { provider, detail },
-            404 => Error::NotFound { provider, id: self.id.map(str::to_owned), detail },
-            429 => Error::RateLimited { provider, retry_after: retry_after(headers, SystemTime::now()) },
-            400..=499 => Error::Rejected {
+            404 => Error::not_found(provider, self.id.map(str::to_owned), detail),
+            429 => {
+                let (retry_after, retry_at) = come_back(headers, SystemTime::now()).unzip();
+                Error::RateLimited { provider, retry_after, retry_at: retry_at.flatten() }
+            }
+            400..=499 => {
+                Error::Rejected { provider, status: Some(code), message: detail.unwrap_or_else(|| "no message".into()) }
+            }
+            _ => Error::Upstream {
                 provider,
-                status: Some(code),
-                message: Excerpt::new(detail.as_deref().unwrap_or("no message")),
+                status: code,
+                body: detail.unwrap_or_else(|| "".into()),
+                // A 503 may say when to come back, as a 429 does (RFC 9110 §10.2.3).
+                retry_after: come_back(headers, SystemTime::now()).map(|(after, _)| after),
             },
-            _ => Error::Upstream { provider, status: code, body: Excerpt::new(detail.as_deref().unwrap_or("")) },
         }
     }
 
@@ -191,44 +194,98 @@ impl Interpreter<'_> {
         self.transport_failure(error)
     }
 
+    /// A transport failure in words, with where it happened: the host and
+    /// path, never the query (a batch's query holds 100 ids, and a URL may
+    /// carry what should not be repeated on every line).
     fn transport_failure(&self, error: &reqwest::Error) -> Error {
         if error.is_timeout() {
             return Error::Timeout { provider: self.provider, after: self.request_timeout };
         }
-        // The whole cause chain ("error sending request: connection refused").
-        let chain: Vec<String> = std::iter::successors(Some(error as &dyn std::error::Error), |source| source.source())
-            .map(ToString::to_string)
-            .collect();
-        Error::Transport { provider: self.provider, detail: chain.join(": ") }
+        let cause = transport_cause(error);
+        let detail = match error.url() {
+            Some(url) => {
+                let port = url.port().map(|port| format!(":{port}")).unwrap_or_default();
+                format!("{cause} ({}{port}{})", url.host_str().unwrap_or_default(), url.path())
+            }
+            None => cause,
+        };
+        Error::Transport { provider: self.provider, detail: Excerpt::new(&detail) }
     }
 
-    /// Providers that say "not found" without the id (SocialData, AIsa) get the requested one.
+    /// A "not found" of a single lookup names the id that was asked for,
+    /// whatever id (or none) the provider's message names.
     fn with_id(&self, error: Error) -> Error {
-        match error {
-            Error::NotFound { provider, id: None, detail } => {
-                Error::NotFound { provider, id: self.id.map(str::to_owned), detail }
+        match (error, self.id) {
+            (Error::NotFound { provider, resource: Resource::Space, detail, .. }, Some(asked)) => {
+                Error::not_found(provider, Some(asked.to_owned()), detail)
             }
-            other => other,
+            (other, _) => other,
         }
     }
 }
 
+/// What went wrong on the connection, in words: the operating system's
+/// cause where there is one (refused, reset, closed early), else the HTTP
+/// stack's messages, without the URL it repeats.
+fn transport_cause(error: &reqwest::Error) -> String {
+    let sources = || std::iter::successors(std::error::Error::source(error), |source| source.source());
+    let stage = if error.is_body() || error.is_decode() { " while reading the response body" } else { "" };
+    for source in sources() {
+        if let Some(io) = source.downcast_ref::<std::io::Error>() {
+            let words = match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => "connection refused",
+                std::io::ErrorKind::ConnectionReset => "connection reset by the server",
+                std::io::ErrorKind::ConnectionAborted => "connection aborted",
+                std::io::ErrorKind::UnexpectedEof => "connection closed early",
+                std::io::ErrorKind::BrokenPipe => "connection closed by the server",
+                _ => continue,
+            };
+            return format!("{words}{stage}");
+        }
+    }
+    let messages: Vec<String> = sources().map(ToString::to_string).collect();
+    if messages.iter().any(|message| message.contains("connection closed before message completed")) {
+        return format!("connection closed before the response was complete{stage}");
+    }
+    let kind = if error.is_connect() {
+        "cannot connect"
+    } else if error.is_redirect() {
+        "redirect refused"
+    } else if stage.is_empty() {
+        "request failed"
+    } else {
+        "cannot read the response body"
+    };
+    let mut words = kind.to_owned();
+    for message in messages {
+        if !words.contains(&message) {
+            words.push_str(": ");
+            words.push_str(&message);
+        }
+    }
+    words
+}
+
 /// What the provider said about when to come back: `Retry-After` (seconds or
-/// an HTTP date), else X's `x-rate-limit-reset` (epoch seconds). Capped at
-/// [`MAX_RETRY_AFTER`].
-fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+/// an HTTP date), else X's `x-rate-limit-reset` (epoch seconds). The wait is
+/// capped at [`MAX_RETRY_AFTER`]; the time is as the provider named it.
+fn come_back(headers: &HeaderMap, now: SystemTime) -> Option<(Duration, Option<DateTime<Utc>>)> {
     let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok()).map(str::trim);
-    let wait = if let Some(value) = header("retry-after") {
+    let at = if let Some(value) = header("retry-after") {
         match value.parse::<u64>() {
-            Ok(seconds) => Duration::from_secs(seconds),
-            Err(_) => httpdate::parse_http_date(value).ok()?.duration_since(now).unwrap_or_default(),
+            Ok(seconds) => now.checked_add(Duration::from_secs(seconds)),
+            Err(_) => Some(httpdate::parse_http_date(value).ok()?),
         }
     } else {
         let reset = header("x-rate-limit-reset")?.parse::<u64>().ok()?;
-        let reset = SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(reset))?;
-        reset.duration_since(now).unwrap_or_default()
+        SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(reset))
     };
-    Some(wait.min(MAX_RETRY_AFTER))
+    let wait = match at {
+        Some(at) => at.duration_since(now).unwrap_or_default(),
+        // A number of seconds past what a clock can hold: as far as can be.
+        None => Duration::MAX,
+    };
+    Some((wait.min(MAX_RETRY_AFTER), at.map(DateTime::<Utc>::from)))
 }
 
 #[cfg(test)]
@@ -247,12 +304,23 @@ mod tests {
     #[test]
     fn reads_retry_after_in_every_form() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        assert_eq!(retry_after(&headers(&[("retry-after", "7")]), now), Some(Duration::from_secs(7)));
+        let wait = |pairs: &[(&'static str, &str)]| come_back(&headers(pairs), now).map(|(wait, _)| wait);
+        assert_eq!(wait(&[("retry-after", "7")]), Some(Duration::from_secs(7)));
         let date = httpdate::fmt_http_date(now + Duration::from_secs(30));
-        assert_eq!(retry_after(&headers(&[("retry-after", &date)]), now), Some(Duration::from_secs(30)));
-        assert_eq!(retry_after(&headers(&[("x-rate-limit-reset", "1700000012")]), now), Some(Duration::from_secs(12)));
-        assert_eq!(retry_after(&headers(&[("retry-after", "99999999999")]), now), Some(MAX_RETRY_AFTER));
-        assert_eq!(retry_after(&headers(&[("retry-after", "soon")]), now), None);
-        assert_eq!(retry_after(&headers(&[]), now), None);
+        assert_eq!(wait(&[("retry-after", &date)]), Some(Duration::from_secs(30)));
+        assert_eq!(wait(&[("x-rate-limit-reset", "1700000012")]), Some(Duration::from_secs(12)));
+        assert_eq!(wait(&[("retry-after", "99999999999")]), Some(MAX_RETRY_AFTER));
+        assert_eq!(wait(&[("retry-after", "18446744073709551615")]), Some(MAX_RETRY_AFTER));
+        assert_eq!(wait(&[("retry-after", "soon")]), None);
+        assert_eq!(wait(&[]), None);
+    }
+
+    #[test]
+    fn a_far_reset_keeps_the_time_the_provider_named() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let far: u64 = 1_700_000_000 + 31 * 365 * 86_400;
+        let (wait, at) = come_back(&headers(&[("x-rate-limit-reset", &far.to_string())]), now).expect("a reset");
+        assert_eq!(wait, MAX_RETRY_AFTER);
+        assert_eq!(at.map(|at| at.timestamp()), Some(far as i64));
     }
 }

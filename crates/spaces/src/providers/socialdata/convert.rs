@@ -35,7 +35,7 @@ impl TryFrom<wire::SpaceShowResponse> for Space {
 /// The error a SocialData error body stands for.
 fn failure(error: &wire::ErrorResponse) -> Error {
     if means_not_found(&error.message) {
-        return Error::NotFound { provider: PROVIDER, id: None, detail: Some(error.message.clone()) };
+        return Error::not_found(PROVIDER, None, Some(Excerpt::new(&error.message)));
     }
     Error::Rejected { provider: PROVIDER, status: None, message: Excerpt::new(&error.message) }
 }

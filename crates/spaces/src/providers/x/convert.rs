@@ -8,7 +8,7 @@ use serde::Deserialize;
 use spaces_generated::x::types as wire;
 
 use crate::convert::{At, Indexed, count, iso8601, non_empty, parse_json, space_id, verified_type};
-use crate::error::{Error, Excerpt};
+use crate::error::{Error, Excerpt, Resource};
 use crate::list::{Decoded, ItemError, SpaceList};
 use crate::model::{Provider, Space, SpaceState, Topic, User};
 
@@ -145,7 +145,7 @@ impl TryFrom<wire::SpacesResponse> for SpaceList {
             data: response.data.into_iter().map(Ok).collect(),
             users: users.unwrap_or_default().into_iter().map(Ok).collect(),
             has_users,
-            topics: topics.unwrap_or_default(),
+            topics: topics.unwrap_or_default().into_iter().map(Ok).collect(),
             problems: response.errors.into_iter().map(Ok).collect(),
             result_count: response.meta.and_then(|meta| meta.result_count),
         }
@@ -153,22 +153,30 @@ impl TryFrom<wire::SpacesResponse> for SpaceList {
     }
 }
 
+/// An item of a multi-Space body that could not be read or converted: its
+/// own id where one is readable (a Space's, a user's or a topic's), and why.
+struct BadItem {
+    id: Option<String>,
+    error: Error,
+}
+
 /// A multi-Space body taken apart, each item already read (or not) on its own.
 struct Parts {
-    data: Vec<Result<wire::Space, ItemError>>,
-    users: Vec<Result<wire::User, ItemError>>,
+    data: Vec<Result<wire::Space, BadItem>>,
+    users: Vec<Result<wire::User, BadItem>>,
     /// Whether `includes.users` was sent at all.
     has_users: bool,
-    topics: Vec<wire::Topic>,
-    problems: Vec<Result<wire::Problem, ItemError>>,
+    topics: Vec<Result<wire::Topic, BadItem>>,
+    problems: Vec<Result<wire::Problem, BadItem>>,
     result_count: Option<i32>,
 }
 
 impl Parts {
     /// The body when the strict parse failed: every item of `data`,
-    /// `includes.users` and `errors` read on its own, so that one value of
-    /// the wrong type (a string count, a missing `state`) fails only its
-    /// item, never the up to 100 Spaces beside it.
+    /// `includes.users`, `includes.topics` and `errors` read on its own, so
+    /// that one value of the wrong type (a string count, a missing `state`,
+    /// a topic without a name) fails only its item and the Spaces that
+    /// refer to it, never the up to 100 Spaces beside them.
     fn lenient(body: &[u8]) -> Result<Parts, Error> {
         #[derive(Deserialize)]
         struct Lenient {
@@ -180,16 +188,16 @@ impl Parts {
         #[derive(Deserialize)]
         struct LenientIncludes {
             users: Option<Vec<serde_json::Value>>,
-            topics: Option<Vec<wire::Topic>>,
+            topics: Option<Vec<serde_json::Value>>,
         }
         let body: Lenient = parse_json(PROVIDER, body)?;
         let (users, topics) = body.includes.map_or((None, None), |includes| (includes.users, includes.topics));
         Ok(Parts {
-            data: items(body.data, "data", true),
+            data: items(body.data, "data"),
             has_users: users.as_ref().is_some_and(|users| !users.is_empty()),
-            users: items(users, "includes.users", false),
-            topics: topics.unwrap_or_default(),
-            problems: items(body.errors, "errors", false),
+            users: items(users, "includes.users"),
+            topics: items(topics, "includes.topics"),
+            problems: items(body.errors, "errors"),
             result_count: body.meta.and_then(|meta| meta.result_count),
         })
     }
@@ -199,29 +207,61 @@ impl Parts {
             result_count: count(PROVIDER, "meta.result_count", self.result_count.map(i64::from))?,
             ..SpaceList::default()
         };
-        // Users are shared by every Space of the body. One that does not
-        // convert is reported, and stays unresolved wherever it is named.
+        // Users and topics are shared by every Space of the body. One that
+        // does not convert fails each Space that names it (with its own
+        // error, which names the include's field); one no Space names is
+        // reported once on its own.
         let mut by_id: HashMap<String, User> = HashMap::new();
+        let mut bad_users: Vec<BadItem> = Vec::new();
         for (index, user) in self.users.into_iter().enumerate() {
-            match user.and_then(|user| {
-                convert_user(user, Indexed("includes.users", index)).map_err(|error| ItemError { id: None, error })
-            }) {
+            let converted = user.and_then(|user| {
+                let id = user.id.clone();
+                convert_user(user, Indexed("includes.users", index)).map_err(|error| BadItem { id: Some(id), error })
+            });
+            match converted {
                 Ok(user) => {
                     by_id.insert(user.id.clone(), user);
                 }
-                Err(item) => list.errors.push(item),
+                Err(bad) => bad_users.push(bad),
             }
         }
-        let topics: HashMap<String, Topic> =
-            self.topics.into_iter().map(|topic| (topic.id.clone(), convert_topic(topic))).collect();
+        let mut topics: HashMap<String, Topic> = HashMap::new();
+        let mut bad_topics: Vec<BadItem> = Vec::new();
+        for topic in self.topics {
+            match topic {
+                Ok(topic) => {
+                    topics.insert(topic.id.clone(), convert_topic(topic));
+                }
+                Err(bad) => bad_topics.push(bad),
+            }
+        }
+        let mut referenced = vec![false; bad_users.len() + bad_topics.len()];
         for (index, data) in self.data.into_iter().enumerate() {
             let data = match data {
                 Ok(data) => data,
-                Err(item) => {
-                    list.errors.push(item);
+                Err(bad) => {
+                    list.errors.push(ItemError { id: bad.id, error: bad.error });
                     continue;
                 }
             };
+            let user_ids =
+                || data.creator_id.iter().chain(&data.host_ids).chain(&data.speaker_ids).chain(&data.invited_user_ids);
+            let named = |bad: &BadItem, mut ids: Box<dyn Iterator<Item = &String> + '_>| {
+                bad.id.as_ref().is_some_and(|bad_id| ids.any(|id| id == bad_id))
+            };
+            let broken: Vec<bool> = bad_users
+                .iter()
+                .map(|bad| named(bad, Box::new(user_ids())))
+                .chain(bad_topics.iter().map(|bad| named(bad, Box::new(data.topic_ids.iter()))))
+                .collect();
+            if let Some(first) = broken.iter().position(|&names| names) {
+                for (seen, names) in referenced.iter_mut().zip(&broken) {
+                    *seen |= names;
+                }
+                let bad = bad_users.iter().chain(&bad_topics).nth(first).map(|bad| bad.error.clone());
+                list.errors.extend(bad.map(|error| ItemError { id: Some(data.id.clone()), error }));
+                continue;
+            }
             let id = data.id.clone();
             let user = |id: &String| by_id.get(id).cloned();
             // As in a single lookup: with users in `includes`, a list whose
@@ -244,26 +284,28 @@ impl Parts {
                 Err(error) => list.errors.push(ItemError { id: Some(id), error }),
             }
         }
+        let unreferenced = bad_users.into_iter().chain(bad_topics).zip(referenced).filter(|(_, seen)| !seen);
+        list.errors.extend(unreferenced.map(|(bad, _)| ItemError { id: None, error: bad.error }));
         for problem in self.problems {
             list.errors.push(match problem {
                 Ok(problem) => {
                     ItemError { id: problem_space_id(&problem), error: failure(std::slice::from_ref(&problem)) }
                 }
-                Err(item) => item,
+                Err(bad) => ItemError { id: None, error: bad.error },
             });
         }
-        Ok(list)
+        Ok(list.deduplicated(PROVIDER))
     }
 }
 
 /// Each element of a list read on its own into `T`; one that does not fit
-/// is an error naming `list[index].field`, with the Space id it concerns
-/// when `spaces` says the elements are Spaces and its `id` is readable.
+/// is a [`BadItem`] naming `list[index].field`, with the element's `id`
+/// where it has a readable one (a string, or a number, which X's ids never
+/// are but a broken answer may send).
 fn items<T: serde::de::DeserializeOwned>(
     values: Option<Vec<serde_json::Value>>,
     list: &str,
-    spaces: bool,
-) -> Vec<Result<T, ItemError>> {
+) -> Vec<Result<T, BadItem>> {
     values
         .unwrap_or_default()
         .into_iter()
@@ -272,11 +314,13 @@ fn items<T: serde::de::DeserializeOwned>(
             serde_path_to_error::deserialize(&value).map_err(|error| {
                 let path = error.path().to_string();
                 let field = if path == "." { format!("{list}[{index}]") } else { format!("{list}[{index}].{path}") };
-                let id =
-                    spaces.then(|| value.get("id").and_then(serde_json::Value::as_str).map(str::to_owned)).flatten();
-                let error =
-                    Error::Decode { provider: PROVIDER, field, value: None, detail: error.into_inner().to_string() };
-                ItemError { id, error }
+                let id = value.get("id").and_then(|id| match id {
+                    serde_json::Value::String(id) => Some(id.clone()),
+                    serde_json::Value::Number(id) => Some(id.to_string()),
+                    _ => None,
+                });
+                let detail = Excerpt::new(&error.into_inner().to_string());
+                BadItem { id, error: Error::Decode { provider: PROVIDER, field, value: None, detail } }
             })
         })
         .collect()
@@ -314,10 +358,20 @@ fn failure(problems: &[wire::Problem]) -> Error {
         };
     };
     let kind = problem.type_.as_deref().and_then(|uri| uri.rsplit('/').next()).unwrap_or_default();
-    let detail = problem.detail.clone().or_else(|| problem.message.clone()).or_else(|| problem.title.clone());
+    let text = problem.detail.as_ref().or(problem.message.as_ref()).or(problem.title.as_ref());
+    let detail = text.map(|text| Excerpt::new(text));
+    let rate_limited = Error::RateLimited { provider: PROVIDER, retry_after: None, retry_at: None };
     match kind {
         "resource-not-found" => Error::NotFound {
             provider: PROVIDER,
+            // X names what is missing (`space`, `user`); a problem that does
+            // not say is about the Space, as X's Space endpoints' are.
+            resource: match problem.resource_type.as_deref() {
+                None => Resource::Space,
+                Some(kind) if kind.eq_ignore_ascii_case("space") => Resource::Space,
+                Some(kind) if kind.eq_ignore_ascii_case("user") => Resource::User,
+                Some(_) => Resource::Other,
+            },
             id: problem.resource_id.clone().or_else(|| problem.value.clone()),
             detail,
         },
@@ -326,12 +380,12 @@ fn failure(problems: &[wire::Problem]) -> Error {
         }
         "usage-capped" => Error::PaymentRequired { provider: PROVIDER, detail },
         // The v1.1-style rate-limit body is `{"errors":[{"code":88,...}]}`.
-        "rate-limit-exceeded" => Error::RateLimited { provider: PROVIDER, retry_after: None },
-        _ if problem.code == Some(88) => Error::RateLimited { provider: PROVIDER, retry_after: None },
+        "rate-limit-exceeded" => rate_limited,
+        _ if problem.code == Some(88) => rate_limited,
         _ => Error::Rejected {
             provider: PROVIDER,
             status: None,
-            message: Excerpt::new(detail.as_deref().or(problem.type_.as_deref()).unwrap_or("unspecified problem")),
+            message: Excerpt::new(text.or(problem.type_.as_ref()).map_or("unspecified problem", String::as_str)),
         },
     }
 }
