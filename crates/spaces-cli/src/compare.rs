@@ -8,8 +8,9 @@ use spaces::{Client, Provider, Space};
 
 use crate::connect::ConnectArgs;
 use crate::exit::Exit;
+use crate::output::{note, write_stdout};
 use crate::table::{self, Row};
-use crate::{Format, provider_parser, write_stdout};
+use crate::{Format, provider_parser};
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
@@ -65,7 +66,7 @@ impl Comparison {
         let failures: Vec<&spaces::Error> =
             self.answers.iter().filter_map(|(_, answer)| answer.as_ref().err()).collect();
         for failure in &failures {
-            eprintln!("error: {failure}");
+            note!("error: {failure}");
         }
         match failures.first() {
             Some(first) if failures.len() == self.answers.len() => Exit::for_error(first).into(),

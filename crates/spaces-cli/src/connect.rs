@@ -25,15 +25,18 @@ const MAX_TOKEN_FILE_BYTES: u64 = 64 * 1024;
 /// `--base-url` and `--token-file` take `PROVIDER=VALUE` for one provider or a
 /// plain `VALUE` for every provider the command asks. A value is prefixed
 /// when the text before its first `=` is a provider name, so
-/// `http://host/?a=b` is a plain URL.
+/// `http://host/a=b` is a plain URL.
 #[derive(Debug, Clone, Args)]
 pub struct ConnectArgs {
     /// The API root, e.g. a local mock: `x=http://127.0.0.1:8080` for one provider,
     /// a plain URL for every provider asked. Repeatable. Default: each provider's own API.
+    /// An API root has no query (`?`) or fragment (`#`).
     #[arg(long = "base-url", value_name = "[PROVIDER=]URL", value_parser = Targeted::<String>::parse_url)]
     pub base_urls: Vec<Targeted<String>>,
     /// Read the token from FILE instead of the provider's environment variable:
     /// `x=FILE` for one provider, a plain FILE when only one provider is asked. Repeatable.
+    /// In a file or a variable, a byte-order mark, surrounding whitespace and a
+    /// leading `Bearer ` are stripped; a token shorter than 8 characters is refused.
     #[arg(long = "token-file", value_name = "[PROVIDER=]FILE", value_parser = Targeted::<PathBuf>::parse_path)]
     pub token_files: Vec<Targeted<PathBuf>>,
     /// How long one attempt may take, connect to last byte: `30s`, `1m`, `500ms`
@@ -115,6 +118,11 @@ impl Targeted<String> {
                 "expected a URL starting with http:// or https://, optionally after PROVIDER= (one of {})",
                 provider_names()
             ));
+        }
+        // Request paths are appended to the root as text: `http://h/?a=b`
+        // would send `/?a=b/2/spaces/ID`, and `#frag` would drop the path.
+        if url.contains(['?', '#']) {
+            return Err("an API root cannot have a query (`?`) or a fragment (`#`)".to_owned());
         }
         Ok(Targeted { provider, value: url.to_owned() })
     }
@@ -303,6 +311,12 @@ impl ConnectArgs {
             Some(path) => read_token_file(provider, path)?,
             None => Token::from_env(provider)?,
         };
+        // Checked here too (the client refuses it as well) so that a token
+        // file's problem names the file, not the variable.
+        if let (Some(reason), Some(path)) = (token.problem(), pick(&self.token_files, provider, "--token-file")?) {
+            let message = format!("{provider}: unusable token in {}: {reason}", path.display());
+            return Err(Failure::new(Exit::Auth, message));
+        }
         let mut builder = Client::builder(provider).token(token).timeout(self.timeout);
         if let Some(base_url) = pick(&self.base_urls, provider, "--base-url")? {
             builder = builder.base_url(base_url.clone());
@@ -353,7 +367,9 @@ fn read_token_file(provider: Provider, path: &Path) -> Result<Token, Failure> {
                 path.display()
             )
         }
-        Ok(_) if text.trim().is_empty() => format!("{provider}: token file {} is empty", path.display()),
+        Ok(_) if Token::new(text.as_str()).expose().is_empty() => {
+            format!("{provider}: token file {} is empty", path.display())
+        }
         Ok(_) => return Ok(Token::new(text)),
         Err(error) => format!("{provider}: cannot read token file {}: {error}", path.display()),
     };
@@ -396,7 +412,9 @@ mod tests {
             url("x=http://127.0.0.1:8080"),
             Ok(Targeted { provider: Some(Provider::X), value: "http://127.0.0.1:8080".to_owned() })
         );
-        assert_eq!(url("http://h/?a=b"), Ok(Targeted { provider: None, value: "http://h/?a=b".to_owned() }));
+        assert_eq!(url("http://h/a=b"), Ok(Targeted { provider: None, value: "http://h/a=b".to_owned() }));
+        assert!(url("http://h/?a=b").is_err(), "an API root has no query");
+        assert!(url("x=http://h/api#frag").is_err(), "nor a fragment");
         assert_eq!(url("HTTPS://h"), Ok(Targeted { provider: None, value: "HTTPS://h".to_owned() }));
         assert!(url("nope=http://h").is_err(), "neither a provider prefix nor a URL");
         assert!(url("x=ftp://h").is_err());

@@ -16,6 +16,7 @@ use spaces::Provider;
 
 use crate::exit::{self, Exit};
 use crate::lines::{Line, read_capped_line};
+use crate::output::{note, shown, write_failure};
 
 /// The largest single body (or NDJSON line) read: real Space bodies are a
 /// few kilobytes; anything far larger is not a Space response.
@@ -28,7 +29,7 @@ pub fn run(provider: Provider, ndjson: bool, file: Option<&Path>) -> ExitCode {
         Some(path) => match File::open(path) {
             Ok(file) => Box::new(file),
             Err(error) => {
-                eprintln!("error: {provider}: cannot read {}: {error}", path.display());
+                note!("error: {provider}: cannot read {}: {error}", path.display());
                 return Exit::Failure.into();
             }
         },
@@ -44,11 +45,11 @@ fn convert_one(provider: Provider, input: impl Read) -> ExitCode {
     let mut body = Vec::new();
     let read = input.take(MAX_BODY_BYTES as u64 + 1).read_to_end(&mut body);
     if let Err(error) = read {
-        eprintln!("error: {provider}: cannot read input: {error}");
+        note!("error: {provider}: cannot read input: {error}");
         return Exit::Failure.into();
     }
     if body.len() > MAX_BODY_BYTES {
-        eprintln!("error: {provider}: input exceeds {MAX_BODY_BYTES} bytes; not a single Space response");
+        note!("error: {provider}: input exceeds {MAX_BODY_BYTES} bytes; not a single Space response");
         return Exit::Failure.into();
     }
     match decode(provider, &body) {
@@ -71,16 +72,20 @@ fn decode(provider: Provider, body: &[u8]) -> Result<spaces::Decoded, spaces::Er
     }
 }
 
-/// The Space id an item error is about, or `-`.
-pub(crate) fn item_id(problem: &spaces::ItemError) -> &str {
-    problem.id.as_deref().unwrap_or("-")
+/// The Space id an item error is about (as the provider wrote it, escaped),
+/// or `-`.
+pub(crate) fn item_id(problem: &spaces::ItemError) -> std::borrow::Cow<'_, str> {
+    problem.id.as_deref().map_or(std::borrow::Cow::Borrowed("-"), shown)
 }
 
 /// A multi-Space body: one Space per line on stdout, each partial error on
 /// stderr; exit 1 when there was any.
 fn print_list(list: spaces::SpaceList) -> ExitCode {
     for problem in &list.errors {
-        eprintln!("error: {}: {}", item_id(problem), problem.error);
+        note!("error: {}: {}", item_id(problem), problem.error);
+    }
+    for warning in &list.warnings {
+        note!("warning: {warning}");
     }
     let mut output = Vec::new();
     for space in &list.spaces {
@@ -89,7 +94,7 @@ fn print_list(list: spaces::SpaceList) -> ExitCode {
             output.push(b'\n');
         }
     }
-    if let Err(failure) = crate::write_stdout_bytes(&output) {
+    if let Err(failure) = crate::output::write_stdout_bytes(&output) {
         return failure.report();
     }
     if list.errors.is_empty() { Exit::Success.into() } else { Exit::Failure.into() }
@@ -124,6 +129,8 @@ struct Decoded {
     output: Vec<u8>,
     converted: usize,
     failures: Vec<(usize, String)>,
+    /// What was odd about a multi-Space line without failing it (line number, message).
+    warnings: Vec<(usize, String)>,
 }
 
 /// Streams: lines in, Spaces out, in input order, in constant memory. A
@@ -202,7 +209,7 @@ fn read_batches(mut input: impl BufRead, workers: &[mpsc::SyncSender<Batch>]) ->
 }
 
 fn decode_batch(provider: Provider, batch: Batch) -> Decoded {
-    let mut decoded = Decoded { output: Vec::new(), converted: 0, failures: Vec::new() };
+    let mut decoded = Decoded { output: Vec::new(), converted: 0, failures: Vec::new(), warnings: Vec::new() };
     for (offset, item) in batch.lines.into_iter().enumerate() {
         let number = batch.first + offset;
         let body = match item {
@@ -222,6 +229,7 @@ fn decode_batch(provider: Provider, batch: Batch) -> Decoded {
                 for problem in &list.errors {
                     decoded.failures.push((number, format!("{}: {}", item_id(problem), problem.error)));
                 }
+                decoded.warnings.extend(list.warnings.iter().map(|warning| (number, warning.to_string())));
             }
             Err(error) => decoded.failures.push((number, error.to_string())),
         }
@@ -256,7 +264,10 @@ fn write_in_order(workers: &[mpsc::Receiver<Decoded>]) -> Tally {
     for worker in workers.iter().cycle() {
         let Ok(decoded) = worker.recv() else { break };
         for (number, message) in &decoded.failures {
-            eprintln!("error: line {number}: {message}");
+            note!("error: line {number}: {message}");
+        }
+        for (number, message) in &decoded.warnings {
+            note!("warning: line {number}: {message}");
         }
         tally.failed += decoded.failures.len();
         tally.converted += decoded.converted;
@@ -273,16 +284,15 @@ fn write_in_order(workers: &[mpsc::Receiver<Decoded>]) -> Tally {
 
 fn finish(provider: Provider, tally: Tally, read_failure: Option<String>) -> ExitCode {
     if let Some(error) = tally.write_error {
-        // stdout is gone (e.g. a closed pipe): nothing more can be delivered.
-        eprintln!("error: cannot write output: {error}");
-        return Exit::Failure.into();
+        // stdout is gone: nothing more can be delivered (a closed pipe ends quietly).
+        return write_failure(&error).report();
     }
     let mut failed = tally.failed;
     if let Some(message) = read_failure {
-        eprintln!("error: {provider}: {message}");
+        note!("error: {provider}: {message}");
         failed += 1;
     }
-    eprintln!("{provider}: {} converted, {failed} failed", tally.converted);
+    note!("{provider}: {} converted, {failed} failed", tally.converted);
     if failed > 0 { Exit::Failure.into() } else { Exit::Success.into() }
 }
 
@@ -290,11 +300,8 @@ fn print_json(space: &spaces::Space) -> ExitCode {
     let stdout = io::stdout();
     let mut out = stdout.lock();
     let written = serde_json::to_writer_pretty(&mut out, space);
-    match written.map_err(io::Error::from).and_then(|()| out.write_all(b"\n")) {
+    match written.map_err(io::Error::from).and_then(|()| out.write_all(b"\n")).and_then(|()| out.flush()) {
         Ok(()) => Exit::Success.into(),
-        Err(error) => {
-            eprintln!("error: cannot write output: {error}");
-            Exit::Failure.into()
-        }
+        Err(error) => write_failure(&error).report(),
     }
 }

@@ -13,8 +13,9 @@ use spaces_mock::{DEMO_SPACE_ID, DEMO_TOKEN, EXAMPLE_MISSING_ID, MockProviders};
 
 use crate::compare::Comparison;
 use crate::exit::{Exit, Failure};
+use crate::output::write_stdout;
 use crate::table::Row;
-use crate::{Format, exit, list, table, write_stdout};
+use crate::{Format, exit, list, table};
 
 pub async fn run() -> ExitCode {
     let width = table::width();
@@ -80,8 +81,8 @@ async fn x_only(x: &Client, width: usize) -> Result<String, Failure> {
     );
     let mut demo_found = false;
     let mut rows = Vec::new();
-    for (id, outcome) in x.spaces([DEMO_SPACE_ID, EXAMPLE_MISSING_ID]).await {
-        let cell = match outcome {
+    for spaces::Outcome { id, result, .. } in x.spaces([DEMO_SPACE_ID, EXAMPLE_MISSING_ID]).await {
+        let cell = match result {
             Ok(space) => {
                 demo_found |= id == DEMO_SPACE_ID;
                 format!("found: \"{}\" ({})", space.title.as_deref().unwrap_or("(untitled)"), space.state)

@@ -4,6 +4,8 @@ use std::process::ExitCode;
 
 use spaces::Error;
 
+use crate::output::note;
+
 /// Declares [`Exit`] with each code's description written once, as its doc
 /// comment: `--help` lists them from [`Exit::ALL`] and [`Exit::description`].
 macro_rules! exit_codes {
@@ -49,7 +51,10 @@ impl Exit {
     pub fn for_error(error: &Error) -> Exit {
         match error {
             Error::NotFound { .. } => Exit::NotFound,
-            Error::Unauthorized { .. } | Error::PaymentRequired { .. } | Error::MissingToken { .. } => Exit::Auth,
+            Error::Unauthorized { .. }
+            | Error::PaymentRequired { .. }
+            | Error::MissingToken { .. }
+            | Error::InvalidToken { .. } => Exit::Auth,
             Error::RateLimited { .. } => Exit::RateLimited,
             // Refused before any request: the arguments are wrong, not the answer.
             Error::InvalidArgument { .. } | Error::Unsupported { .. } | Error::RecordDir { .. } => Exit::Usage,
@@ -73,28 +78,37 @@ impl From<Exit> for ExitCode {
     }
 }
 
-/// A failure to report: one line for stderr and the exit code.
+/// A failure to report: one line for stderr (none for a quiet one) and the exit code.
 #[derive(Debug)]
 pub struct Failure {
     pub message: String,
     pub exit: Exit,
+    /// Ends the run without a word (stdout was closed by its reader).
+    pub quiet: bool,
 }
 
 impl Failure {
     pub fn new(exit: Exit, message: impl Into<String>) -> Failure {
-        Failure { message: message.into(), exit }
+        Failure { message: message.into(), exit, quiet: false }
     }
 
-    /// Prints `error: <message>` on stderr and returns the exit code.
+    /// A failure that stops the run and says nothing.
+    pub fn quiet(exit: Exit) -> Failure {
+        Failure { message: String::new(), exit, quiet: true }
+    }
+
+    /// Prints `error: <message>` on stderr (unless quiet) and returns the exit code.
     pub fn report(&self) -> ExitCode {
-        eprintln!("error: {}", self.message);
+        if !self.quiet {
+            note!("error: {}", self.message);
+        }
         self.exit.into()
     }
 }
 
 impl From<Error> for Failure {
     fn from(error: Error) -> Failure {
-        Failure { exit: Exit::for_error(&error), message: error.to_string() }
+        Failure::new(Exit::for_error(&error), error.to_string())
     }
 }
 

@@ -19,8 +19,9 @@ use spaces::{Client, Provider, ProviderInfo, SearchState, Space, SpaceList};
 use crate::connect::ConnectArgs;
 use crate::exit::{self, Exit, Failure};
 use crate::lines::{Line, read_capped_line};
+use crate::output::{note, shown, write_stdout};
+use crate::provider_parser;
 use crate::table::{self, Row};
-use crate::{provider_parser, write_stdout};
 
 /// How a list of Spaces is printed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -150,7 +151,7 @@ pub async fn search(args: SearchArgs) -> ExitCode {
         }
         Err(error) => return exit::report(error),
     }
-    let what = format!("matching \"{}\" (state: {})", args.query, args.state.as_str());
+    let what = format!("matching \"{}\" (state: {})", shown(&args.query), args.state.as_str());
     printer.finish(provider, &what)
 }
 
@@ -257,7 +258,10 @@ impl Printer {
 
     fn add(&mut self, list: SpaceList) -> Result<(), Failure> {
         for problem in &list.errors {
-            eprintln!("error: {}: {}", crate::convert::item_id(problem), problem.error);
+            note!("error: {}: {}", crate::convert::item_id(problem), problem.error);
+        }
+        for warning in &list.warnings {
+            note!("warning: {warning}");
         }
         self.errors += list.errors.len();
         self.spaces += list.spaces.len();
@@ -270,7 +274,7 @@ impl Printer {
                         .map_err(|error| Failure::new(Exit::Failure, format!("cannot serialize a Space: {error}")))?;
                     output.push(b'\n');
                 }
-                crate::write_stdout_bytes(&output)?;
+                crate::output::write_stdout_bytes(&output)?;
             }
         }
         Ok(())
@@ -292,7 +296,7 @@ impl Printer {
         let count = if self.spaces == 1 { "1 Space".to_owned() } else { format!("{} Spaces", self.spaces) };
         let errors = if self.errors == 1 { "1 error".to_owned() } else { format!("{} errors", self.errors) };
         match self.format {
-            ListFormat::Ndjson => eprintln!("{provider}: {count}, {errors}"),
+            ListFormat::Ndjson => note!("{provider}: {count}, {errors}"),
             ListFormat::Table => {
                 let width = table::width();
                 let mut intro = format!("{count} {what}, from {}", provider.info().title);

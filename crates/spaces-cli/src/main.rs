@@ -9,12 +9,12 @@ mod demo;
 mod exit;
 mod lines;
 mod list;
+mod output;
 mod several;
 mod show;
 mod summary;
 mod table;
 
-use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -24,6 +24,7 @@ use clap_complete::Shell;
 use spaces::Provider;
 
 use crate::exit::{Exit, Failure};
+use crate::output::note;
 
 /// X/Twitter Space details from any supported provider, as one normalized model.
 ///
@@ -141,7 +142,7 @@ fn main() -> ExitCode {
     // After the results: the captures `--record` could not write.
     let failures = connect::record_failures();
     for failure in &failures {
-        eprintln!("error: recording: {failure}");
+        note!("error: recording: {failure}");
     }
     if !failures.is_empty() && exit == ExitCode::SUCCESS { Exit::Failure.into() } else { exit }
 }
@@ -151,24 +152,10 @@ fn main() -> ExitCode {
 fn completions(shell: Shell) -> ExitCode {
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut cli_command(), "spaces", &mut script);
-    match write_stdout_bytes(&script) {
+    match output::write_stdout_bytes(&script) {
         Ok(()) => Exit::Success.into(),
         Err(failure) => failure.report(),
     }
-}
-
-/// Writes `text` to stdout; a failure (e.g. a closed pipe) is reported, not a panic.
-pub fn write_stdout(text: &str) -> Result<(), Failure> {
-    write_stdout_bytes(text.as_bytes())
-}
-
-/// Writes `bytes` to stdout, as [`write_stdout`].
-pub fn write_stdout_bytes(bytes: &[u8]) -> Result<(), Failure> {
-    let mut stdout = io::stdout().lock();
-    stdout
-        .write_all(bytes)
-        .and_then(|()| stdout.flush())
-        .map_err(|error| Failure::new(Exit::Failure, format!("cannot write output: {error}")))
 }
 
 /// Request spans and retries go to stderr when `RUST_LOG` asks for them.

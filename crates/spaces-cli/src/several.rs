@@ -17,9 +17,10 @@ use spaces::{AllFailed, Client, Error, Merged, Provider, Providers, Space};
 use crate::compare::{cell, flatten};
 use crate::connect;
 use crate::exit::{self, Exit, Failure};
+use crate::output::{note, write_stdout};
 use crate::show::{Bulk, Lookup, Outcome, ShowArgs, bulk_input, show_many};
 use crate::table::{self, Row};
-use crate::{Format, show, write_stdout};
+use crate::{Format, show};
 
 /// How several providers' answers become one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,7 +80,7 @@ fn clients(args: &ShowArgs) -> Result<Vec<Client>, Failure> {
         return Err(Failure::new(Exit::Auth, message));
     }
     for provider in &skipped {
-        eprintln!(
+        note!(
             "note: {provider}: skipped, no token; set {} or give --token-file {provider}=FILE",
             provider.info().env_var
         );
@@ -108,7 +109,7 @@ async fn show_one(clients: Vec<Client>, id: &str, mode: Mode, format: Format) ->
     match answer {
         Ok((shown, attempts)) => {
             for error in attempts.iter().filter_map(|attempt| attempt.error.as_ref()) {
-                eprintln!("error: {error}");
+                note!("error: {error}");
             }
             match shown {
                 Shown::Space(space) => show::print(&space, format),
@@ -124,10 +125,10 @@ async fn show_one(clients: Vec<Client>, id: &str, mode: Mode, format: Format) ->
         }
         Err(all) => {
             for (_, error) in &all.errors {
-                eprintln!("error: {error}");
+                note!("error: {error}");
             }
             let exit = all.error().map_or(Exit::Failure, Exit::for_error);
-            eprintln!("error: {}", every_provider_failed(&all));
+            note!("error: {}", every_provider_failed(&all));
             exit.into()
         }
     }
@@ -223,6 +224,7 @@ pub fn merged_table(merged: &Merged, answered: &[Provider], asked: &[Provider], 
             let values: Vec<String> =
                 conflict.values.iter().map(|(provider, value)| format!("{provider} {}", quoted(value))).collect();
             let line = format!("{}: {}; chosen: {}", conflict.field, values.join(", "), conflict.chosen);
+            let line = crate::output::shown(&line);
             for (index, line) in table::wrap(&line, width.saturating_sub(4).max(1)).into_iter().enumerate() {
                 out.push_str(if index == 0 { "  " } else { "    " });
                 out.push_str(&line);
@@ -255,14 +257,14 @@ impl Several {
     /// The outcome of each provider asked, in order, for each id of `ids`:
     /// every provider at once (merge), or one after the other, each asked
     /// only for the ids every one before it failed on (fallback).
-    async fn ask(&self, ids: &[String]) -> Vec<Vec<(Provider, Result<Space, Error>)>> {
-        let mut per_id: Vec<Vec<(Provider, Result<Space, Error>)>> = ids.iter().map(|_| Vec::new()).collect();
+    async fn ask(&self, ids: &[String]) -> Vec<Vec<(Provider, spaces::Outcome)>> {
+        let mut per_id: Vec<Vec<(Provider, spaces::Outcome)>> = ids.iter().map(|_| Vec::new()).collect();
         match self.mode {
             Mode::Merge => {
                 let requests = self.clients.iter().map(|(client, lookup)| lookup.answer(client, ids.to_vec()));
                 let answers = futures_util::future::join_all(requests).await;
                 for ((client, _), answers) in self.clients.iter().zip(answers) {
-                    for (outcomes, (_, answer)) in per_id.iter_mut().zip(answers) {
+                    for (outcomes, answer) in per_id.iter_mut().zip(answers) {
                         outcomes.push((client.provider(), answer));
                     }
                 }
@@ -276,8 +278,8 @@ impl Several {
                     let asked: Vec<String> = pending.iter().map(|&index| ids[index].clone()).collect();
                     let answers = lookup.answer(client, asked).await;
                     let mut still = Vec::new();
-                    for (&index, (_, answer)) in pending.iter().zip(answers) {
-                        if answer.is_err() {
+                    for (&index, answer) in pending.iter().zip(answers) {
+                        if answer.result.is_err() {
                             still.push(index);
                         }
                         per_id[index].push((client.provider(), answer));
@@ -290,11 +292,13 @@ impl Several {
     }
 
     /// One id's outcome from its providers' answers, in the providers' order.
-    fn outcome(&self, answers: Vec<(Provider, Result<Space, Error>)>) -> Outcome {
+    fn outcome(&self, answers: Vec<(Provider, spaces::Outcome)>) -> Outcome {
         let mut spaces = Vec::new();
         let mut errors = Vec::new();
+        let mut warnings = Vec::new();
         for (provider, answer) in answers {
-            match answer {
+            warnings.extend(answer.warnings.iter().map(ToString::to_string));
+            match answer.result {
                 Ok(space) => spaces.push(space),
                 Err(error) => errors.push((provider, error)),
             }
@@ -305,7 +309,7 @@ impl Several {
             Mode::Fallback => spaces.into_iter().next().and_then(|space| serde_json::to_value(space).ok()),
         };
         let answer = answer.ok_or_else(|| every_provider_failed(&AllFailed { errors }));
-        Outcome { failures, ..Outcome::of(answer) }
+        Outcome { failures, warnings, ..Outcome::of(answer) }
     }
 }
 

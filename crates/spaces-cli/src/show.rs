@@ -22,7 +22,8 @@ use spaces::{Client, Provider, Space};
 use crate::connect::{self, ConnectArgs};
 use crate::exit::{self, Exit, Failure};
 use crate::lines::{Line, read_capped_line};
-use crate::{Format, provider_parser, several, summary, write_stdout};
+use crate::output::{note, shown, write_stdout};
+use crate::{Format, provider_parser, several, summary};
 
 #[derive(Debug, Args)]
 pub struct ShowArgs {
@@ -180,21 +181,20 @@ impl Lookup {
     }
 
     /// One outcome per id, in the order of `ids`.
-    pub async fn answer(self, client: &Client, ids: Vec<String>) -> Vec<(String, Result<Space, spaces::Error>)> {
+    pub async fn answer(self, client: &Client, ids: Vec<String>) -> Vec<spaces::Outcome> {
         if self.batched {
             return client.spaces(ids).await;
         }
-        let mut answers: Vec<(usize, String, Result<Space, spaces::Error>)> =
-            futures_util::stream::iter(ids.into_iter().enumerate())
-                .map(|(index, id)| async move {
-                    let answer = client.space(&id).await;
-                    (index, id, answer)
-                })
-                .buffer_unordered(self.concurrency)
-                .collect()
-                .await;
-        answers.sort_unstable_by_key(|(index, _, _)| *index);
-        answers.into_iter().map(|(_, id, answer)| (id, answer)).collect()
+        let mut answers: Vec<(usize, spaces::Outcome)> = futures_util::stream::iter(ids.into_iter().enumerate())
+            .map(|(index, id)| async move {
+                let result = client.space(&id).await;
+                (index, spaces::Outcome { id, result, warnings: Vec::new() })
+            })
+            .buffer_unordered(self.concurrency)
+            .collect()
+            .await;
+        answers.sort_unstable_by_key(|(index, _)| *index);
+        answers.into_iter().map(|(_, outcome)| outcome).collect()
     }
 }
 
@@ -254,6 +254,8 @@ pub struct Outcome {
     /// `<provider>: <cause>` of each provider that failed on the way (with
     /// several providers), each printed as `error: <id>: <provider>: <cause>`.
     pub failures: Vec<String>,
+    /// What was odd about the answers, each printed as `warning: <id>: <warning>`.
+    pub warnings: Vec<String>,
     /// The JSON line (without its newline), or the cause printed as
     /// `error: <id>: <cause>`: the id got no answer.
     pub result: Result<Vec<u8>, String>,
@@ -263,7 +265,7 @@ impl Outcome {
     /// The outcome of a JSON value, or of the error that stood in its way.
     pub fn of<T: serde::Serialize>(answer: Result<T, String>) -> Outcome {
         let result = answer.and_then(|value| serde_json::to_vec(&value).map_err(|error| error.to_string()));
-        Outcome { failures: Vec::new(), result }
+        Outcome { failures: Vec::new(), warnings: Vec::new(), result }
     }
 }
 
@@ -291,7 +293,13 @@ impl Bulk for One<'_> {
 
     async fn answer(&self, ids: Vec<String>) -> Vec<Outcome> {
         let answers = self.lookup.answer(self.client, ids).await;
-        answers.into_iter().map(|(_, answer)| Outcome::of(answer.map_err(|error| error.to_string()))).collect()
+        answers
+            .into_iter()
+            .map(|answer| Outcome {
+                warnings: answer.warnings.iter().map(ToString::to_string).collect(),
+                ..Outcome::of(answer.result.map_err(|error| error.to_string()))
+            })
+            .collect()
     }
 
     fn label(&self) -> String {
@@ -330,14 +338,18 @@ pub(crate) async fn show_many(bulk: &impl Bulk, input: impl BufRead) -> ExitCode
                     None => break, // one outcome per id: cannot happen
                 },
                 Item::TooLong(line) => {
-                    progress
-                        .suspend(|| eprintln!("error: line {line}: longer than {MAX_ID_LINE} bytes; not a Space id"));
+                    progress.suspend(|| note!("error: line {line}: longer than {MAX_ID_LINE} bytes; not a Space id"));
                     failed += 1;
                     continue;
                 }
             };
+            // The id as read from the input, which may hold anything.
+            let id = shown(id);
+            for warning in &outcome.warnings {
+                progress.suspend(|| note!("warning: {id}: {warning}"));
+            }
             for failure in &outcome.failures {
-                progress.suspend(|| eprintln!("error: {id}: {failure}"));
+                progress.suspend(|| note!("error: {id}: {failure}"));
             }
             match outcome.result {
                 Ok(json) => {
@@ -346,12 +358,12 @@ pub(crate) async fn show_many(bulk: &impl Bulk, input: impl BufRead) -> ExitCode
                     succeeded += 1;
                 }
                 Err(message) => {
-                    progress.suspend(|| eprintln!("error: {id}: {message}"));
+                    progress.suspend(|| note!("error: {id}: {message}"));
                     failed += 1;
                 }
             }
         }
-        if let Err(failure) = crate::write_stdout_bytes(&output) {
+        if let Err(failure) = crate::output::write_stdout_bytes(&output) {
             progress.finish_and_clear();
             return failure.report();
         }
@@ -359,10 +371,10 @@ pub(crate) async fn show_many(bulk: &impl Bulk, input: impl BufRead) -> ExitCode
     }
     progress.finish_and_clear();
     if let Some(error) = reader.error {
-        eprintln!("error: cannot read ids: {error}");
+        note!("error: cannot read ids: {error}");
         failed += 1;
     }
-    eprintln!("{}: {succeeded} found, {failed} failed", bulk.label());
+    note!("{}: {succeeded} found, {failed} failed", bulk.label());
     if failed > 0 { Exit::Failure.into() } else { Exit::Success.into() }
 }
 

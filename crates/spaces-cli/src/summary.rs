@@ -5,6 +5,8 @@ use std::fmt::Write;
 use chrono::{DateTime, Utc};
 use spaces::{Space, User};
 
+use crate::output::shown;
+
 /// Renders the summary: title, state, times in UTC, creator, counts, speakers.
 pub fn render(space: &Space) -> String {
     let mut rows: Vec<(&str, String)> = vec![
@@ -26,7 +28,8 @@ pub fn render(space: &Space) -> String {
     let width = rows.iter().map(|(label, _)| label.len()).max().unwrap_or(0);
     let mut out = String::new();
     for (label, value) in rows {
-        let _ = writeln!(out, "{label:<width$}  {value}");
+        // Titles, names and ids come from the provider: one row stays one line.
+        let _ = writeln!(out, "{label:<width$}  {}", shown(&value));
     }
     out
 }

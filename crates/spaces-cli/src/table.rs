@@ -6,6 +6,8 @@ use std::io::{self, IsTerminal};
 
 use unicode_width::UnicodeWidthChar;
 
+use crate::output::shown;
+
 /// The width used when neither `COLUMNS` nor a terminal says otherwise.
 pub const DEFAULT_WIDTH: usize = 80;
 
@@ -138,7 +140,7 @@ fn render_row(out: &mut String, marked: bool, cells: &[String], widths: &Layout)
     let wrapped: Vec<Vec<String>> = cells
         .iter()
         .zip(&widths.columns)
-        .map(|(cell, &width)| clip(wrap(cell, width), MAX_CELL_LINES, width))
+        .map(|(cell, &width)| clip(wrap(&shown(cell), width), MAX_CELL_LINES, width))
         .collect();
     let height = wrapped.iter().map(Vec::len).max().unwrap_or(0);
     for index in 0..height {
@@ -174,7 +176,7 @@ fn column_widths(header: &[String], rows: &[Row], width: usize) -> Layout {
         .map(|column| {
             std::iter::once(&header[column])
                 .chain(rows.iter().filter_map(|row| row.cells.get(column)))
-                .flat_map(|cell| wrap(cell, usize::MAX))
+                .flat_map(|cell| wrap(&shown(cell), usize::MAX))
                 .map(|line| text_width(&line))
                 .max()
                 .unwrap_or(0)
