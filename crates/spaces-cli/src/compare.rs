@@ -58,7 +58,7 @@ impl Comparison {
     pub fn print(&self, format: Format, width: usize) -> ExitCode {
         let text = match format {
             Format::Table => self.table(width),
-            Format::Json => serde_json::to_string_pretty(&self.json()).map(|json| json + "\n").unwrap_or_default(),
+            Format::Json => crate::output::json_pretty(&self.json()).unwrap_or_default(),
         };
         if let Err(failure) = write_stdout(&text) {
             return failure.report();

@@ -40,7 +40,8 @@ pub struct ConnectArgs {
     #[arg(long = "token-file", value_name = "[PROVIDER=]FILE", value_parser = Targeted::<PathBuf>::parse_path)]
     pub token_files: Vec<Targeted<PathBuf>>,
     /// How long one attempt may take, connect to last byte: `30s`, `1m`, `500ms`
-    /// (a bare number is seconds). More than zero, at most one hour.
+    /// (a bare number is seconds). More than zero, at most one hour. A whole
+    /// call, retries and waits included, may take twice as long.
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_timeout)]
     pub timeout: Duration,
     /// Turn off the client's rate limiter (the provider's documented budget),

@@ -90,7 +90,7 @@ fn print_list(list: spaces::SpaceList) -> ExitCode {
     let mut output = Vec::new();
     for space in &list.spaces {
         // Serializing into a Vec cannot fail: the model has only string keys.
-        if serde_json::to_writer(&mut output, space).is_ok() {
+        if crate::output::json_line(&mut output, space).is_ok() {
             output.push(b'\n');
         }
     }
@@ -241,7 +241,7 @@ impl Decoded {
     /// One Space as one output line.
     fn push(&mut self, space: &spaces::Space) {
         // Serializing into a Vec cannot fail: the model has only string keys.
-        if serde_json::to_writer(&mut self.output, space).is_ok() {
+        if crate::output::json_line(&mut self.output, space).is_ok() {
             self.output.push(b'\n');
             self.converted += 1;
         }
@@ -297,11 +297,10 @@ fn finish(provider: Provider, tally: Tally, read_failure: Option<String>) -> Exi
 }
 
 fn print_json(space: &spaces::Space) -> ExitCode {
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
-    let written = serde_json::to_writer_pretty(&mut out, space);
-    match written.map_err(io::Error::from).and_then(|()| out.write_all(b"\n")).and_then(|()| out.flush()) {
+    // Serializing a Space cannot fail: the model has only string keys.
+    let json = crate::output::json_pretty(space).unwrap_or_default();
+    match crate::output::write_stdout(&json) {
         Ok(()) => Exit::Success.into(),
-        Err(error) => write_failure(&error).report(),
+        Err(failure) => failure.report(),
     }
 }

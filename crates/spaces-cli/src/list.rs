@@ -270,7 +270,7 @@ impl Printer {
             ListFormat::Ndjson => {
                 let mut output = Vec::new();
                 for space in &list.spaces {
-                    serde_json::to_writer(&mut output, space)
+                    crate::output::json_line(&mut output, space)
                         .map_err(|error| Failure::new(Exit::Failure, format!("cannot serialize a Space: {error}")))?;
                     output.push(b'\n');
                 }

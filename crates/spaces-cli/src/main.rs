@@ -30,8 +30,9 @@ use crate::output::note;
 ///
 /// Tokens come from each provider's environment variable (listed below) or a
 /// file given with --token-file [PROVIDER=]FILE; never from a command-line
-/// argument, so they never show in process listings. Set RUST_LOG=spaces=debug
-/// to trace requests.
+/// argument, so they never show in process listings. A byte-order mark,
+/// surrounding whitespace and a leading `Bearer ` are stripped from either.
+/// Set RUST_LOG=spaces=debug to trace requests.
 #[derive(Debug, Parser)]
 #[command(name = "spaces", version, about)]
 struct Cli {

@@ -151,9 +151,7 @@ fn every_provider_failed(all: &AllFailed) -> String {
 
 fn print_merged(merged: &Merged, answered: &[Provider], asked: &[Provider], format: Format) -> ExitCode {
     let text = match format {
-        Format::Json => serde_json::to_string_pretty(&merged_json(merged))
-            .map(|json| json + "\n")
-            .map_err(|error| error.to_string()),
+        Format::Json => crate::output::json_pretty(&merged_json(merged)).map_err(|error| error.to_string()),
         Format::Table => Ok(merged_table(merged, answered, asked, table::width())),
     };
     let written = text

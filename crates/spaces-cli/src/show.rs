@@ -130,7 +130,7 @@ async fn show_one(client: &Client, id: &str, format: Format) -> ExitCode {
 /// Prints one Space as pretty JSON or the table summary.
 pub fn print(space: &Space, format: Format) -> ExitCode {
     let text = match format {
-        Format::Json => serde_json::to_string_pretty(space).map(|json| json + "\n"),
+        Format::Json => crate::output::json_pretty(space),
         Format::Table => Ok(summary::render(space)),
     };
     let written = text
@@ -264,7 +264,10 @@ pub struct Outcome {
 impl Outcome {
     /// The outcome of a JSON value, or of the error that stood in its way.
     pub fn of<T: serde::Serialize>(answer: Result<T, String>) -> Outcome {
-        let result = answer.and_then(|value| serde_json::to_vec(&value).map_err(|error| error.to_string()));
+        let result = answer.and_then(|value| {
+            let mut line = Vec::new();
+            crate::output::json_line(&mut line, &value).map(|()| line).map_err(|error| error.to_string())
+        });
         Outcome { failures: Vec::new(), warnings: Vec::new(), result }
     }
 }

@@ -125,7 +125,7 @@ pub use model::{Provider, SearchState, Space, SpaceSettings, SpaceState, Topic, 
 pub use providers::{Budget, ListOperation, ProviderInfo, RateLimit};
 pub use redact::MIN_TOKEN_CHARS;
 pub use spaces_generated::{Auth, Operation, Param, ParamLocation, SpecFacts};
-pub use text::escape_controls;
+pub use text::{escape_controls, unsafe_on_terminal};
 
 /// The generated clients and wire types, for callers who need the raw shapes.
 pub use spaces_generated as generated;

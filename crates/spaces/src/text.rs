@@ -14,8 +14,9 @@ use std::fmt::Write;
 /// Whether `c` must not reach a terminal as it is: C0 and C1 control
 /// characters (ESC starts every ANSI sequence), DEL, the line and paragraph
 /// separators, and the Unicode bidi controls (embeddings, overrides,
-/// isolates and marks), which reorder the text around them.
-fn is_unsafe(c: char) -> bool {
+/// isolates and marks), which reorder the text around them. This is the
+/// set [`escape_controls`] escapes.
+pub fn unsafe_on_terminal(c: char) -> bool {
     c.is_control()
         || matches!(
             c,
@@ -34,7 +35,7 @@ fn is_unsafe(c: char) -> bool {
 /// assert_eq!(spaces::escape_controls("Café ☕"), "Café ☕");
 /// ```
 pub fn escape_controls(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(is_unsafe) {
+    if !text.chars().any(unsafe_on_terminal) {
         return Cow::Borrowed(text);
     }
     let mut escaped = String::with_capacity(text.len() + 8);
@@ -43,7 +44,7 @@ pub fn escape_controls(text: &str) -> Cow<'_, str> {
             '\n' => escaped.push_str(r"\n"),
             '\r' => escaped.push_str(r"\r"),
             '\t' => escaped.push_str(r"\t"),
-            c if is_unsafe(c) => {
+            c if unsafe_on_terminal(c) => {
                 let _ = write!(escaped, "\\u{{{:x}}}", u32::from(c));
             }
             c => escaped.push(c),
