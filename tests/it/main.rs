@@ -8,6 +8,7 @@ mod cli_robustness;
 mod client;
 mod faults;
 mod fixtures;
+mod hostile;
 mod layers;
 mod multi;
 mod properties;

@@ -337,7 +337,10 @@ impl Error {
             Error::Decode { provider, field, value, detail } => Error::Decode {
                 provider,
                 // A path cut short (`shorten_path`) ends in `…`; what is left may end in a token's start.
-                field: if field.ends_with('…') { redactor.cut_text(&field) } else { text(field) },
+                field: match field.strip_suffix('…') {
+                    Some(kept) => redactor.cut_text(kept) + "…",
+                    None => text(field),
+                },
                 value: value.map(excerpt),
                 detail: excerpt(detail),
             },
@@ -401,6 +404,13 @@ impl Excerpt {
     /// Whether the provider's text was longer than what is kept.
     pub fn is_cut(&self) -> bool {
         self.cut
+    }
+
+    /// The same excerpt, marked cut when `cut` (the text was taken from the
+    /// start of a longer one).
+    pub(crate) fn cut_if(mut self, cut: bool) -> Excerpt {
+        self.cut |= cut;
+        self
     }
 
     fn redacted(self, redactor: &Redactor) -> Excerpt {

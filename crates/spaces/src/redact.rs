@@ -83,20 +83,41 @@ impl Redactor {
         self.matcher.as_ref().is_some_and(|matcher| matcher.is_match(bytes))
     }
 
-    /// `text` with every form of the secret replaced by `***`.
+    /// `text` with every form of the secret replaced by `***`, also where
+    /// escapes spell it: a JSON `\u0041` or a percent `%41` for any of its
+    /// characters, in any mix of cases.
     pub fn text<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        match &self.matcher {
-            Some(matcher) if matcher.is_match(text) => Cow::Owned(matcher.replace_all(text, &self.masks())),
-            _ => Cow::Borrowed(text),
+        match self.bytes(text.as_bytes()) {
+            Cow::Borrowed(_) => Cow::Borrowed(text),
+            // Only ASCII ranges (escapes and the token's own characters,
+            // which are printable ASCII) are replaced, by ASCII: still UTF-8.
+            Cow::Owned(bytes) => Cow::Owned(String::from_utf8_lossy(&bytes).into_owned()),
         }
     }
 
-    /// `bytes` (a body that is not UTF-8) with every form replaced by `***`.
+    /// `bytes` (a body that may not be UTF-8) with every form replaced by `***`,
+    /// as [`text`](Self::text).
     pub fn bytes<'a>(&self, bytes: &'a [u8]) -> Cow<'a, [u8]> {
-        match &self.matcher {
-            Some(matcher) if matcher.is_match(bytes) => Cow::Owned(matcher.replace_all_bytes(bytes, &self.masks())),
-            _ => Cow::Borrowed(bytes),
+        let Some(matcher) = &self.matcher else { return Cow::Borrowed(bytes) };
+        let mut out = Cow::Borrowed(bytes);
+        if matcher.is_match(bytes) {
+            out = Cow::Owned(matcher.replace_all_bytes(bytes, &self.masks()));
         }
+        // An escape can spell any character; only a text that has escapes is
+        // looked at again, decoded.
+        for escapes in [Escapes::Json, Escapes::Percent] {
+            if out.contains(&escapes.lead()) {
+                let view = Decoded::of(&out, escapes);
+                let ranges: Vec<(usize, usize)> = matcher
+                    .find_iter(&view.bytes)
+                    .map(|found| (view.origin[found.start()].0, view.origin[found.end() - 1].1))
+                    .collect();
+                if !ranges.is_empty() {
+                    out = Cow::Owned(masked(&out, &ranges));
+                }
+            }
+        }
+        out
     }
 
     /// [`text`](Self::text) of a text that was cut short: a start of a form
@@ -121,6 +142,76 @@ impl Redactor {
     fn masks(&self) -> Vec<&'static str> {
         vec![MASK; self.forms.len()]
     }
+}
+
+/// Which escapes a [`Decoded`] view decodes.
+#[derive(Clone, Copy)]
+enum Escapes {
+    /// JSON string escapes: `\uXXXX`, `\/`, `\\`, `\"`.
+    Json,
+    /// URL percent-encoding: `%XX`.
+    Percent,
+}
+
+impl Escapes {
+    /// The byte every escape of this kind starts with.
+    fn lead(self) -> u8 {
+        match self {
+            Escapes::Json => b'\\',
+            Escapes::Percent => b'%',
+        }
+    }
+}
+
+/// A text with one kind of escape decoded, each decoded byte with the range
+/// of the original it came from. Only escapes of ASCII characters are
+/// decoded: a token is printable ASCII (`Token::problem`), so no other
+/// escape can be part of one.
+struct Decoded {
+    bytes: Vec<u8>,
+    origin: Vec<(usize, usize)>,
+}
+
+impl Decoded {
+    fn of(text: &[u8], escapes: Escapes) -> Decoded {
+        let mut view = Decoded { bytes: Vec::with_capacity(text.len()), origin: Vec::with_capacity(text.len()) };
+        let hex =
+            |digits: &[u8]| std::str::from_utf8(digits).ok().and_then(|digits| u8::from_str_radix(digits, 16).ok());
+        let mut at = 0;
+        while at < text.len() {
+            let escaped = match (escapes, text[at]) {
+                (Escapes::Json, b'\\') => match text.get(at + 1) {
+                    Some(b'u') => text
+                        .get(at + 2..at + 6)
+                        .filter(|digits| digits.starts_with(b"00"))
+                        .and_then(|digits| hex(&digits[2..]))
+                        .map(|byte| (byte, 6)),
+                    Some(&byte @ (b'/' | b'\\' | b'"')) => Some((byte, 2)),
+                    _ => None,
+                },
+                (Escapes::Percent, b'%') => text.get(at + 1..at + 3).and_then(hex).map(|byte| (byte, 3)),
+                _ => None,
+            };
+            let (byte, length) = escaped.filter(|(byte, _)| byte.is_ascii()).unwrap_or((text[at], 1));
+            view.bytes.push(byte);
+            view.origin.push((at, at + length));
+            at += length;
+        }
+        view
+    }
+}
+
+/// `text` with each of `ranges` (in order, not overlapping) replaced by `***`.
+fn masked(text: &[u8], ranges: &[(usize, usize)]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut from = 0;
+    for &(start, end) in ranges {
+        out.extend_from_slice(&text[from..start]);
+        out.extend_from_slice(MASK.as_bytes());
+        from = end;
+    }
+    out.extend_from_slice(&text[from..]);
+    out
 }
 
 /// `%2F` → `%2f`: some servers reflect percent-encoding in lowercase.
@@ -168,6 +259,18 @@ mod tests {
             assert!(!redacted.contains("tok/en") && !redacted.contains("4242"), "{echo}: {redacted}");
         }
         assert_eq!(redactor.bytes(format!("\u{ff}{TOKEN}").as_bytes()).as_ref(), "\u{ff}***".as_bytes());
+    }
+
+    #[test]
+    fn escapes_that_spell_the_token_are_masked_whatever_their_mix() {
+        let redactor = Redactor::new(TOKEN);
+        let json = r#"{"title":"echo \u0041AA\u0041tok\/en\u002b4242%3Dx!"}"#;
+        assert_eq!(redactor.text(json), r#"{"title":"echo ***!"}"#);
+        let percent = "q=AAAAtok%2fen%2B4242%253Dx&r=1";
+        assert_eq!(redactor.text(percent), "q=***&r=1");
+        // Escapes of other characters, and broken ones, are left as they are.
+        let other = r#"caf\u00e9 \u12 %zz %"#;
+        assert!(matches!(redactor.text(other), Cow::Borrowed(_)));
     }
 
     #[test]

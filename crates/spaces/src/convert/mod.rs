@@ -60,7 +60,11 @@ fn shorten_path(path: String) -> String {
 fn json_error(provider: Provider, field: String, body: &[u8], error: serde_json::Error) -> Error {
     // A syntax error (an HTML error page, a truncated body) is about the body
     // as a whole: show how the body starts, so the cause is recognizable.
-    let value = error.is_syntax().then(|| Excerpt::new(&String::from_utf8_lossy(&body[..body.len().min(200)])));
+    // The excerpt remembers when the body went on, so that redaction also
+    // masks a token the quote cuts in two.
+    const QUOTED_BYTES: usize = 200;
+    let quoted = || Excerpt::new(&String::from_utf8_lossy(&body[..body.len().min(QUOTED_BYTES)]));
+    let value = error.is_syntax().then(|| quoted().cut_if(body.len() > QUOTED_BYTES));
     Error::Decode { provider, field, value, detail: Excerpt::new(&error.to_string()) }
 }
 
