@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
-use spaces::{Error, MAX_RETRY_AFTER, Provider, RetryPolicy, SearchState, Space, SpaceState};
+use spaces::{Error, Provider, RetryPolicy, SearchState, Space, SpaceState};
 use spaces_mock::{endpoint, json, not_found, recorded_space, requested_id};
 use wiremock::matchers::{any, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -706,8 +706,11 @@ async fn a_reset_days_away_is_capped_at_fifteen_minutes() {
     let second = client.spaces(["Ftwo"]).await;
     match &second[0].result {
         Err(Error::RateLimited { retry_after: Some(wait), .. }) => {
-            assert!(*wait > MAX_RETRY_AFTER - Duration::from_secs(1), "{wait:?}");
-            assert!(*wait <= MAX_RETRY_AFTER + Duration::from_secs(1), "capped, plus the skew margin: {wait:?}");
+            assert!(*wait > RetryPolicy::MAX_RETRY_AFTER - Duration::from_secs(1), "{wait:?}");
+            assert!(
+                *wait <= RetryPolicy::MAX_RETRY_AFTER + Duration::from_secs(1),
+                "capped, plus the skew margin: {wait:?}"
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -733,7 +736,7 @@ async fn search_sends_query_state_and_max_results_and_decodes_the_list() {
     Mock::given(method("GET")).and(path(SEARCH)).respond_with(ok(&body)).mount(&server).await;
     let client = test_client(Provider::X, base_url(&server, Provider::X));
     let query = "synth & radio, live #1";
-    let list = client.search(query, SearchState::Live, Some(10)).await.expect("a list");
+    let list = client.search(&crate::support::search(query, SearchState::Live, Some(10))).await.expect("a list");
 
     let requests = server.received_requests().await.expect("recording is on");
     assert_eq!(requests.len(), 1);
@@ -767,14 +770,18 @@ async fn search_defaults_and_an_empty_answer() {
         .mount(&server)
         .await;
     let client = test_client(Provider::X, base_url(&server, Provider::X));
-    let list = client.search("nothing matches this", SearchState::All, None).await.expect("an empty list");
+    let list = client
+        .search(&crate::support::search("nothing matches this", SearchState::All, None))
+        .await
+        .expect("an empty list");
     assert!(list.spaces.is_empty() && list.errors.is_empty(), "{list:?}");
     assert_eq!(list.result_count, Some(0));
     let requests = server.received_requests().await.expect("recording is on");
     assert_eq!(requests.len(), 1);
     assert!(params(&requests[0], "max_results").is_empty(), "X's default applies: {}", requests[0].url);
     assert!(params(&requests[0], "state").iter().all(|state| state == "all"), "{}", requests[0].url);
-    let scheduled = client.search("x", SearchState::Scheduled, Some(100)).await.expect("an empty list");
+    let scheduled =
+        client.search(&crate::support::search("x", SearchState::Scheduled, Some(100))).await.expect("an empty list");
     assert!(scheduled.spaces.is_empty());
     let requests = server.received_requests().await.expect("recording is on");
     assert_eq!(
@@ -795,7 +802,8 @@ async fn search_refuses_bad_arguments_before_sending() {
         ("ok", Some(0), "max_results"),
         ("ok", Some(101), "max_results"),
     ] {
-        let error = client.search(query, SearchState::All, max_results).await.expect_err("refused");
+        let error =
+            client.search(&crate::support::search(query, SearchState::All, max_results)).await.expect_err("refused");
         assert!(
             matches!(&error, Error::InvalidArgument { provider: Provider::X, name, .. } if *name == argument),
             "{query:.20?} {max_results:?}: {error:?}"
@@ -804,7 +812,10 @@ async fn search_refuses_bad_arguments_before_sending() {
     assert_eq!(server.received_requests().await.map(|requests| requests.len()), Some(0), "nothing was sent");
     // The limit is in characters, not bytes.
     let accented = "é".repeat(2048);
-    client.search(&accented, SearchState::All, Some(1)).await.expect("2048 characters are allowed");
+    client
+        .search(&crate::support::search(&accented, SearchState::All, Some(1)))
+        .await
+        .expect("2048 characters are allowed");
     let requests = server.received_requests().await.expect("recording is on");
     assert_eq!(params(&requests[0], "query"), [accented]);
 }
@@ -906,7 +917,10 @@ async fn providers_without_search_or_by_creator_say_unsupported_before_sending()
         Mock::given(any()).respond_with(json(200, "{}")).mount(&server).await;
         let client = test_client(provider, base_url(&server, provider));
         for (query, max_results) in [("spaces", Some(10)), ("", Some(0))] {
-            let error = client.search(query, SearchState::Live, max_results).await.expect_err("unsupported");
+            let error = client
+                .search(&crate::support::search(query, SearchState::Live, max_results))
+                .await
+                .expect_err("unsupported");
             assert!(
                 matches!(&error, Error::Unsupported { provider: p, operation: "search" } if *p == provider),
                 "{provider}: {error:?}"

@@ -4,7 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use spaces::{Auth, Error, Provider, RetryPolicy, SpaceState, Token};
+use spaces::spec::Auth;
+use spaces::{Error, Provider, RetryPolicy, SpaceState, Token};
 use spaces_mock::{endpoint, endpoint_for, json, not_found, recorded_space, with_token};
 use wiremock::matchers::{header, query_param};
 use wiremock::{MockServer, ResponseTemplate};
@@ -253,7 +254,8 @@ async fn the_rate_limiter_never_exceeds_the_budget_in_any_window() {
     endpoint(Provider::SocialData).respond_with(arrivals.clone()).mount(&server).await;
     let window = Duration::from_millis(500);
     let budget = spaces::RateLimit { requests: std::num::NonZeroU32::new(5).expect("5"), per: window };
-    let client = build(test_builder(Provider::SocialData, server.uri()).rate_limit(Some(budget)));
+    let client =
+        build(test_builder(Provider::SocialData, server.uri()).rate_limiting(spaces::RateLimiting::Budget(budget)));
 
     // 16 requests at once: far more than the budget allows in one window.
     let started = Instant::now();

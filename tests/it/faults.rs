@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use spaces::{Client, Error, MAX_RETRY_AFTER, Provider, RetryPolicy, SpaceState};
+use spaces::{Client, Error, Provider, RetryPolicy, SpaceState};
 use spaces_mock::{endpoint, endpoint_for, json, recorded_space};
 use wiremock::matchers::{header, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -203,7 +203,7 @@ async fn an_absurd_retry_after_is_capped_and_not_waited_for() {
     let started = Instant::now();
     let error = fetch(&server.uri()).await.expect_err("rate limited");
     assert!(
-        matches!(error, Error::RateLimited { retry_after: Some(after), .. } if after == MAX_RETRY_AFTER),
+        matches!(error, Error::RateLimited { retry_after: Some(after), .. } if after == RetryPolicy::MAX_RETRY_AFTER),
         "{error:?}"
     );
     assert!(started.elapsed() < Duration::from_secs(1), "gave up at once rather than outwait the deadline");

@@ -168,13 +168,13 @@ async fn batch_search_and_by_creator_captures_name_their_operation() {
     let client = Client::builder(Provider::X)
         .token(Token::new(DEMO_TOKEN))
         .base_url(mock.base_url(Provider::X))
-        .rate_limit(None)
+        .rate_limiting(spaces::RateLimiting::Off)
         .record(dir.path())
         .build()
         .expect("client");
     let outcomes = client.spaces([DEMO_SPACE_ID]).await;
     assert!(outcomes[0].result.is_ok(), "{outcomes:?}");
-    client.search("rust", SearchState::All, Some(10)).await.expect("search");
+    client.search(&crate::support::search("rust", SearchState::All, Some(10))).await.expect("search");
     client.spaces_by_creators(["2244994945"]).await.expect("by creator");
 
     let mut operations: Vec<String> = captures(dir.path())
@@ -262,13 +262,13 @@ async fn recorded_mock_traffic_passes_the_audit() {
     let client = Client::builder(Provider::X)
         .token(Token::new(DEMO_TOKEN))
         .base_url(mock.base_url(Provider::X))
-        .rate_limit(None)
+        .rate_limiting(spaces::RateLimiting::Off)
         .record(dir.path())
         .build()
         .expect("client");
     client.space(DEMO_SPACE_ID).await.expect("lookup");
     client.spaces([DEMO_SPACE_ID]).await;
-    client.search("rust", SearchState::Live, None).await.expect("search");
+    client.search(&crate::support::search("rust", SearchState::Live, None)).await.expect("search");
     assert_eq!(captures(dir.path()).len(), 3);
     assert_nowhere(dir.path(), DEMO_TOKEN);
 

@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
-use spaces::generated::Example;
+use spaces::spec::generated::Example;
 use spaces::{Client, ClientBuilder, Provider, RetryPolicy, Token};
 use wiremock::{MockServer, ResponseTemplate};
 
@@ -160,6 +160,15 @@ pub fn error_body(provider: Provider, status: u16) -> ResponseTemplate {
 // ---------------------------------------------------------------------------
 // Clients and servers
 
+/// A search of `query` with the given state and result count.
+pub fn search(query: &str, state: spaces::SearchState, max_results: Option<u8>) -> spaces::Search {
+    let search = spaces::Search::new(query).state(state);
+    match max_results {
+        Some(max) => search.max_results(max),
+        None => search,
+    }
+}
+
 /// Retries that keep tests fast: millisecond backoffs, a 10 s deadline.
 pub fn fast_retries() -> RetryPolicy {
     RetryPolicy {
@@ -179,7 +188,7 @@ pub fn test_builder(provider: Provider, base_url: impl Into<String>) -> ClientBu
         .base_url(base_url)
         .timeout(Duration::from_secs(5))
         .retry(fast_retries())
-        .rate_limit(None)
+        .rate_limiting(spaces::RateLimiting::Off)
 }
 
 /// [`test_builder`], built.

@@ -6,11 +6,11 @@ use clap::Args;
 use serde_json::{Map, Value, json};
 use spaces::{Client, Provider, Space};
 
+use crate::args::{Format, provider_parser};
 use crate::connect::ConnectArgs;
 use crate::exit::Exit;
 use crate::output::{note, write_stdout};
 use crate::table::{self, Row};
-use crate::{Format, provider_parser};
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {

@@ -4,13 +4,15 @@
 use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
+use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Args;
-use spaces::{Client, ClientBuilder, Provider, Token};
+
+use spaces::{Client, ClientBuilder, Provider, RateLimiting, Token};
 
 use crate::exit::{Exit, Failure};
+use crate::output::note;
 
 /// The longest `--timeout` accepted.
 const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
@@ -56,37 +58,23 @@ pub struct ConnectArgs {
     pub record: Option<PathBuf>,
 }
 
-/// The clients built with `--record`, so that [`record_failures`] can report,
-/// after the results, the captures that could not be written.
-static RECORDING: Mutex<Vec<Client>> = Mutex::new(Vec::new());
-
-/// Builds a client, keeping it for [`record_failures`] when it records.
-///
-/// # Errors
-///
-/// As [`ClientBuilder::build`]; an unusable `--record` directory is a usage failure.
-pub fn build(builder: ClientBuilder) -> Result<Client, Failure> {
-    let client = builder.build()?;
-    if client.record_dir().is_some() {
-        RECORDING.lock().unwrap_or_else(PoisonError::into_inner).push(client.clone());
-    }
-    Ok(client)
-}
-
-/// Every capture that could not be written, by every client built with
-/// `--record` (each a message naming the file and the cause).
-pub fn record_failures() -> Vec<String> {
-    let clients = RECORDING.lock().unwrap_or_else(PoisonError::into_inner);
-    let mut failures = Vec::new();
-    for client in clients.iter() {
+/// After the results: every capture the `clients` could not write (each a
+/// message naming the file and the cause), as `error: recording: …`; any
+/// turns a success into a failure (exit 1).
+pub fn report_recording(clients: &[Client], exit: ExitCode) -> ExitCode {
+    let mut failed = false;
+    for client in clients {
         let messages = client.record_failures();
         let unlisted = client.record_failure_count().saturating_sub(messages.len() as u64);
-        failures.extend(messages);
-        if unlisted > 0 {
-            failures.push(format!("{}: {unlisted} more captures could not be written", client.provider()));
+        for message in &messages {
+            note!("error: recording: {message}");
         }
+        if unlisted > 0 {
+            note!("error: recording: {}: {unlisted} more captures could not be written", client.provider());
+        }
+        failed |= !messages.is_empty() || unlisted > 0;
     }
-    failures
+    if failed && exit == ExitCode::SUCCESS { Exit::Failure.into() } else { exit }
 }
 
 /// An option value for one provider (`PROVIDER=VALUE`) or for all (`VALUE`).
@@ -297,12 +285,11 @@ impl ConnectArgs {
     /// A usage failure when two values of one option apply to the provider
     /// equally, an auth failure when its token is missing or unreadable.
     pub fn client(&self, provider: Provider) -> Result<Client, Failure> {
-        build(self.builder(provider)?)
+        Ok(self.builder(provider)?.build()?)
     }
 
     /// The [`ClientBuilder`] behind [`client`](Self::client), for a command
-    /// that sets more (`show`'s `--concurrency`); build it with [`build`], so
-    /// that `--record` failures are reported.
+    /// that sets more (`show`'s `--concurrency`).
     ///
     /// # Errors
     ///
@@ -323,7 +310,7 @@ impl ConnectArgs {
             builder = builder.base_url(base_url.clone());
         }
         if self.no_rate_limit {
-            builder = builder.rate_limit(None);
+            builder = builder.rate_limiting(RateLimiting::Off);
         }
         if let Some(dir) = &self.record {
             builder = builder.record(dir);
@@ -335,6 +322,36 @@ impl ConnectArgs {
     pub fn clients(&self, asked: &[Provider]) -> Result<Vec<Client>, Failure> {
         self.check(asked)?;
         asked.iter().map(|&provider| self.client(provider)).collect()
+    }
+
+    /// A client for each provider a command that asks several should ask,
+    /// in order: those `named` that have a token (the others are skipped
+    /// with a note on stderr), or every provider with a token, each keeping
+    /// `concurrency` requests in flight.
+    ///
+    /// # Errors
+    ///
+    /// As [`providers_to_ask`](Self::providers_to_ask) and [`check`](Self::check);
+    /// an auth failure when none of those named has a token.
+    pub fn several_with_tokens(&self, named: &[Provider], concurrency: usize) -> Result<Vec<Client>, Failure> {
+        let asked = self.providers_to_ask(named)?;
+        self.check(&asked)?;
+        let (usable, skipped): (Vec<Provider>, Vec<Provider>) =
+            asked.iter().partition(|&&provider| self.has_token(provider));
+        if usable.is_empty() {
+            let vars: Vec<String> =
+                skipped.iter().map(|provider| format!("{} ({provider})", provider.info().env_var)).collect();
+            let message =
+                format!("no provider asked has a token: set {}, or give --token-file PROVIDER=FILE", vars.join(", "));
+            return Err(Failure::new(Exit::Auth, message));
+        }
+        for provider in &skipped {
+            note!(
+                "note: {provider}: skipped, no token; set {} or give --token-file {provider}=FILE",
+                provider.info().env_var
+            );
+        }
+        usable.into_iter().map(|provider| Ok(self.builder(provider)?.concurrency(concurrency).build()?)).collect()
     }
 }
 
@@ -403,7 +420,7 @@ mod tests {
 
     #[test]
     fn the_default_timeout_is_the_librarys() {
-        assert_eq!(parse_timeout("30s"), Ok(spaces::DEFAULT_TIMEOUT));
+        assert_eq!(parse_timeout("30s"), Ok(spaces::ClientBuilder::DEFAULT_TIMEOUT));
     }
 
     #[test]

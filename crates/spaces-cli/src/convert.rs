@@ -20,7 +20,7 @@ use crate::output::{note, shown, write_failure};
 
 /// The largest single body (or NDJSON line) read: real Space bodies are a
 /// few kilobytes; anything far larger is not a Space response.
-const MAX_BODY_BYTES: usize = spaces::generated::DEFAULT_MAX_BODY_BYTES;
+const MAX_BODY_BYTES: usize = spaces::ClientBuilder::DEFAULT_MAX_BODY_BYTES;
 
 pub fn run(provider: Provider, ndjson: bool, file: Option<&Path>) -> ExitCode {
     let input: Box<dyn Read + Send> = match file {

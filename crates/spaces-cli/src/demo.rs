@@ -8,14 +8,15 @@
 
 use std::process::ExitCode;
 
-use spaces::{Client, Provider, SearchState, Token};
+use spaces::{Client, Provider, RateLimiting, Search, Token};
 use spaces_mock::{DEMO_SPACE_ID, DEMO_TOKEN, EXAMPLE_MISSING_ID, MockProviders};
 
+use crate::args::Format;
 use crate::compare::Comparison;
 use crate::exit::{Exit, Failure};
 use crate::output::write_stdout;
 use crate::table::Row;
-use crate::{Format, exit, list, table};
+use crate::{exit, list, table};
 
 pub async fn run() -> ExitCode {
     let width = table::width();
@@ -25,7 +26,7 @@ pub async fn run() -> ExitCode {
         let client = Client::builder(provider)
             .token(Token::new(DEMO_TOKEN))
             .base_url(mock.base_url(provider))
-            .rate_limit(None)
+            .rate_limiting(RateLimiting::Off)
             .build();
         match client {
             Ok(client) => clients.push(client),
@@ -95,7 +96,7 @@ async fn x_only(x: &Client, width: usize) -> Result<String, Failure> {
     if !demo_found {
         return Err(Failure::new(Exit::Failure, format!("x: the batch lookup did not find {DEMO_SPACE_ID}")));
     }
-    let list = x.search("radio", SearchState::All, Some(10)).await?;
+    let list = x.search(&Search::new("radio").max_results(10)).await?;
     text.push_str(&table::fill(
         &format!("\nSearch (live and scheduled Spaces by title): `spaces search radio`, {} Spaces:", list.spaces.len()),
         width,

@@ -7,20 +7,20 @@
 //! and make the exit code 1; the Spaces that did come back are printed all
 //! the same.
 
-use std::collections::HashSet;
 use std::io::{self, BufRead};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
 use clap::builder::TypedValueParser;
-use spaces::{Client, Provider, ProviderInfo, SearchState, Space, SpaceList};
+use futures_util::StreamExt;
+use spaces::{Capability, Client, Provider, Search, SearchState, Space, SpaceList};
 
-use crate::connect::ConnectArgs;
+use crate::args::provider_parser;
+use crate::connect::{self, ConnectArgs};
 use crate::exit::{self, Exit, Failure};
 use crate::lines::{Line, read_capped_line};
 use crate::output::{note, shown, write_stdout};
-use crate::provider_parser;
 use crate::table::{self, Row};
 
 /// How a list of Spaces is printed.
@@ -36,14 +36,13 @@ pub enum ListFormat {
 
 #[derive(Debug, Args)]
 pub struct SearchArgs {
-    /// The text to look for in Space titles (1 to 2048 characters).
-    #[arg(value_parser = parse_query)]
+    /// The text to look for in Space titles (X: 1 to 2048 characters).
     pub query: String,
     /// Which Spaces: live, scheduled, or all (both; X does not search ended Spaces).
     #[arg(long, default_value = "all", value_parser = state_parser())]
     pub state: SearchState,
-    /// At most this many Spaces, 1 to 100 (X's default: 100; X has no further pages).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=100))]
+    /// At most this many Spaces (X: 1 to 100, default 100; X has no further pages).
+    #[arg(long, value_name = "N")]
     pub max_results: Option<u8>,
     /// The provider to ask (only X offers search).
     #[arg(long, short, default_value = "x", value_parser = provider_parser())]
@@ -60,7 +59,7 @@ pub struct ByCreatorArgs {
     /// X user ids (1 to 19 digits) whose live and scheduled Spaces to list.
     /// They go 100 per request; X allows one request per second here (and
     /// 300 per 15 minutes), which the client keeps to unless --no-rate-limit.
-    #[arg(value_name = "USER_ID", value_parser = parse_user_id, required_unless_present = "user_ids_file")]
+    #[arg(value_name = "USER_ID", required_unless_present = "user_ids_file")]
     pub user_ids: Vec<String>,
     /// Also read user ids from this file, one per line (`-` is stdin).
     #[arg(long, value_name = "FILE")]
@@ -83,46 +82,17 @@ fn state_parser() -> impl TypedValueParser<Value = SearchState> {
         .try_map(|name| name.parse::<SearchState>())
 }
 
-/// The longest search query X accepts, in characters.
-const MAX_QUERY_CHARS: usize = 2048;
-
-fn parse_query(text: &str) -> Result<String, String> {
-    match text.chars().count() {
-        0 => Err("the query is empty".to_owned()),
-        length if length > MAX_QUERY_CHARS => {
-            Err(format!("the query is {length} characters long; X accepts at most {MAX_QUERY_CHARS}"))
-        }
-        _ => Ok(text.to_owned()),
-    }
-}
-
-/// What is wrong with an X user id, if anything: they are 1 to 19 digits.
-fn user_id_problem(id: &str) -> Option<&'static str> {
-    if id.is_empty() || id.len() > 19 || !id.bytes().all(|byte| byte.is_ascii_digit()) {
-        Some("an X user id is 1 to 19 digits")
-    } else {
-        None
-    }
-}
-
-fn parse_user_id(text: &str) -> Result<String, String> {
-    let id = text.trim();
-    match user_id_problem(id) {
-        Some(problem) => Err(problem.to_owned()),
-        None => Ok(id.to_owned()),
-    }
-}
-
-/// Refuses, as a usage error, a provider that does not offer `operation`
+/// Refuses, as a usage error, a provider that does not offer `capability`
 /// (before any token is needed), naming the providers that do.
-fn offered(provider: Provider, operation: &'static str, has: fn(&ProviderInfo) -> bool) -> Result<(), Failure> {
-    if has(provider.info()) {
+fn offered(provider: Provider, capability: Capability) -> Result<(), Failure> {
+    if provider.supports(capability) {
         return Ok(());
     }
-    let with: Vec<&str> = Provider::ALL.iter().filter(|other| has(other.info())).map(|other| other.as_str()).collect();
+    let with: Vec<&str> =
+        Provider::ALL.iter().filter(|other| other.supports(capability)).map(|other| other.as_str()).collect();
     let message = format!(
         "{}; --provider {} offers it",
-        spaces::Error::Unsupported { provider, operation },
+        spaces::Error::Unsupported { provider, operation: capability.as_str() },
         if with.is_empty() { "none".to_owned() } else { with.join(" or --provider ") }
     );
     Err(Failure::new(Exit::Usage, message))
@@ -136,29 +106,33 @@ fn client(connect: &ConnectArgs, provider: Provider) -> Result<Client, Failure> 
 
 pub async fn search(args: SearchArgs) -> ExitCode {
     let provider = args.provider;
-    let client = match offered(provider, "search", |info| info.search.is_some())
-        .and_then(|()| client(&args.connect, provider))
-    {
+    let mut search = Search::new(args.query.as_str()).state(args.state);
+    if let Some(max) = args.max_results {
+        search = search.max_results(max);
+    }
+    // The library checks the arguments against the spec's rules before a token is needed.
+    let checked = offered(provider, Capability::Search).and_then(|()| Ok(search.check(provider)?));
+    let client = match checked.and_then(|()| client(&args.connect, provider)) {
         Ok(client) => client,
         Err(failure) => return failure.report(),
     };
     let mut printer = Printer::new(args.format);
-    match client.search(&args.query, args.state, args.max_results).await {
-        Ok(list) => {
-            if let Err(failure) = printer.add(list) {
-                return failure.report();
+    let exit = match client.search(&search).await {
+        Ok(list) => match printer.add(list) {
+            Ok(()) => {
+                let what = format!("matching \"{}\" (state: {})", shown(&args.query), args.state.as_str());
+                printer.finish(provider, &what)
             }
-        }
-        Err(error) => return exit::report(error),
-    }
-    let what = format!("matching \"{}\" (state: {})", shown(&args.query), args.state.as_str());
-    printer.finish(provider, &what)
+            Err(failure) => failure.report(),
+        },
+        Err(error) => exit::report(error),
+    };
+    connect::report_recording(&[client], exit)
 }
 
 pub async fn by_creator(args: ByCreatorArgs) -> ExitCode {
     let provider = args.provider;
-    let offered = offered(provider, "Spaces by creator", |info| info.by_creators.is_some());
-    let user_ids = match offered.and_then(|()| user_ids(&args)) {
+    let user_ids = match offered(provider, Capability::ByCreators).and_then(|()| user_ids(&args)) {
         Ok(user_ids) => user_ids,
         Err(failure) => return failure.report(),
     };
@@ -166,14 +140,20 @@ pub async fn by_creator(args: ByCreatorArgs) -> ExitCode {
         Ok(client) => client,
         Err(failure) => return failure.report(),
     };
-    // One request per chunk, each printed as it arrives: a long list of
-    // creators streams, and a failure loses nothing already answered.
-    // `offered` above already refused a provider without the operation, so
-    // the fallback is never used; `max(1)` keeps `chunks` from panicking.
-    let per_request = provider.info().by_creators.map_or(100, |operation| operation.max_ids.max(1));
-    let mut printer = Printer::new(args.format);
-    for chunk in user_ids.chunks(per_request) {
-        match client.spaces_by_creators(chunk.iter().cloned()).await {
+    let exit = print_pages(&client, &user_ids, args.format).await;
+    connect::report_recording(&[client], exit)
+}
+
+/// One page per request, each printed as it arrives: a long list of
+/// creators streams, and a failure loses nothing already answered.
+async fn print_pages(client: &Client, user_ids: &[String], format: ListFormat) -> ExitCode {
+    let mut pages = match client.spaces_by_creators_pages(user_ids.iter().cloned()) {
+        Ok(pages) => pages,
+        Err(error) => return exit::report(error),
+    };
+    let mut printer = Printer::new(format);
+    while let Some(page) = pages.next().await {
+        match page {
             Ok(list) => {
                 if let Err(failure) = printer.add(list) {
                     return failure.report();
@@ -187,20 +167,25 @@ pub async fn by_creator(args: ByCreatorArgs) -> ExitCode {
         }
     }
     let creators = if user_ids.len() == 1 { "1 creator".to_owned() } else { format!("{} creators", user_ids.len()) };
-    printer.finish(provider, &format!("by {creators}"))
+    printer.finish(client.provider(), &format!("by {creators}"))
 }
 
-/// The user ids of the command line, then of `--user-ids-file`, each once.
-/// A bad one is a usage error naming it (and its line), before any request.
+/// The user ids of the command line, then of `--user-ids-file`. A bad one
+/// is a usage error naming it (and its line), before any request.
 fn user_ids(args: &ByCreatorArgs) -> Result<Vec<String>, Failure> {
-    let mut all = args.user_ids.clone();
+    let provider = args.provider;
+    let mut all = Vec::new();
+    for id in &args.user_ids {
+        provider.check_user_id(id.trim())?;
+        all.push(id.trim().to_owned());
+    }
     if let Some(path) = &args.user_ids_file {
         let shown = path.display().to_string();
         let read = if path.as_os_str() == "-" {
-            read_user_ids(io::stdin().lock(), &shown, &mut all)
+            read_user_ids(provider, io::stdin().lock(), &shown, &mut all)
         } else {
             match std::fs::File::open(path) {
-                Ok(file) => read_user_ids(io::BufReader::new(file), &shown, &mut all),
+                Ok(file) => read_user_ids(provider, io::BufReader::new(file), &shown, &mut all),
                 Err(error) => Err(Failure::new(Exit::Failure, format!("cannot read {shown}: {error}"))),
             }
         };
@@ -209,12 +194,15 @@ fn user_ids(args: &ByCreatorArgs) -> Result<Vec<String>, Failure> {
     if all.is_empty() {
         return Err(Failure::new(Exit::Usage, "no user ids: give USER_ID arguments or a --user-ids-file with some"));
     }
-    let mut seen = HashSet::new();
-    all.retain(|id| seen.insert(id.clone()));
     Ok(all)
 }
 
-fn read_user_ids(mut input: impl BufRead, shown: &str, into: &mut Vec<String>) -> Result<(), Failure> {
+fn read_user_ids(
+    provider: Provider,
+    mut input: impl BufRead,
+    shown: &str,
+    into: &mut Vec<String>,
+) -> Result<(), Failure> {
     const MAX_LINE: usize = 1_024;
     let mut buf = Vec::new();
     let mut number = 0usize;
@@ -232,8 +220,8 @@ fn read_user_ids(mut input: impl BufRead, shown: &str, into: &mut Vec<String>) -
                 if id.is_empty() {
                     continue;
                 }
-                if let Some(problem) = user_id_problem(id) {
-                    return Err(bad(&format!("`{}`: {problem}", id.escape_debug())));
+                if let Err(error) = provider.check_user_id(id) {
+                    return Err(bad(&error.to_string()));
                 }
                 into.push(id.to_owned());
             }
@@ -348,25 +336,14 @@ pub fn render(spaces: &[Space], width: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use spaces::Provider;
+    use spaces::{Capability, Provider};
 
-    use super::{offered, parse_query, parse_user_id, render};
-
-    #[test]
-    fn arguments_are_checked_before_any_request() {
-        assert!(parse_query("").is_err());
-        assert!(parse_query(&"q".repeat(2049)).is_err());
-        assert_eq!(parse_query(&"é".repeat(2048)).map(|query| query.chars().count()), Ok(2048));
-        assert_eq!(parse_user_id("2244994945"), Ok("2244994945".to_owned()));
-        for bad in ["", "12a", "12345678901234567890", "-1", "@XEng"] {
-            assert!(parse_user_id(bad).is_err(), "{bad:?}");
-        }
-    }
+    use super::{offered, render};
 
     #[test]
     fn only_providers_with_the_operation_are_accepted() {
-        assert!(offered(Provider::X, "search", |info| info.search.is_some()).is_ok());
-        let failure = offered(Provider::SocialData, "search", |info| info.search.is_some()).expect_err("no search");
+        assert!(offered(Provider::X, Capability::Search).is_ok());
+        let failure = offered(Provider::SocialData, Capability::Search).expect_err("no search");
         assert_eq!(failure.exit as u8, 2);
         assert!(
             failure.message.starts_with("socialdata: search is not offered")

@@ -2,15 +2,17 @@
 
 #![deny(missing_docs)]
 
+mod args;
 mod compare;
 mod connect;
 mod convert;
 mod demo;
 mod exit;
+mod ids;
+mod interrupt;
 mod lines;
 mod list;
 mod output;
-mod several;
 mod show;
 mod summary;
 mod table;
@@ -18,13 +20,12 @@ mod table;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::builder::TypedValueParser;
-use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use clap_complete::Shell;
 use spaces::Provider;
 
+use crate::args::provider_parser;
 use crate::exit::{Exit, Failure};
-use crate::output::note;
 
 /// X/Twitter Space details from any supported provider, as one normalized model.
 ///
@@ -81,13 +82,6 @@ enum Command {
     },
 }
 
-/// Parses a provider name; the choices shown in `--help` are every
-/// registered provider, so a new provider needs no change here.
-pub fn provider_parser() -> impl TypedValueParser<Value = Provider> {
-    clap::builder::PossibleValuesParser::new(Provider::ALL.iter().map(|provider| provider.as_str()))
-        .try_map(|name| name.parse::<Provider>())
-}
-
 /// The `--help` epilogue: each provider's token variable, then the exit codes.
 fn after_help() -> String {
     let tokens: String = Provider::ALL
@@ -102,16 +96,6 @@ fn after_help() -> String {
 /// The command line as parsed, `--help` and completions all come from.
 fn cli_command() -> clap::Command {
     Cli::command().after_help(after_help())
-}
-
-/// How to print a Space.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// The normalized Space JSON (as `spaces convert` prints it).
-    #[default]
-    Json,
-    /// A readable summary.
-    Table,
 }
 
 fn main() -> ExitCode {
@@ -130,7 +114,7 @@ fn main() -> ExitCode {
         Ok(runtime) => runtime,
         Err(error) => return Failure::new(Exit::Failure, format!("cannot start the async runtime: {error}")).report(),
     };
-    let exit = runtime.block_on(async {
+    runtime.block_on(async {
         match command {
             Command::Show(args) => show::run(args).await,
             Command::Search(args) => list::search(args).await,
@@ -139,13 +123,7 @@ fn main() -> ExitCode {
             Command::Demo => demo::run().await,
             Command::Convert { .. } | Command::Completions { .. } => unreachable!("handled above, without a runtime"),
         }
-    });
-    // After the results: the captures `--record` could not write.
-    let failures = connect::record_failures();
-    for failure in &failures {
-        note!("error: recording: {failure}");
-    }
-    if !failures.is_empty() && exit == ExitCode::SUCCESS { Exit::Failure.into() } else { exit }
+    })
 }
 
 /// Prints the completion script for `shell`, generated from the same

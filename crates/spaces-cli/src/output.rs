@@ -93,11 +93,11 @@ struct TerminalSafe<F>(F);
 impl<F: Formatter> Formatter for TerminalSafe<F> {
     fn write_string_fragment<W: ?Sized + io::Write>(&mut self, writer: &mut W, fragment: &str) -> io::Result<()> {
         // The common case, plain text, is written as it is.
-        if !fragment.chars().any(spaces::unsafe_on_terminal) {
+        if !fragment.chars().any(spaces::text::unsafe_on_terminal) {
             return writer.write_all(fragment.as_bytes());
         }
         for c in fragment.chars() {
-            if spaces::unsafe_on_terminal(c) {
+            if spaces::text::unsafe_on_terminal(c) {
                 // Every such character is in the Basic Multilingual Plane: one escape.
                 write!(writer, "\\u{:04x}", u32::from(c))?;
             } else {

@@ -1,29 +1,25 @@
-//! `spaces show`: one Space, or many (`--ids-file`, or ids on stdin) as NDJSON.
+//! `spaces show`: one Space, or many (`--ids-file`, or ids on stdin) as
+//! NDJSON, from one provider or from several (`--merge`, `--fallback`).
 //!
-//! Many ids are read and answered in windows of about a thousand, so memory
-//! stays flat however long the input is, and each window's outcomes are
-//! printed in input order. On a provider with a batch endpoint (X's
-//! `GET /2/spaces?ids=`) a window goes through [`Client::spaces`], 100 ids
-//! per request; otherwise (or with `--no-batch`) each id is one request to
-//! the single-Space endpoint.
-//!
-//! With `--providers` and `--merge` or `--fallback`, several providers are
-//! asked ([`crate::several`]); bulk runs go through the same windows, one
-//! outcome per id.
+//! The library does the work (batching, concurrency, fallback, merge, in
+//! input order); this module only chooses what to ask and prints each
+//! outcome as the library yields it, flushing as it goes, so that a run cut
+//! short keeps every answer received.
 
-use std::io::{self, BufRead, IsTerminal};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use futures_util::StreamExt;
-use spaces::{Client, Provider, Space};
+use futures_util::stream::{BoxStream, StreamExt};
+use spaces::{AllFailed, Answer, Client, Error, Merged, Outcome, Provider, Providers, Space, Warning};
 
+use crate::args::{Format, provider_parser};
 use crate::connect::{self, ConnectArgs};
 use crate::exit::{self, Exit, Failure};
-use crate::lines::{Line, read_capped_line};
-use crate::output::{note, shown, write_stdout};
-use crate::{Format, provider_parser, several, summary};
+use crate::ids::Input;
+use crate::interrupt;
+use crate::output::{json_line, json_pretty, note, shown, write_stdout, write_stdout_bytes};
+use crate::{summary, table};
 
 #[derive(Debug, Args)]
 pub struct ShowArgs {
@@ -75,9 +71,36 @@ pub struct ShowArgs {
     pub connect: ConnectArgs,
 }
 
+/// Who is asked.
+enum Asked {
+    One(Client),
+    Fallback(Providers),
+    Merge(Providers),
+}
+
 pub async fn run(args: ShowArgs) -> ExitCode {
+    let (asked, clients) = match asked(&args) {
+        Ok(asked) => asked,
+        Err(failure) => return failure.report(),
+    };
+    let exit = match &args.id {
+        Some(id) => show_one(&asked, id, args.format).await,
+        None => match Input::open(args.ids_file.as_deref()) {
+            Ok(input) => show_many(&asked, input, args.no_batch).await,
+            Err(failure) => failure.report(),
+        },
+    };
+    connect::report_recording(&clients, exit)
+}
+
+/// The clients to ask, from the options: one provider, or several.
+fn asked(args: &ShowArgs) -> Result<(Asked, Vec<Client>), Failure> {
+    let concurrency = usize::from(args.concurrency);
     if args.merge || args.fallback {
-        return several::run(args).await;
+        let clients = args.connect.several_with_tokens(&args.providers, concurrency)?;
+        let providers = Providers::new(clients.clone());
+        let asked = if args.merge { Asked::Merge(providers) } else { Asked::Fallback(providers) };
+        return Ok((asked, clients));
     }
     let Some(provider) = args.provider else {
         let message = if args.providers.is_empty() {
@@ -86,53 +109,83 @@ pub async fn run(args: ShowArgs) -> ExitCode {
             "--providers asks several providers: add --merge (ask them all at once and merge their answers) \
              or --fallback (ask them in order and print the first answer)"
         };
-        return Failure::new(Exit::Usage, message).report();
+        return Err(Failure::new(Exit::Usage, message));
     };
-    let built = args
-        .connect
-        .check(&[provider])
-        .and_then(|()| args.connect.builder(provider))
-        .and_then(|builder| connect::build(builder.concurrency(usize::from(args.concurrency))));
-    let client = match built {
-        Ok(client) => client,
-        Err(failure) => return failure.report(),
+    args.connect.check(&[provider])?;
+    let client = args.connect.builder(provider)?.concurrency(concurrency).build()?;
+    Ok((Asked::One(client.clone()), vec![client]))
+}
+
+async fn show_one(asked: &Asked, id: &str, format: Format) -> ExitCode {
+    let providers = match asked {
+        Asked::One(client) => {
+            return match client.space(id).await {
+                Ok(space) => print_space(&space, format),
+                Err(error) => exit::report(error),
+            };
+        }
+        Asked::Fallback(providers) | Asked::Merge(providers) => providers,
     };
-    match &args.id {
-        Some(id) => show_one(&client, id, args.format).await,
-        None => {
-            let bulk = One { client: &client, lookup: Lookup::new(&client, args.no_batch, args.concurrency) };
-            match bulk_input(args.ids_file.as_deref()) {
-                Ok(input) => show_many(&bulk, input).await,
-                Err(failure) => failure.report(),
+    // A bad id is the same for every provider: one line, nothing sent.
+    if let Some(&first) = providers.providers().first()
+        && let Err(error) = first.check_id(id)
+    {
+        return exit::report(error);
+    }
+    let (attempts, printed) = match asked {
+        Asked::Merge(providers) => match providers.merge(id).await {
+            Ok(answer) => {
+                let answered = answered(&answer.attempts);
+                let printed = print_merged(&answer.value, &answered, &providers.providers(), format);
+                (answer.attempts, Ok(printed))
             }
+            Err(all) => (Vec::new(), Err(all)),
+        },
+        _ => match providers.fallback(id).await {
+            Ok(answer) => (answer.attempts, Ok(print_space(&answer.value, format))),
+            Err(all) => (Vec::new(), Err(all)),
+        },
+    };
+    match printed {
+        Ok(exit) => {
+            for error in attempts.iter().filter_map(|attempt| attempt.error.as_ref()) {
+                note!("error: {error}");
+            }
+            exit
+        }
+        Err(all) => {
+            for (_, error) in &all.errors {
+                note!("error: {error}");
+            }
+            note!("error: {}", every_provider_failed(&all));
+            all.error().map_or(Exit::Failure, Exit::for_error).into()
         }
     }
 }
 
-/// The id input of a bulk run: the `--ids-file`, or stdin (no file, or `-`).
-pub fn bulk_input(ids_file: Option<&Path>) -> Result<Box<dyn BufRead>, Failure> {
-    match ids_file {
-        Some(path) if path.as_os_str() != "-" => match std::fs::File::open(path) {
-            Ok(file) => Ok(Box::new(io::BufReader::new(file))),
-            Err(error) => Err(Failure::new(Exit::Failure, format!("cannot read {}: {error}", path.display()))),
-        },
-        _ => Ok(Box::new(io::stdin().lock())),
-    }
-}
-
-async fn show_one(client: &Client, id: &str, format: Format) -> ExitCode {
-    match client.space(id).await {
-        Ok(space) => print(&space, format),
-        Err(error) => exit::report(error),
-    }
+/// The providers that answered.
+fn answered(attempts: &[spaces::Attempt]) -> Vec<Provider> {
+    attempts.iter().filter(|attempt| attempt.error.is_none()).map(|attempt| attempt.provider).collect()
 }
 
 /// Prints one Space as pretty JSON or the table summary.
-pub fn print(space: &Space, format: Format) -> ExitCode {
+pub fn print_space(space: &Space, format: Format) -> ExitCode {
     let text = match format {
-        Format::Json => crate::output::json_pretty(space),
+        Format::Json => json_pretty(space).map_err(|error| error.to_string()),
         Format::Table => Ok(summary::render(space)),
     };
+    print_text(text)
+}
+
+fn print_merged(merged: &Merged, answered: &[Provider], asked: &[Provider], format: Format) -> ExitCode {
+    let text = match format {
+        Format::Json => json_pretty(&summary::merged_json(merged)).map_err(|error| error.to_string()),
+        Format::Table => Ok(summary::merged_table(merged, answered, asked, table::width())),
+    };
+    print_text(text)
+}
+
+fn print_text(text: Result<String, String>) -> ExitCode {
     let written = text
         .map_err(|error| Failure::new(Exit::Failure, format!("cannot serialize the Space: {error}")))
         .and_then(|text| write_stdout(&text));
@@ -142,290 +195,184 @@ pub fn print(space: &Space, format: Format) -> ExitCode {
     }
 }
 
-/// About this many ids are read and answered at a time (rounded up to a
-/// whole number of rounds of requests, so that no round of a window runs
-/// with slots idle but the last window's).
-const WINDOW_IDS: usize = 1_000;
-
-/// The longest id line read; an id is at most 13 characters, so a longer
-/// line is reported as not an id, without being buffered.
-const MAX_ID_LINE: usize = 1_024;
-
-/// How a bulk run looks ids up on one provider.
-#[derive(Clone, Copy, Debug)]
-pub struct Lookup {
-    /// Through [`Client::spaces`] and the provider's batch endpoint.
-    batched: bool,
-    /// Ids per request: the batch endpoint's maximum, or 1.
-    per_request: usize,
-    /// Requests in flight.
-    concurrency: usize,
-}
-
-impl Lookup {
-    pub fn new(client: &Client, no_batch: bool, concurrency: u16) -> Lookup {
-        let batch = client.provider().info().batch_lookup.filter(|_| !no_batch);
-        Lookup {
-            batched: batch.is_some(),
-            per_request: batch.map_or(1, |batch| batch.max_ids.max(1)),
-            concurrency: usize::from(concurrency).max(1),
-        }
-    }
-
-    /// Ids per window: [`WINDOW_IDS`], rounded up to whole rounds of
-    /// `concurrency` requests of `per_request` ids (at most 6,400 ids, with
-    /// X's 100 per request and the largest `--concurrency`).
-    pub fn window(self) -> usize {
-        let round = self.per_request * self.concurrency;
-        WINDOW_IDS.div_ceil(round) * round
-    }
-
-    /// One outcome per id, in the order of `ids`.
-    pub async fn answer(self, client: &Client, ids: Vec<String>) -> Vec<spaces::Outcome> {
-        if self.batched {
-            return client.spaces(ids).await;
-        }
-        let mut answers: Vec<(usize, spaces::Outcome)> = futures_util::stream::iter(ids.into_iter().enumerate())
-            .map(|(index, id)| async move {
-                let result = client.space(&id).await;
-                (index, spaces::Outcome { id, result, warnings: Vec::new() })
-            })
-            .buffer_unordered(self.concurrency)
-            .collect()
-            .await;
-        answers.sort_unstable_by_key(|(index, _)| *index);
-        answers.into_iter().map(|(_, outcome)| outcome).collect()
-    }
-}
-
-/// One line of the id input.
-enum Item {
-    Id(String),
-    /// A line longer than [`MAX_ID_LINE`], by its number.
-    TooLong(usize),
-}
-
-/// The id input, read a window at a time.
-struct IdReader<R> {
-    input: R,
-    buf: Vec<u8>,
-    line: usize,
-    done: bool,
-    /// A read error ends the input; it is reported at the end.
-    error: Option<io::Error>,
-}
-
-impl<R: BufRead> IdReader<R> {
-    fn new(input: R) -> Self {
-        IdReader { input, buf: Vec::new(), line: 0, done: false, error: None }
-    }
-
-    /// Up to `size` items; none once the input is exhausted.
-    fn next_window(&mut self, size: usize) -> Vec<Item> {
-        let mut items = Vec::new();
-        while items.len() < size && !self.done {
-            match read_capped_line(&mut self.input, &mut self.buf, MAX_ID_LINE) {
-                Ok(None) => self.done = true,
-                Ok(Some(Line::TooLong)) => {
-                    self.line += 1;
-                    items.push(Item::TooLong(self.line));
-                }
-                Ok(Some(Line::Complete)) => {
-                    self.line += 1;
-                    // A line that is not UTF-8 is kept (lossily), to fail as an
-                    // invalid id on its own line. Blank lines carry no id: skipped.
-                    let id = String::from_utf8_lossy(&self.buf).trim().to_owned();
-                    if !id.is_empty() {
-                        items.push(Item::Id(id));
-                    }
-                }
-                Err(error) => {
-                    self.error = Some(error);
-                    self.done = true;
-                }
-            }
-        }
-        items
+/// `every provider failed: <the representative error>`: the line that
+/// closes a failed id, after each provider's own.
+fn every_provider_failed(all: &AllFailed) -> String {
+    match all.error() {
+        Some(error) => format!("every provider failed: {error}"),
+        None => "no provider was asked".to_owned(),
     }
 }
 
 /// What a bulk run prints for one id.
-pub struct Outcome {
-    /// `<provider>: <cause>` of each provider that failed on the way (with
-    /// several providers), each printed as `error: <id>: <provider>: <cause>`.
-    pub failures: Vec<String>,
-    /// What was odd about the answers, each printed as `warning: <id>: <warning>`.
-    pub warnings: Vec<String>,
+struct Printed {
+    id: String,
     /// The JSON line (without its newline), or the cause printed as
     /// `error: <id>: <cause>`: the id got no answer.
-    pub result: Result<Vec<u8>, String>,
+    result: Result<Vec<u8>, String>,
+    /// The errors of providers that failed on the way (several providers),
+    /// each printed as `error: <id>: <error>`.
+    failures: Vec<String>,
+    /// Each printed as `warning: <id>: <warning>`.
+    warnings: Vec<String>,
+    /// The run was stopped before the id's request was sent.
+    not_sent: bool,
 }
 
-impl Outcome {
-    /// The outcome of a JSON value, or of the error that stood in its way.
-    pub fn of<T: serde::Serialize>(answer: Result<T, String>) -> Outcome {
-        let result = answer.and_then(|value| {
+impl Printed {
+    fn new<T: serde::Serialize>(id: String, value: Result<T, String>, warnings: &[Warning]) -> Printed {
+        let result = value.and_then(|value| {
             let mut line = Vec::new();
-            crate::output::json_line(&mut line, &value).map(|()| line).map_err(|error| error.to_string())
+            json_line(&mut line, &value).map(|()| line).map_err(|error| error.to_string())
         });
-        Outcome { failures: Vec::new(), warnings: Vec::new(), result }
+        let warnings = warnings.iter().map(ToString::to_string).collect();
+        Printed { id, result, failures: Vec::new(), warnings, not_sent: false }
+    }
+
+    fn of_one(outcome: Outcome) -> Printed {
+        let not_sent = matches!(outcome.result, Err(Error::Interrupted { .. }));
+        let value = outcome.result.map_err(|error| error.to_string());
+        Printed { not_sent, ..Printed::new(outcome.id, value, &outcome.warnings) }
+    }
+
+    fn of_several<T, J: serde::Serialize>(
+        outcome: Outcome<Answer<T>, AllFailed>,
+        json: impl FnOnce(T) -> J,
+    ) -> Printed {
+        let interrupted = |error: &Error| matches!(error, Error::Interrupted { .. });
+        let (value, failures, not_sent) = match outcome.result {
+            Ok(answer) => {
+                let failures = answer.attempts.iter().filter_map(|attempt| attempt.error.as_ref());
+                let failures: Vec<String> = failures.map(ToString::to_string).collect();
+                (Ok(json(answer.value)), failures, false)
+            }
+            // A bad id is the same for every provider: refused once, one line.
+            Err(AllFailed { errors }) if matches!(errors.as_slice(), [(_, Error::InvalidId { .. })]) => {
+                (Err(errors[0].1.to_string()), Vec::new(), false)
+            }
+            Err(all) => {
+                let not_sent = all.errors.iter().any(|(_, error)| interrupted(error));
+                let failures = all.errors.iter().map(|(_, error)| error.to_string()).collect();
+                (Err(every_provider_failed(&all)), failures, not_sent)
+            }
+        };
+        Printed { failures, not_sent, ..Printed::new(outcome.id, value, &outcome.warnings) }
     }
 }
 
-/// How a bulk run answers its ids: one provider ([`One`]), or several
-/// merged or in fallback order ([`crate::several`]).
-pub(crate) trait Bulk {
-    /// Ids read and answered at a time.
-    fn window(&self) -> usize;
-    /// One outcome per id, in the order of `ids`.
-    async fn answer(&self, ids: Vec<String>) -> Vec<Outcome>;
-    /// Who answered, for the closing count (`x`, `merge of x, socialdata`).
-    fn label(&self) -> String;
-}
-
-/// A bulk run on one provider.
-struct One<'a> {
-    client: &'a Client,
-    lookup: Lookup,
-}
-
-impl Bulk for One<'_> {
-    fn window(&self) -> usize {
-        self.lookup.window()
-    }
-
-    async fn answer(&self, ids: Vec<String>) -> Vec<Outcome> {
-        let answers = self.lookup.answer(self.client, ids).await;
-        answers
-            .into_iter()
-            .map(|answer| Outcome {
-                warnings: answer.warnings.iter().map(ToString::to_string).collect(),
-                ..Outcome::of(answer.result.map_err(|error| error.to_string()))
-            })
-            .collect()
-    }
-
-    fn label(&self) -> String {
-        self.client.provider().to_string()
-    }
-}
-
-/// Every id gets exactly one outcome line: its JSON on stdout, or
-/// `error: <id>: <cause>` on stderr, in input order within each stream
-/// (after any `error: <id>: <provider>: <cause>` of providers that failed
-/// on the way). Requests run `concurrency` at a time per provider, under
-/// each client's rate limiter; a failure does not stop the rest.
-pub(crate) async fn show_many(bulk: &impl Bulk, input: impl BufRead) -> ExitCode {
-    let mut reader = IdReader::new(input);
-    let progress = progress_bar();
-    let (mut succeeded, mut failed) = (0usize, 0usize);
-    loop {
-        // Reading blocks; no request of this command is in flight meanwhile.
-        let items = tokio::task::block_in_place(|| reader.next_window(bulk.window()));
-        if items.is_empty() {
-            break;
+/// Every id read gets exactly one outcome, printed as the library yields
+/// it, in input order: its JSON on stdout, or `error: <id>: <cause>` on
+/// stderr (after any `error: <id>: <provider>: <cause>` of providers that
+/// failed on the way, and `warning:` lines). A signal stops the run: what
+/// was sent is answered and printed, what was not is counted.
+async fn show_many(asked: &Asked, input: Input, no_batch: bool) -> ExitCode {
+    let total = input.total;
+    let (ids, unread) = input.spawn();
+    let (signal, interrupted) = interrupt::on_signal();
+    let (label, outcomes): (String, BoxStream<'_, Printed>) = match asked {
+        Asked::One(client) => {
+            let lookup = client.lookup_stream(ids).one_by_one(no_batch).stop_on(signal);
+            (client.provider().to_string(), lookup.stream().map(Printed::of_one).boxed())
         }
-        let ids: Vec<String> = items
-            .iter()
-            .filter_map(|item| match item {
-                Item::Id(id) => Some(id.clone()),
-                Item::TooLong(_) => None,
-            })
-            .collect();
-        let mut answers = ids.iter().zip(bulk.answer(ids.clone()).await);
-        let mut output = Vec::new();
-        for item in &items {
-            let (id, outcome) = match item {
-                Item::Id(_) => match answers.next() {
-                    Some(answer) => answer,
-                    None => break, // one outcome per id: cannot happen
-                },
-                Item::TooLong(line) => {
-                    progress.suspend(|| note!("error: line {line}: longer than {MAX_ID_LINE} bytes; not a Space id"));
-                    failed += 1;
-                    continue;
-                }
-            };
-            // The id as read from the input, which may hold anything.
-            let id = shown(id);
-            for warning in &outcome.warnings {
-                progress.suspend(|| note!("warning: {id}: {warning}"));
-            }
-            for failure in &outcome.failures {
-                progress.suspend(|| note!("error: {id}: {failure}"));
-            }
-            match outcome.result {
-                Ok(json) => {
-                    output.extend_from_slice(&json);
-                    output.push(b'\n');
-                    succeeded += 1;
-                }
-                Err(message) => {
-                    progress.suspend(|| note!("error: {id}: {message}"));
-                    failed += 1;
-                }
-            }
+        Asked::Fallback(providers) => {
+            let lookup = providers.lookup_stream(ids).one_by_one(no_batch).stop_on(signal);
+            let outcomes = lookup.fallback().map(|outcome| Printed::of_several(outcome, |space| space));
+            (label("fallback", providers), outcomes.boxed())
         }
-        if let Err(failure) = crate::output::write_stdout_bytes(&output) {
+        Asked::Merge(providers) => {
+            let lookup = providers.lookup_stream(ids).one_by_one(no_batch).stop_on(signal);
+            let outcomes =
+                lookup.merge().map(|outcome| Printed::of_several(outcome, |merged| summary::merged_json(&merged)));
+            (label("merge", providers), outcomes.boxed())
+        }
+    };
+    let progress = progress_bar(total);
+    let mut tally = Tally::default();
+    let mut outcomes = outcomes;
+    while let Some(printed) = outcomes.next().await {
+        if let Err(failure) = tally.print(printed, &progress) {
             progress.finish_and_clear();
             return failure.report();
         }
-        progress.inc(items.len() as u64);
+        for message in unread.due(tally.seen) {
+            tally.failed += 1;
+            progress.suspend(|| note!("error: {message}"));
+        }
     }
     progress.finish_and_clear();
-    if let Some(error) = reader.error {
-        note!("error: cannot read ids: {error}");
-        failed += 1;
+    for message in unread.rest() {
+        tally.failed += 1;
+        note!("error: {message}");
     }
-    note!("{}: {succeeded} found, {failed} failed", bulk.label());
-    if failed > 0 { Exit::Failure.into() } else { Exit::Success.into() }
+    let Tally { found, failed, not_sent, .. } = tally;
+    let stopped = if not_sent > 0 || interrupted.exit_code().is_some() {
+        format!(", {not_sent} not sent (interrupted)")
+    } else {
+        String::new()
+    };
+    note!("{label}: {found} found, {failed} failed{stopped}");
+    interrupted.or(if failed > 0 { Exit::Failure } else { Exit::Success })
 }
 
-/// A progress line on stderr, only when stderr is a terminal. The total is
-/// unknown (ids stream in), so it counts Spaces done (ids answered) and their rate.
-fn progress_bar() -> indicatif::ProgressBar {
-    if !io::stderr().is_terminal() {
+fn label(mode: &str, providers: &Providers) -> String {
+    let names: Vec<&str> = providers.providers().iter().map(|provider| provider.as_str()).collect();
+    format!("{mode} of {}", names.join(", "))
+}
+
+#[derive(Default)]
+struct Tally {
+    /// Outcomes printed (or counted as not sent).
+    seen: usize,
+    found: usize,
+    failed: usize,
+    not_sent: usize,
+}
+
+impl Tally {
+    /// Prints one outcome; stdout is flushed at once, so an answered id is
+    /// out before the next is awaited.
+    fn print(&mut self, printed: Printed, progress: &indicatif::ProgressBar) -> Result<(), Failure> {
+        self.seen += 1;
+        progress.inc(1);
+        if printed.not_sent {
+            self.not_sent += 1;
+            return Ok(());
+        }
+        // The id as read from the input, which may hold anything.
+        let id = shown(&printed.id);
+        for warning in &printed.warnings {
+            progress.suspend(|| note!("warning: {id}: {warning}"));
+        }
+        for failure in &printed.failures {
+            progress.suspend(|| note!("error: {id}: {failure}"));
+        }
+        match printed.result {
+            Ok(mut json) => {
+                json.push(b'\n');
+                write_stdout_bytes(&json)?;
+                self.found += 1;
+            }
+            Err(message) => {
+                progress.suspend(|| note!("error: {id}: {message}"));
+                self.failed += 1;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A progress bar on stderr, only when stderr is a terminal: of the total
+/// when the input says how many ids it holds, else a count and a rate.
+fn progress_bar(total: Option<u64>) -> indicatif::ProgressBar {
+    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         return indicatif::ProgressBar::hidden();
     }
-    let bar = indicatif::ProgressBar::new_spinner();
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {pos} Spaces ({per_sec}, {elapsed})") {
+    let (bar, template) = match total {
+        Some(total) => (indicatif::ProgressBar::new(total), "{bar:30} {pos}/{len} Spaces ({per_sec}, eta {eta})"),
+        None => (indicatif::ProgressBar::new_spinner(), "{spinner} {pos} Spaces ({per_sec}, {elapsed})"),
+    };
+    if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
         bar.set_style(style);
     }
     bar
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{IdReader, Item, Lookup};
-
-    #[test]
-    fn windows_are_whole_rounds_of_requests() {
-        let lookup = |per_request, concurrency| Lookup { batched: per_request > 1, per_request, concurrency };
-        assert_eq!(lookup(100, 4).window(), 1_200);
-        assert_eq!(lookup(100, 32).window(), 3_200);
-        assert_eq!(lookup(100, 64).window(), 6_400);
-        assert_eq!(lookup(1, 4).window(), 1_000);
-        assert_eq!(lookup(1, 32).window(), 1_024);
-    }
-
-    #[test]
-    fn ids_are_read_a_window_at_a_time() {
-        let long = "a".repeat(5_000);
-        let input = format!("a\n\n  b \r\n{long}\nc\nd");
-        let mut reader = IdReader::new(std::io::BufReader::with_capacity(16, input.as_bytes()));
-        let show = |items: Vec<Item>| -> Vec<String> {
-            items
-                .into_iter()
-                .map(|item| match item {
-                    Item::Id(id) => id,
-                    Item::TooLong(line) => format!("line {line}"),
-                })
-                .collect()
-        };
-        assert_eq!(show(reader.next_window(2)), ["a", "b"]);
-        assert_eq!(show(reader.next_window(2)), ["line 4", "c"]);
-        assert_eq!(show(reader.next_window(2)), ["d"]);
-        assert!(reader.next_window(2).is_empty());
-        assert!(reader.error.is_none());
-    }
 }

@@ -1,11 +1,15 @@
-//! `--format table`: a readable summary of one Space.
+//! `--format table`: a readable summary of one Space, and of one merged
+//! from several providers (with the source of each field).
 
 use std::fmt::Write;
 
 use chrono::{DateTime, Utc};
-use spaces::{Space, User};
+use serde_json::{Map, Value, json};
+use spaces::{Merged, Provider, Space, User};
 
+use crate::compare::{cell, flatten};
 use crate::output::shown;
+use crate::table::{self, Row};
 
 /// Renders the summary: title, state, times in UTC, creator, counts, speakers.
 pub fn render(space: &Space) -> String {
@@ -94,9 +98,94 @@ fn people(users: Option<&[User]>, ids: Option<&[String]>) -> String {
     if names.is_empty() && users.is_none() && ids.is_none() { none() } else { names.join(", ") }
 }
 
+/// The merged Space's JSON (the usual keys), plus `sources` (field →
+/// provider, in the model's order) and `conflicts` (each with every
+/// provider's value and the one chosen).
+pub fn merged_json(merged: &Merged) -> Value {
+    let mut object = match serde_json::to_value(&merged.space) {
+        Ok(Value::Object(object)) => object,
+        _ => Map::new(),
+    };
+    let sources: Map<String, Value> = merged
+        .sources
+        .iter()
+        .map(|(field, provider)| (field.clone(), Value::String(provider.as_str().to_owned())))
+        .collect();
+    let conflicts: Vec<Value> = merged
+        .conflicts
+        .iter()
+        .map(|conflict| {
+            let values: Map<String, Value> =
+                conflict.values.iter().map(|(provider, value)| (provider.as_str().to_owned(), value.clone())).collect();
+            json!({ "field": conflict.field, "values": values, "chosen": conflict.chosen.as_str() })
+        })
+        .collect();
+    object.insert("sources".to_owned(), Value::Object(sources));
+    object.insert("conflicts".to_owned(), Value::Array(conflicts));
+    Value::Object(object)
+}
+
+/// The merged Space as a table of field, value and source (the provider
+/// the value came from), at most `width` columns wide; `*` marks a field
+/// the providers disagreed on, and each such conflict is listed below it.
+pub fn merged_table(merged: &Merged, answered: &[Provider], asked: &[Provider], width: usize) -> String {
+    let names =
+        |providers: &[Provider]| providers.iter().map(|provider| provider.as_str()).collect::<Vec<_>>().join(", ");
+    let unanswered: Vec<Provider> = asked.iter().copied().filter(|provider| !answered.contains(provider)).collect();
+    let failed =
+        if unanswered.is_empty() { String::new() } else { format!(" ({} failed, see stderr)", names(&unanswered)) };
+    let intro = format!(
+        "Space {} merged from {}{failed}. `source` is the provider of each value; \
+         `*` marks fields the providers disagree on (listed below); `—` means no provider had it.",
+        merged.space.id,
+        names(answered),
+    );
+    let header = ["field".to_owned(), "value".to_owned(), "source".to_owned()];
+    let rows: Vec<Row> = flatten(&merged.space)
+        .into_iter()
+        .map(|(field, value)| {
+            let marked = merged.conflicts.iter().any(|conflict| conflict.field == field);
+            let value = Some(value).filter(|value| !value.is_null());
+            let source = merged.source(&field).filter(|_| value.is_some()).map_or("—", Provider::as_str).to_owned();
+            Row { marked, cells: vec![field, cell(value.as_ref()), source] }
+        })
+        .collect();
+    let mut out = format!("{}{}", table::fill(&intro, width), table::render(&header, &rows, width));
+    if !merged.conflicts.is_empty() {
+        out.push_str("\nConflicts:\n");
+        for conflict in &merged.conflicts {
+            let values: Vec<String> =
+                conflict.values.iter().map(|(provider, value)| format!("{provider} {}", quoted(value))).collect();
+            let line = format!("{}: {}; chosen: {}", conflict.field, values.join(", "), conflict.chosen);
+            let line = crate::output::shown(&line);
+            for (index, line) in table::wrap(&line, width.saturating_sub(4).max(1)).into_iter().enumerate() {
+                out.push_str(if index == 0 { "  " } else { "    " });
+                out.push_str(&line);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+/// A value as a conflict line shows it: strings in quotes, so that `""` and
+/// spaces are visible; lists as their ids.
+fn quoted(value: &Value) -> String {
+    match value {
+        Value::Array(items) => {
+            let ids: Vec<String> = items.iter().map(|item| cell(Some(item.get("id").unwrap_or(item)))).collect();
+            format!("[{}]", ids.join(", "))
+        }
+        other => other.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::number;
+    use spaces::Provider;
+    use spaces_mock::recorded_space;
+
+    use super::{merged_json, merged_table, number};
 
     #[test]
     fn groups_thousands() {
@@ -104,5 +193,37 @@ mod tests {
         assert_eq!(number(Some(999)), "999");
         assert_eq!(number(Some(1000)), "1,000");
         assert_eq!(number(None), "—");
+    }
+
+    fn merged() -> spaces::Merged {
+        let answers = [Provider::X, Provider::SocialData, Provider::Aisa]
+            .map(|provider| spaces::decode(provider, recorded_space(provider).as_bytes()).expect("recorded"));
+        spaces::merge(answers).expect("three answers")
+    }
+
+    #[test]
+    fn the_json_adds_sources_and_conflicts_to_the_space() {
+        let json = merged_json(&merged());
+        assert_eq!(json["provider"], "x");
+        assert_eq!(json["sources"]["lang"], "x");
+        assert_eq!(json["sources"]["media_key"], "socialdata");
+        let keys: Vec<&String> = json.as_object().expect("object").keys().collect();
+        assert_eq!(keys.last().map(|key| key.as_str()), Some("conflicts"));
+        assert!(json["conflicts"].is_array());
+    }
+
+    #[test]
+    fn the_table_names_each_source_within_the_width() {
+        let merged = merged();
+        let asked = [Provider::X, Provider::SocialData, Provider::Aisa];
+        for width in [60, 80, 120] {
+            let table = merged_table(&merged, &asked, &asked, width);
+            assert!(table.lines().all(|line| line.chars().count() <= width), "{width}:\n{table}");
+            assert!(table.lines().any(|line| line.starts_with("  lang ") && line.ends_with(" x")), "{table}");
+            assert!(
+                table.lines().any(|line| line.starts_with("  media_key ") && line.ends_with(" socialdata")),
+                "{table}"
+            );
+        }
     }
 }

@@ -33,7 +33,8 @@
 pub mod rate_limit;
 pub mod x_multi;
 
-use spaces::{Auth, ParamLocation, Provider, generated::Example};
+use spaces::Provider;
+use spaces::spec::{Auth, Example, ParamLocation};
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, Respond, ResponseTemplate};
 

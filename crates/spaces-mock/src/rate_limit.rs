@@ -22,11 +22,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use spaces::{Budget, Provider, RateLimit};
+use spaces::spec::Budget;
+use spaces::{Provider, RateLimit};
 use wiremock::{Request, Respond, ResponseTemplate};
 
 /// X's documented budget of each endpoint: 300 requests per 15 minutes
-/// (`x-rate-limit-limit` is its `requests`), from [`spaces::ProviderInfo::budgets`].
+/// (`x-rate-limit-limit` is its `requests`), from [`spaces::spec::ProviderInfo::budgets`].
 ///
 /// # Panics
 ///

@@ -32,7 +32,7 @@ use std::sync::OnceLock;
 
 use serde_json::{Map, Value, json};
 use spaces::Provider;
-use spaces::generated::{Operation, x};
+use spaces::spec::generated::{Operation, x};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockBuilder, Request, Respond, ResponseTemplate};
 
@@ -129,7 +129,7 @@ pub fn invalid_request(parameter: &str, values: &[&str], message: &str) -> Respo
 }
 
 /// The most ids one request of a list operation takes, as the library
-/// states it ([`spaces::ListOperation::max_ids`]): 100 for both of X's.
+/// states it ([`spaces::spec::ListOperation::max_ids`]): 100 for both of X's.
 ///
 /// # Panics
 ///

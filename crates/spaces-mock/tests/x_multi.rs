@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 use spaces::Provider;
-use spaces::generated::x;
+use spaces::spec::generated::x;
 use spaces_mock::{DEMO_SPACE_ID, DEMO_TOKEN, EveryIdFound, MockProviders, batch_endpoint, rate_limit, x_multi};
 
 /// Ids no spec records.
@@ -330,7 +330,7 @@ async fn every_id_found_answers_any_ids_with_the_demo_space() {
 /// decodes what the mock answers.
 #[tokio::test]
 async fn the_generated_client_talks_to_the_mock() {
-    use spaces::generated::CommaSeparated;
+    use spaces::spec::generated::CommaSeparated;
     use x::types::{SpaceId, SpaceSearchState, UserId};
 
     let session = Session::start().await;

@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use futures_util::future::join_all;
-use spaces::generated::socialdata;
+use spaces::spec::generated::socialdata;
 use spaces::{Client, Provider, RetryPolicy, Token};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -72,7 +72,7 @@ fn bench(c: &mut Criterion) {
         .token(Token::new("bench-token"))
         .base_url(&base_url)
         .retry(RetryPolicy::none())
-        .rate_limit(None)
+        .rate_limiting(spaces::RateLimiting::Off)
         .build()
         .expect("client");
     let bare = reqwest::Client::builder()

@@ -21,7 +21,7 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::{Value, json};
 use spaces::Provider;
-use spaces::generated::Example;
+use spaces::spec::generated::Example;
 
 /// An X response at the size of a busy Space: a creator, 10 speakers (2 of
 /// them hosts), 100 invited users, all expanded with every user field, and 5 topics.

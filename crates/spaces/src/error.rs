@@ -15,7 +15,7 @@ use crate::text::escape_controls;
 
 /// The longest wait a provider's `Retry-After` is taken at its word for;
 /// an absurd value (days, years) is capped here rather than trusted.
-pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(15 * 60);
+pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(15 * 60);
 
 /// How much provider text an error keeps: enough to redact a token echoed
 /// anywhere near the start before it is shortened for display, bounded
@@ -151,7 +151,7 @@ pub enum Error {
         /// The provider that answered.
         provider: Provider,
         /// How long to wait before coming back (`Retry-After` or X's
-        /// `x-rate-limit-reset`), capped at [`MAX_RETRY_AFTER`].
+        /// `x-rate-limit-reset`), capped at [`RetryPolicy::MAX_RETRY_AFTER`](crate::RetryPolicy::MAX_RETRY_AFTER).
         retry_after: Option<Duration>,
         /// When the provider said to come back, as it said it (uncapped;
         /// a wrong clock can put it years away).
@@ -168,7 +168,7 @@ pub enum Error {
         /// The start of the response body.
         body: Excerpt,
         /// When the provider said to come back (a 503's `Retry-After`),
-        /// capped at [`MAX_RETRY_AFTER`].
+        /// capped at [`RetryPolicy::MAX_RETRY_AFTER`](crate::RetryPolicy::MAX_RETRY_AFTER).
         retry_after: Option<Duration>,
     },
 
@@ -196,6 +196,14 @@ pub enum Error {
         value: Option<Excerpt>,
         /// Why it was refused.
         detail: Excerpt,
+    },
+
+    /// The request was never sent: the run it belonged to was stopped
+    /// ([`Lookup::stop_on`](crate::Lookup::stop_on)).
+    #[error("{provider}: not sent: the run was stopped")]
+    Interrupted {
+        /// The provider it was for.
+        provider: Provider,
     },
 
     /// The response body was larger than the client's cap.
@@ -277,6 +285,7 @@ impl Error {
             | Error::Rejected { provider, .. }
             | Error::Decode { provider, .. }
             | Error::BodyTooLarge { provider, .. }
+            | Error::Interrupted { provider }
             | Error::Timeout { provider, .. }
             | Error::Transport { provider, .. }
             | Error::MissingToken { provider, .. }
@@ -297,7 +306,7 @@ impl Error {
 
     /// How long the provider said to wait before coming back (`Retry-After`
     /// on a 429 or a 503, or X's `x-rate-limit-reset`), capped at
-    /// [`MAX_RETRY_AFTER`].
+    /// [`RetryPolicy::MAX_RETRY_AFTER`](crate::RetryPolicy::MAX_RETRY_AFTER).
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Error::RateLimited { retry_after, .. } | Error::Upstream { retry_after, .. } => *retry_after,
@@ -348,6 +357,7 @@ impl Error {
             other @ (Error::RateLimited { .. }
             | Error::Unsupported { .. }
             | Error::BodyTooLarge { .. }
+            | Error::Interrupted { .. }
             | Error::Timeout { .. }
             | Error::MissingToken { .. }
             | Error::InvalidToken { .. }

@@ -111,24 +111,33 @@ mod merge;
 mod model;
 mod providers;
 mod redact;
-mod text;
+mod request;
+pub mod text;
 
 pub use client::{
-    AllFailed, Answer, Attempt, CAPTURE_FORMAT, CAPTURE_SUFFIX, Client, ClientBuilder, DEFAULT_CONCURRENCY,
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT, Providers, RetryPolicy,
-    Token, validate_id,
+    AllFailed, Answer, Attempt, CAPTURE_FORMAT, CAPTURE_SUFFIX, Client, ClientBuilder, Lookup, Providers, RateLimiting,
+    RetryPolicy, SeveralLookup, Token,
 };
-pub use error::{Error, Excerpt, MAX_RETRY_AFTER, Resource};
+pub use error::{Error, Excerpt, Resource};
 pub use list::{Decoded, ItemError, Outcome, SpaceList, Warning};
 pub use merge::{Conflict, Merged, merge};
 pub use model::{Provider, SearchState, Space, SpaceSettings, SpaceState, Topic, UnknownProvider, User};
-pub use providers::{Budget, ListOperation, ProviderInfo, RateLimit};
-pub use redact::MIN_TOKEN_CHARS;
-pub use spaces_generated::{Auth, Operation, Param, ParamLocation, SpecFacts};
-pub use text::{escape_controls, unsafe_on_terminal};
+pub use providers::{Capability, RateLimit};
+pub use request::Search;
+pub use text::escape_controls;
 
-/// The generated clients and wire types, for callers who need the raw shapes.
-pub use spaces_generated as generated;
+/// What the crate knows about each provider beyond the model: its facts
+/// ([`ProviderInfo`](spec::ProviderInfo), from [`Provider::info`]), and what
+/// its OpenAPI spec states (API root, auth, operations, parameters and their
+/// rules, response examples), read from `specs/` by `cargo xtask regen`.
+/// Tools (the mock server, the CLI's help) read these; most callers never need them.
+pub mod spec {
+    pub use crate::providers::{Budget, ListOperation, ProviderInfo};
+    pub use spaces_generated::{Auth, Example, Operation, Param, ParamLocation, SpecFacts};
+
+    /// The generated clients and wire types, for callers who need the raw shapes.
+    pub use spaces_generated as generated;
+}
 
 /// Decodes a raw response body (as the provider sent it with a 200) into a [`Space`].
 ///

@@ -50,19 +50,22 @@ impl SpaceList {
     }
 }
 
-/// One requested id's outcome in a bulk lookup ([`Client::spaces`](crate::Client::spaces)).
+/// One requested id's outcome in a bulk lookup: a Space or an [`Error`]
+/// from one provider ([`Client::lookup`](crate::Client::lookup)); an
+/// [`Answer`](crate::Answer) or [`AllFailed`](crate::AllFailed) from several
+/// ([`Providers::lookup`](crate::Providers::lookup)).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Outcome {
+pub struct Outcome<T = Space, E = Error> {
     /// The id as it was asked for.
     pub id: String,
     /// Its Space, or why there is none.
-    pub result: Result<Space, Error>,
+    pub result: Result<T, E>,
     /// What was odd about the answer it came in, without costing it its result.
     pub warnings: Vec<Warning>,
 }
 
-impl Outcome {
-    pub(crate) fn of(id: String, result: Result<Space, Error>) -> Outcome {
+impl<T, E> Outcome<T, E> {
+    pub(crate) fn of(id: String, result: Result<T, E>) -> Outcome<T, E> {
         Outcome { id, result, warnings: Vec::new() }
     }
 }

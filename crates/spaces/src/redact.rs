@@ -20,7 +20,7 @@ pub(crate) const MASK: &str = "***";
 /// The shortest token the client accepts: a shorter one cannot be hidden
 /// safely (masking every `ab` in every message would reveal it by its
 /// absence), and no provider issues one.
-pub const MIN_TOKEN_CHARS: usize = 8;
+pub(crate) const MIN_TOKEN_CHARS: usize = 8;
 
 /// RFC 3986's unreserved characters stay as they are when percent-encoding.
 const ENCODED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');

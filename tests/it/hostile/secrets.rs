@@ -718,7 +718,7 @@ fn client(provider: Provider, url: &str, record: &Path) -> Client {
         .base_url(format!("{url}{}", spaces_mock::base_path(provider)))
         .timeout(Duration::from_secs(2))
         .retry(RetryPolicy::none())
-        .rate_limit(None)
+        .rate_limiting(spaces::RateLimiting::Off)
         .record(record)
         .build()
         .expect("the client builds")
@@ -764,7 +764,7 @@ fn run(provider: Provider, response: Vec<u8>) -> Outputs {
             outputs.warnings(&what, &outcome.warnings);
         }
         if provider.info().search.is_some() {
-            outputs.list("search()", &client.search("rust", SearchState::All, Some(10)).await);
+            outputs.list("search()", &client.search(&crate::support::search("rust", SearchState::All, Some(10))).await);
         }
         if provider.info().by_creators.is_some() {
             outputs.list("spaces_by_creators()", &client.spaces_by_creators(["2244994945"]).await);

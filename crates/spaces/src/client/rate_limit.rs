@@ -17,6 +17,19 @@ use crate::providers::{Budget, ProviderInfo, RateHeaders, RateLimit};
 // every window, wherever the provider's window starts. (A burst of the whole
 // budget followed by the steady rate would allow twice the budget in one window.)
 
+/// Which request budgets a client keeps to
+/// ([`ClientBuilder::rate_limiting`](crate::ClientBuilder::rate_limiting)).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RateLimiting {
+    /// The provider's documented budgets ([`ProviderInfo::budgets`](crate::spec::ProviderInfo::budgets)).
+    #[default]
+    Documented,
+    /// One budget over all the client's requests together, in place of the documented ones.
+    Budget(RateLimit),
+    /// No limiter (a window the provider reports spent is still waited out).
+    Off,
+}
+
 /// The GCRA parameters for a budget of `n` per window `w`: a burst `b` of a
 /// tenth of `n` (at least 1), then one request per `w / (n - b)`. In any
 /// window of length `w` that admits at most `b + (n - b) - 1 = n - 1`
@@ -70,13 +83,16 @@ pub(crate) struct Limits {
 }
 
 impl Limits {
-    /// The provider's documented budgets, or `one` budget for all its
-    /// requests together when the caller set one (`Some(None)`: no limit).
-    pub fn new(info: &ProviderInfo, overridden: Option<Option<RateLimit>>) -> Self {
+    /// The budgets `rate_limiting` chooses for a client of the provider `info` describes.
+    pub fn new(info: &ProviderInfo, rate_limiting: RateLimiting) -> Self {
         let mut limits = Limits { shared: Vec::new(), by_operation: HashMap::new(), closed_until: Mutex::default() };
-        if let Some(one) = overridden {
-            limits.shared.extend(one.map(|limit| Limiter::new(Some(limit))));
-            return limits;
+        match rate_limiting {
+            RateLimiting::Documented => {}
+            RateLimiting::Budget(one) => {
+                limits.shared.push(Limiter::new(Some(one)));
+                return limits;
+            }
+            RateLimiting::Off => return limits,
         }
         for budget in info.budgets {
             match *budget {
@@ -137,19 +153,19 @@ mod tests {
 
     #[test]
     fn documented_budgets_count_per_endpoint_where_documented_so() {
-        let x = Limits::new(Provider::X.info(), None);
+        let x = Limits::new(Provider::X.info(), RateLimiting::Documented);
         assert!(x.shared.is_empty(), "X counts each endpoint on its own");
         assert_eq!(x.by_operation.get("find_spaces_by_ids").map(Vec::len), Some(1));
         assert_eq!(x.by_operation.get("find_spaces_by_creator_ids").map(Vec::len), Some(2), "300/15 min and 1/s");
-        let socialdata = Limits::new(Provider::SocialData.info(), None);
+        let socialdata = Limits::new(Provider::SocialData.info(), RateLimiting::Documented);
         assert_eq!(socialdata.shared.len(), 1, "one budget shared by every endpoint");
-        let off = Limits::new(Provider::X.info(), Some(None));
+        let off = Limits::new(Provider::X.info(), RateLimiting::Off);
         assert!(off.shared.is_empty() && off.by_operation.is_empty());
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_spent_window_closes_the_operation_until_its_reset() {
-        let limits = Limits::new(Provider::X.info(), Some(None));
+        let limits = Limits::new(Provider::X.info(), RateLimiting::Off);
         let reset = SystemTime::now() + Duration::from_secs(30);
         limits.observe("find_spaces_by_ids", &RateHeaders { remaining: Some(1), reset: Some(reset) });
         assert_eq!(limits.closed_until("find_spaces_by_ids"), None, "budget left: stays open");

@@ -37,6 +37,10 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// The longest wait a provider's `Retry-After` (or X's reset) is taken
+    /// at its word for: an absurd value (days, years) is capped here.
+    pub const MAX_RETRY_AFTER: Duration = MAX_RETRY_AFTER;
+
     /// The deadline of one call whose attempts each time out after `timeout`.
     pub(crate) fn deadline_for(&self, timeout: Duration) -> Duration {
         self.deadline.unwrap_or_else(|| timeout.saturating_mul(2)).max(timeout)

@@ -15,6 +15,10 @@ use crate::redact::MIN_TOKEN_CHARS;
 pub struct Token(String);
 
 impl Token {
+    /// The shortest token the client accepts: a shorter one cannot be kept
+    /// out of messages safely, and no provider issues one.
+    pub const MIN_CHARS: usize = MIN_TOKEN_CHARS;
+
     /// Wraps a token string as people paste it: a byte-order mark,
     /// surrounding whitespace (a file's trailing newline) and a leading
     /// `Bearer ` (copied with the header) are stripped.
@@ -34,7 +38,7 @@ impl Token {
     }
 
     /// Reads the provider's environment variable
-    /// ([`ProviderInfo::env_var`](crate::ProviderInfo::env_var)).
+    /// ([`ProviderInfo::env_var`](crate::spec::ProviderInfo::env_var)).
     ///
     /// # Errors
     ///
@@ -53,7 +57,7 @@ impl Token {
     }
 
     /// Why the token cannot be used, if it cannot: shorter than
-    /// [`MIN_TOKEN_CHARS`](crate::MIN_TOKEN_CHARS) (too short to be masked
+    /// [`MIN_CHARS`](Self::MIN_CHARS) (too short to be masked
     /// safely wherever a provider echoes it), or holding characters an HTTP
     /// header cannot carry. The client refuses such a token when it is built.
     pub fn problem(&self) -> Option<&'static str> {

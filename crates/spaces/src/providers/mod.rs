@@ -28,7 +28,8 @@ use spaces_generated::{Operation, SpecFacts};
 
 use crate::error::Error;
 use crate::list::{Decoded, SpaceList};
-use crate::model::{Provider, SearchState, Space};
+use crate::model::{Provider, Space};
+use crate::request::Search;
 pub(crate) use exchange::{Exchanged, Interpreter, RateHeaders, exchange};
 
 impl Provider {
@@ -40,6 +41,74 @@ impl Provider {
             Provider::SocialData => &socialdata::INFO,
             Provider::Aisa => &aisa::INFO,
             Provider::TwitterApi => &twitterapi::INFO,
+        }
+    }
+
+    /// Checks a Space id before any request: ids are 1–13 ASCII letters and
+    /// digits (X's pattern `^[a-zA-Z0-9]{1,13}$`; every provider uses X's ids).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidId`] naming the id and what is wrong with it.
+    pub fn check_id(self, id: &str) -> Result<(), Error> {
+        match crate::model::id_problem(id) {
+            Some(reason) => Err(Error::InvalidId { provider: self, id: crate::error::Excerpt::new(id), reason }),
+            None => Ok(()),
+        }
+    }
+
+    /// Checks a user id before any request, as the provider's Spaces-by-creator
+    /// operation takes them (X's user ids are 1–19 digits).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] naming the id.
+    pub fn check_user_id(self, id: &str) -> Result<(), Error> {
+        if id.is_empty() || id.len() > 19 || !id.bytes().all(|byte| byte.is_ascii_digit()) {
+            return Err(Error::InvalidArgument {
+                provider: self,
+                name: "user id",
+                value: crate::error::Excerpt::new(id),
+                reason: "must be 1 to 19 digits",
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether the provider offers `capability`: declared once, by the
+    /// operation its [`ProviderInfo`] names for it.
+    pub fn supports(self, capability: Capability) -> bool {
+        let info = self.info();
+        match capability {
+            Capability::BatchLookup => info.batch_lookup.is_some(),
+            Capability::Search => info.search.is_some(),
+            Capability::ByCreators => info.by_creators.is_some(),
+        }
+    }
+}
+
+/// What a provider may offer beyond the single-Space lookup every one has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::VariantArray)]
+#[non_exhaustive]
+pub enum Capability {
+    /// Many Space ids in one request (X's `GET /2/spaces?ids=`).
+    BatchLookup,
+    /// Search of Space titles (X's `GET /2/spaces/search`).
+    Search,
+    /// The Spaces of given creators (X's `GET /2/spaces/by/creator_ids`).
+    ByCreators,
+}
+
+impl Capability {
+    /// Every capability.
+    pub const ALL: &'static [Capability] = <Capability as strum::VariantArray>::VARIANTS;
+
+    /// The capability in words, as errors name it (`search`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Capability::BatchLookup => "batch lookup",
+            Capability::Search => "search",
+            Capability::ByCreators => "Spaces by creator",
         }
     }
 }
@@ -135,14 +204,6 @@ pub(crate) trait Fetch: Send + Sync {
     fn search<'a>(&'a self, _query: &'a Search, interpreter: &'a Interpreter<'a>) -> BoxFuture<'a, SpaceList> {
         unsupported(interpreter, "search")
     }
-}
-
-/// A search request, checked.
-#[derive(Clone, Debug)]
-pub(crate) struct Search {
-    pub query: String,
-    pub state: SearchState,
-    pub max_results: Option<u8>,
 }
 
 pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = Exchanged<T>> + Send + 'a>>;

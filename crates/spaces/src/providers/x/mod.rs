@@ -7,9 +7,10 @@ use std::num::NonZeroU32;
 
 use spaces_generated::{CommaSeparated, x};
 
-use super::{BoxFuture, Budget, Fetch, Interpreter, ListOperation, ProviderInfo, Search, exchange, operation, per};
+use super::{BoxFuture, Budget, Fetch, Interpreter, ListOperation, ProviderInfo, exchange, operation, per};
 use crate::list::SpaceList;
 use crate::model::{SearchState, Space};
+use crate::request::Search;
 
 /// "1–100" ids per request, for both list endpoints.
 const MAX_IDS: usize = 100;
@@ -86,17 +87,17 @@ impl Fetch for Api {
 
     fn search<'a>(&'a self, search: &'a Search, interpreter: &'a Interpreter<'a>) -> BoxFuture<'a, SpaceList> {
         let fields = &self.fields;
-        let state = match search.state {
+        let state = match search.state_filter() {
             SearchState::All => x::types::SpaceSearchState::All,
             SearchState::Live => x::types::SpaceSearchState::Live,
             SearchState::Scheduled => x::types::SpaceSearchState::Scheduled,
         };
-        let max_results = search.max_results.and_then(|max| NonZeroU32::new(u32::from(max)));
+        let max_results = search.result_limit().and_then(|max| NonZeroU32::new(u32::from(max)));
         Box::pin(async move {
             let call = self.client.search_spaces(
                 Some(&fields.expansions),
                 max_results,
-                &search.query,
+                search.query(),
                 Some(&fields.space_fields),
                 Some(state),
                 Some(&fields.topic_fields),
