@@ -14,4 +14,5 @@ mod multi;
 mod properties;
 mod record;
 mod secrets;
+mod stream;
 mod support;
