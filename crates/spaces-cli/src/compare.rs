@@ -9,7 +9,8 @@ use spaces::{Client, Provider, Space};
 use crate::args::{Format, provider_parser};
 use crate::connect::ConnectArgs;
 use crate::exit::Exit;
-use crate::output::{note, write_stdout};
+use crate::output::write_stdout;
+use crate::stderr::note;
 use crate::table::{self, Row};
 
 #[derive(Debug, Args)]

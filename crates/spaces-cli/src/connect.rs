@@ -12,7 +12,7 @@ use clap::Args;
 use spaces::{Client, ClientBuilder, Provider, RateLimiting, Token};
 
 use crate::exit::{Exit, Failure};
-use crate::output::note;
+use crate::stderr::note;
 
 /// The longest `--timeout` accepted.
 const MAX_TIMEOUT: Duration = Duration::from_secs(3600);

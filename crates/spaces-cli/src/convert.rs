@@ -16,7 +16,8 @@ use spaces::Provider;
 
 use crate::exit::{self, Exit};
 use crate::lines::{Line, read_capped_line};
-use crate::output::{note, shown, write_failure};
+use crate::output::{shown, write_failure};
+use crate::stderr::note;
 
 /// The largest single body (or NDJSON line) read: real Space bodies are a
 /// few kilobytes; anything far larger is not a Space response.

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use spaces::Error;
 
-use crate::output::note;
+use crate::stderr::note;
 
 /// Declares [`Exit`] with each code's description written once, as its doc
 /// comment: `--help` lists them from [`Exit::ALL`] and [`Exit::description`].

@@ -47,7 +47,7 @@ impl Input {
             }
             _ => {
                 if io::stdin().is_terminal() {
-                    crate::output::note!("reading Space ids from stdin, one per line (Ctrl-D to end)");
+                    crate::stderr::note!("reading Space ids from stdin, one per line (Ctrl-D to end)");
                 }
                 Ok(Input { reader: Box::new(io::BufReader::new(io::stdin())), total: None })
             }

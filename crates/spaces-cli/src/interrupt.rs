@@ -48,7 +48,7 @@ pub fn on_signal() -> (impl Future<Output = ()> + Send + 'static, Interrupted) {
             _ = sigterm.recv() => 143,
         };
         noted.0.store(code, Ordering::Release);
-        crate::output::note!(
+        crate::stderr::note!(
             "interrupted: no more requests are sent; waiting for those on their way (again to quit now)"
         );
         tokio::spawn(async move {

@@ -20,7 +20,8 @@ use crate::args::provider_parser;
 use crate::connect::{self, ConnectArgs};
 use crate::exit::{self, Exit, Failure};
 use crate::lines::{Line, read_capped_line};
-use crate::output::{note, shown, write_stdout};
+use crate::output::{shown, write_stdout};
+use crate::stderr::note;
 use crate::table::{self, Row};
 
 /// How a list of Spaces is printed.

@@ -14,6 +14,7 @@ mod lines;
 mod list;
 mod output;
 mod show;
+mod stderr;
 mod summary;
 mod table;
 

@@ -10,28 +10,12 @@
 //! `\uXXXX`: still valid JSON, and just as safe to `cat`.
 
 use std::borrow::Cow;
-use std::fmt;
 use std::io::{self, Write};
 
 use serde::Serialize;
 use serde_json::ser::{CompactFormatter, Formatter, PrettyFormatter};
 
 use crate::exit::{Exit, Failure};
-
-/// Prints one line on stderr, never panicking: a closed stderr loses the
-/// line, and nothing else.
-macro_rules! note {
-    ($($arg:tt)*) => {
-        $crate::output::stderr_line(format_args!($($arg)*))
-    };
-}
-pub(crate) use note;
-
-/// Writes `line` and a newline to stderr, ignoring a failure to.
-pub fn stderr_line(line: fmt::Arguments<'_>) {
-    let mut stderr = io::stderr().lock();
-    let _ = stderr.write_fmt(line).and_then(|()| stderr.write_all(b"\n"));
-}
 
 /// Provider text as the terminal may show it: one line, no escapes.
 pub fn shown(text: &str) -> Cow<'_, str> {

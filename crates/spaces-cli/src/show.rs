@@ -18,7 +18,8 @@ use crate::connect::{self, ConnectArgs};
 use crate::exit::{self, Exit, Failure};
 use crate::ids::Input;
 use crate::interrupt;
-use crate::output::{json_line, json_pretty, note, shown, write_stdout, write_stdout_bytes};
+use crate::output::{json_line, json_pretty, shown, write_stdout, write_stdout_bytes};
+use crate::stderr::note;
 use crate::{summary, table};
 
 #[derive(Debug, Args)]
