@@ -524,13 +524,13 @@ mod tests {
             detail(with(|object| drop(object.insert("body_base64".to_owned(), Value::from("aGk=")))))
                 .starts_with("both `body` and `body_base64`")
         );
-        assert!(
-            detail(with(|object| {
+        for not_base64 in ["a*==", "a", "aGVsbG8=="] {
+            let found = detail(with(|object| {
                 object.remove("body");
-                object.insert("body_base64".to_owned(), Value::from("a*=="));
-            }))
-            .starts_with("`body_base64` is not base64")
-        );
+                object.insert("body_base64".to_owned(), Value::from(not_base64));
+            }));
+            assert!(found.starts_with("`body_base64` is not base64"), "{not_base64}: {found}");
+        }
         assert!(detail(with(|object| drop(object.insert("status".to_owned(), Value::from(70_000))))).contains("70000"));
     }
 
