@@ -15,7 +15,7 @@
 //!
 //! Rules, each a usage error (exit 2) when broken:
 //!
-//! - The capture is at most [`MAX_BODY_BYTES`](crate::audit::MAX_BODY_BYTES)
+//! - The capture is at most [`MAX_BODY_BYTES`]
 //!   long (4 MiB, as the audit reads it) and is a capture [`spaces_capture`]
 //!   reads (the format is documented there), with a 2xx `status` and a
 //!   UTF-8 `body` that is JSON (fixtures are 2xx JSON bodies; a provider's

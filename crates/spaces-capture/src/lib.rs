@@ -88,10 +88,12 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
-/// The capture format version this crate writes and reads (`"spaces_capture": 1`).
+/// The capture format version: the `spaces_capture` key of every capture
+/// written (`"spaces_capture": 1`), and the only version a reader accepts.
+/// The format is documented by the `spaces-capture` crate.
 pub const FORMAT: u32 = 1;
 
-/// The end of every capture file's name.
+/// The end of every capture file's name (`.capture.json`).
 pub const SUFFIX: &str = ".capture.json";
 
 /// The key that makes a JSON object a capture, and holds its version.
