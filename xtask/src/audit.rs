@@ -38,17 +38,13 @@
 //!
 //! ## Capture files
 //!
-//! ```json
-//! {"spaces_capture": 1, "provider": "x", "operation": "find_space_by_id",
-//!  "request": {"method": "GET", "path": "/2/spaces/1jMJgLdenVjxL", "query": [["space.fields", "..."]]},
-//!  "status": 200, "headers": {"content-type": "application/json"},
-//!  "received_at": "2026-11-22T23:00:00Z", "body": "<the raw body text>"}
-//! ```
-//!
-//! `body_base64` replaces `body` when the body was not UTF-8. Only 2xx
-//! captures are audited; the others are counted as skipped, by status. A 2xx
-//! body that is not JSON is a `not-json` finding. A capture may also be one
-//! line of an NDJSON file.
+//! The format is documented, and read, by the [`spaces_capture`] crate: any
+//! JSON object with a `spaces_capture` key is read as a capture, and one of a
+//! version it does not know is an unreadable-input error. Only 2xx captures
+//! are audited, their body taken whether it is kept as `body` or
+//! `body_base64`; the others are counted as skipped, by status. A 2xx body
+//! that is not JSON is a `not-json` finding. A capture may also be one line
+//! of an NDJSON file.
 //!
 //! ## `--json`
 //!

@@ -5,7 +5,8 @@
 //! cargo xtask fixture add [--provider P] CAPTURE --name NAME
 //! ```
 //!
-//! The capture's raw body is copied, byte for byte, to
+//! The capture's raw body is copied, byte for byte (less a leading UTF-8
+//! byte order mark, which a JSON file must not start with), to
 //! `tests/fixtures/<provider>/<NAME>.json` (`.json` is added when NAME lacks
 //! it), then audited against the capture's operation in `specs/<provider>.yaml`
 //! (as `cargo xtask audit --provider P --operation OP FILE` would), and the
@@ -14,18 +15,20 @@
 //!
 //! Rules, each a usage error (exit 2) when broken:
 //!
-//! - The capture is readable, JSON, format version 1, with a `provider`,
-//!   an `operation`, a 2xx `status` and a UTF-8 `body` that is JSON
-//!   (fixtures are 2xx JSON bodies; a provider's failure inside a 200 is
-//!   a fixture named `err-*`).
-//! - The provider is the capture's. `--provider` is optional and, when given,
-//!   must name the same provider: a body filed under another provider would
-//!   be read by the wrong converter, so there is no override.
+//! - The capture is at most [`MAX_BODY_BYTES`]
+//!   long (4 MiB, as the audit reads it) and is a capture [`spaces_capture`]
+//!   reads (the format is documented there), with a 2xx `status` and a
+//!   UTF-8 `body` that is JSON (fixtures are 2xx JSON bodies; a provider's
+//!   failure inside a 200 is a fixture named `err-*`).
+//! - The provider is the capture's, and has a spec whose operations include
+//!   the capture's. `--provider` is optional and, when given, must name the
+//!   same provider: a body filed under another provider would be read by the
+//!   wrong converter, so there is no override.
 //! - NAME is a plain file name (letters, digits, `.`, `_`, `-`; no
 //!   directory), and says what the fixture is, as the fixture tests read
 //!   names: a body of any operation but the spec's first (its single-Space
-//!   lookup) is a multi-Space body and must be named `multi-*`, and a
-//!   lookup's body must not be.
+//!   lookup, as the audit takes it from the parsed spec) is a multi-Space
+//!   body and must be named `multi-*`, and a lookup's body must not be.
 //!
 //! An existing fixture is never overwritten (exit 1). When the fixture is
 //! written, the exit status is 0 whatever the audit found: its findings are
@@ -34,12 +37,15 @@
 //! `cargo xtask audit --fixtures` (CI) holds every fixture to its name.
 
 use crate::args::Flag;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use serde_json::Value;
+use spaces_capture::{Body, Capture};
 
-use crate::audit;
+use crate::audit::{self, MAX_BODY_BYTES};
+use crate::spec::{Spec, operations};
 
 /// Exit status: the fixture was added.
 pub const EXIT_ADDED: u8 = 0;
@@ -55,7 +61,7 @@ const USAGE: &str = "usage: cargo xtask fixture add [--provider P] CAPTURE --nam
   against its operation in specs/<provider>.yaml, and says how to review
   the snapshot it gets.
 
-  CAPTURE       a capture file (2xx, JSON body)
+  CAPTURE       a capture file (2xx, JSON body; at most 4 MiB)
   --name NAME   the fixture's name (`.json` added if missing); a body of a
                 multi-Space operation (X's batch, search, by-creator) must be
                 named multi-*
@@ -118,56 +124,58 @@ impl AddOptions {
 
 /// The parts of a capture a fixture needs.
 #[derive(Debug)]
-struct Capture {
+struct Fixture {
     provider: String,
     operation: String,
+    /// The body, without a leading byte order mark.
     body: String,
 }
 
-fn read_capture(path: &Path) -> Result<Capture, String> {
+fn read_capture(path: &Path) -> Result<Fixture, String> {
     let shown = path.display();
-    let bytes = std::fs::read(path).map_err(|error| format!("{shown}: cannot read: {error}"))?;
-    let value: Value = serde_json::from_slice(&bytes).map_err(|error| format!("{shown}: not JSON: {error}"))?;
-    let object = value.as_object().ok_or_else(|| format!("{shown}: not a capture (not a JSON object)"))?;
-    match object.get("spaces_capture") {
-        Some(version) if version.as_u64() == Some(1) => {}
-        Some(version) => return Err(format!("{shown}: capture format version {version}; this reads version 1")),
-        None => return Err(format!("{shown}: not a capture (no `spaces_capture` key)")),
-    }
-    let text = |key: &str| {
-        object
-            .get(key)
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-            .ok_or_else(|| format!("{shown}: the capture has no string `{key}`"))
-    };
-    let (provider, operation) = (text("provider")?, text("operation")?);
-    let status = object.get("status").and_then(Value::as_u64).ok_or_else(|| format!("{shown}: no numeric `status`"))?;
+    let bytes = read_capped(path)
+        .map_err(|error| format!("{shown}: cannot read: {error}"))?
+        .ok_or_else(|| format!("{shown}: longer than {MAX_BODY_BYTES} bytes; not read"))?;
+    let Capture { provider, operation, status, body, .. } =
+        Capture::from_slice(&bytes).map_err(|error| format!("{shown}: {error}"))?;
     if !(200..300).contains(&status) {
         return Err(format!(
             "{shown}: status {status}: fixtures are 2xx bodies (a provider's failure inside a 200 is an `err-*` fixture)"
         ));
     }
-    let body = match (object.get("body"), object.get("body_base64")) {
-        (Some(Value::String(body)), _) => body.clone(),
-        (_, Some(Value::String(_))) => {
-            return Err(format!("{shown}: the body is not UTF-8 (`body_base64`), so it cannot be a JSON fixture"));
-        }
-        _ => return Err(format!("{shown}: the capture has no string `body`")),
+    let Body::Text(body) = body else {
+        return Err(format!("{shown}: the body is not UTF-8 (`body_base64`), so it cannot be a JSON fixture"));
+    };
+    // JSON does not allow the mark; `spaces convert` and the audit skip it, a fixture drops it.
+    let body = match body.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_owned(),
+        None => body,
     };
     if let Err(error) = serde_json::from_str::<Value>(&body) {
         return Err(format!("{shown}: the body is not JSON ({error}), so it cannot be a fixture"));
     }
-    Ok(Capture { provider, operation, body })
+    Ok(Fixture { provider, operation, body })
 }
 
-/// The spec's first `operationId`, in document order: its single-Space lookup.
-fn lookup_operation(spec: &Path) -> Result<String, String> {
-    let text = std::fs::read_to_string(spec).map_err(|error| format!("{}: cannot read: {error}", spec.display()))?;
-    text.lines()
-        .find_map(|line| line.trim().strip_prefix("operationId:"))
-        .map(|id| id.trim().trim_matches(['"', '\'']).to_owned())
-        .ok_or_else(|| format!("{}: no operationId", spec.display()))
+/// A whole file, read no further than [`MAX_BODY_BYTES`]; `None` when it is longer.
+fn read_capped(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?.take(MAX_BODY_BYTES as u64 + 1).read_to_end(&mut bytes)?;
+    Ok((bytes.len() <= MAX_BODY_BYTES).then_some(bytes))
+}
+
+/// The spec's `operationId`s from the parsed spec, in the order the audit
+/// takes them; the first is its single-Space lookup.
+fn spec_operations(spec: &Path) -> Result<Vec<String>, String> {
+    let spec = Spec::load(spec, crate::display_path(spec)).map_err(|error| format!("{error:#}"))?;
+    let ids: Vec<String> = operations(&spec.value)
+        .into_iter()
+        .filter_map(|(_, _, _, operation)| operation.get("operationId").and_then(Value::as_str).map(str::to_owned))
+        .collect();
+    if ids.is_empty() {
+        return Err(format!("{}: no operationId", spec.display_path.display()));
+    }
+    Ok(ids)
 }
 
 /// Adds the fixture; prints what happened; returns the exit status.
@@ -190,15 +198,30 @@ pub fn add(options: &AddOptions) -> u8 {
         return EXIT_USAGE;
     }
     let provider = &capture.provider;
+    // A provider is a spec's file stem and a fixture directory: never a path.
+    if provider.is_empty() || !provider.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+        eprintln!("error: {}: `{provider}` is not a provider name", options.capture.display());
+        return EXIT_USAGE;
+    }
     let spec = options.specs_dir.join(format!("{provider}.yaml"));
-    let lookup = match lookup_operation(&spec) {
-        Ok(lookup) => lookup,
+    let operations = match spec_operations(&spec) {
+        Ok(operations) => operations,
         Err(message) => {
             eprintln!("error: provider `{provider}` has no usable spec: {message}");
             return EXIT_USAGE;
         }
     };
-    let multi = capture.operation != lookup;
+    if !operations.contains(&capture.operation) {
+        eprintln!(
+            "error: {} is a `{}` capture, which {} does not declare; it has: {}",
+            options.capture.display(),
+            capture.operation,
+            crate::display_path(&spec).display(),
+            operations.join(", ")
+        );
+        return EXIT_USAGE;
+    }
+    let multi = capture.operation != operations[0];
     if multi != options.name.starts_with("multi-") {
         let why = if multi {
             format!("a `{}` body holds several Spaces: name it `multi-*`", capture.operation)

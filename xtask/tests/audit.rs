@@ -486,6 +486,37 @@ fn capture_files_are_checked_against_their_own_operation() {
     assert!(stdout(&output).contains("skipped: 1 capture(s) with status 429"), "{}", stdout(&output));
 }
 
+/// Captures are read by `spaces_capture`: what it refuses is unreadable
+/// input, named with its reason; the rest of the input is still audited.
+#[test]
+fn a_capture_the_format_refuses_is_unreadable_input() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let good = fixture("x", "minimal.json").to_string();
+    let mut nameless = capture("find_space_by_id", 200, &good);
+    nameless.as_object_mut().unwrap().remove("provider");
+    let nameless = write(&directory.path().join("a.capture.json"), &pretty(&nameless));
+    let mut both = capture("find_space_by_id", 200, &good);
+    both["body_base64"] = json!("e30=");
+    let both = write(&directory.path().join("b.capture.json"), &pretty(&both));
+    let mut garbled = capture("find_space_by_id", 200, "");
+    garbled.as_object_mut().unwrap().remove("body");
+    garbled["body_base64"] = json!("not base64!");
+    let garbled = write(&directory.path().join("c.capture.json"), &pretty(&garbled));
+    let clean = write(&directory.path().join("d.capture.json"), &pretty(&capture("find_space_by_id", 200, &good)));
+    let output = xtask(&["--json", &nameless, &both, &garbled, &clean]);
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    for expected in [
+        format!("{nameless}:1: not a valid version 1 capture: missing field `provider`"),
+        format!("{both}:1: not a valid version 1 capture: both `body` and `body_base64`"),
+        format!("{garbled}:1: not a valid version 1 capture: `body_base64` is not base64"),
+    ] {
+        assert!(stderr(&output).contains(&expected), "{expected}\n{}", stderr(&output));
+    }
+    let report = json_of(&output);
+    assert_eq!(report["summary"]["errors"], 3);
+    assert_eq!(report["summary"]["clean_bodies"], 1);
+}
+
 #[test]
 fn directories_are_searched_recursively() {
     let directory = tempfile::tempdir().expect("tempdir");

@@ -121,6 +121,9 @@ fn unusable_captures_and_bad_arguments_are_usage_errors() {
         (capture(dir.path(), "e.capture.json", with("body", serde_json::Value::Null)), "no string `body`"),
         (capture(dir.path(), "f.capture.json", with("provider", json!("nowhere"))), "no usable spec"),
         (capture(dir.path(), "g.capture.json", with("operation", json!("search_spaces"))), "multi-*"),
+        (capture(dir.path(), "i.capture.json", with("operation", json!("find_nothing"))), "does not declare"),
+        (capture(dir.path(), "j.capture.json", with("provider", json!("../x"))), "not a provider name"),
+        (capture(dir.path(), "k.capture.json", with("body", json!(" ".repeat(4 << 20)))), "longer than 4194304"),
     ];
     for (capture, expected) in &cases {
         let output = add(&fixtures, &[capture.to_str().expect("utf-8"), "--name", "new"]);
@@ -149,4 +152,47 @@ fn unusable_captures_and_bad_arguments_are_usage_errors() {
     }
     // Nothing was written by any of them.
     assert!(!fixtures.join("x").exists() || std::fs::read_dir(fixtures.join("x")).expect("dir").next().is_none());
+}
+
+#[test]
+fn a_byte_order_mark_before_the_body_is_not_copied() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fixtures = dir.path().join("fixtures");
+    let capture = capture(
+        dir.path(),
+        "bom.capture.json",
+        json!({"spaces_capture": 1, "provider": "x", "operation": "find_space_by_id", "status": 200,
+               "headers": {}, "received_at": "2026-11-22T23:00:00Z", "body": format!("\u{feff}{}", lookup_body()),
+               "request": {"method": "GET", "path": "/2/spaces/1jMJgLdenVjxL", "query": []}}),
+    );
+    let output = add(&fixtures, &[capture.to_str().expect("utf-8"), "--name", "recorded-bom"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let written = std::fs::read_to_string(fixtures.join("x/recorded-bom.json")).expect("the fixture");
+    assert_eq!(written, lookup_body(), "the body without its mark");
+    assert!(text(&output).contains("conforms to specs/x.yaml"), "{}", text(&output));
+}
+
+/// The lookup is the first operation of the parsed spec, not the first
+/// line reading `operationId:` in its text (here, in a text above every operation).
+#[test]
+fn the_lookup_operation_comes_from_the_parsed_spec() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fixtures = dir.path().join("fixtures");
+    let specs = dir.path().join("specs");
+    std::fs::create_dir(&specs).expect("specs dir");
+    let spec = std::fs::read_to_string(workspace_root().join("specs/x.yaml")).expect("the x spec");
+    std::fs::write(specs.join("x.yaml"), format!("x-note: |\n  operationId: search_spaces\n{spec}"))
+        .expect("write spec");
+    let capture = lookup_capture(dir.path());
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["fixture", "add", "--fixtures-dir"])
+        .arg(&fixtures)
+        .arg("--specs")
+        .arg(&specs)
+        .args([capture.to_str().expect("utf-8"), "--name", "recorded-lookup"])
+        .current_dir(workspace_root())
+        .output()
+        .expect("xtask runs");
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert!(fixtures.join("x/recorded-lookup.json").is_file());
 }

@@ -10,7 +10,8 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
+use spaces_capture::Capture;
 
 use super::schema::{Issue, Kind, Segment};
 use super::{Auditor, MAX_BODY_BYTES};
@@ -223,10 +224,8 @@ fn json_error(display: &str, line_offset: usize, bom: usize, error: &serde_json:
 }
 
 fn audit_value(auditor: &mut Auditor, value: Value, at: &Where<'_>) {
-    if let Value::Object(map) = &value
-        && map.contains_key("spaces_capture")
-    {
-        return audit_capture(auditor, map, at);
+    if spaces_capture::is_capture(&value) {
+        return audit_capture(auditor, value, at);
     }
     let Some((provider, operation)) = auditor.defaults() else {
         return auditor.report.error(format!(
@@ -237,44 +236,24 @@ fn audit_value(auditor: &mut Auditor, value: Value, at: &Where<'_>) {
     auditor.audit_body(&provider, &operation, &value, at);
 }
 
-/// A capture file's object (`{"spaces_capture": 1, ...}`): its 2xx body is
-/// audited against its own provider and operation; other statuses are skipped.
-fn audit_capture(auditor: &mut Auditor, capture: &Map<String, Value>, at: &Where<'_>) {
+/// A capture's object (`{"spaces_capture": 1, ...}`, read by
+/// [`Capture::from_value`]): its 2xx body is audited against its own
+/// provider and operation; other statuses are skipped.
+fn audit_capture(auditor: &mut Auditor, value: Value, at: &Where<'_>) {
     let location = format!("{}:{}", at.file, at.line);
-    if capture.get("spaces_capture") != Some(&Value::from(1)) {
-        let version = capture.get("spaces_capture").map(Value::to_string).unwrap_or_default();
-        return auditor
-            .report
-            .error(format!("{location}: capture format version {version} is not one this audit reads (1)"));
-    }
-    let text = |field: &str| capture.get(field).and_then(Value::as_str);
-    let (Some(provider), Some(operation)) = (text("provider"), text("operation")) else {
-        return auditor.report.error(format!("{location}: a capture needs string `provider` and `operation` fields"));
+    let capture = match Capture::from_value(value) {
+        Ok(capture) => capture,
+        Err(error) => return auditor.report.error(format!("{location}: {error}")),
     };
-    let Some(status) = capture.get("status").and_then(Value::as_u64).and_then(|status| u16::try_from(status).ok())
-    else {
-        return auditor.report.error(format!("{location}: a capture needs a numeric `status`"));
-    };
-    if !(200..300).contains(&status) {
-        auditor.report.skip(status, location);
+    let (provider, operation) = (capture.provider.as_str(), capture.operation.as_str());
+    if !(200..300).contains(&capture.status) {
+        auditor.report.skip(capture.status, location);
         return;
     }
-    let decoded;
-    let body: &[u8] = match (capture.get("body"), capture.get("body_base64")) {
-        (Some(Value::String(body)), _) => body.as_bytes(),
-        (_, Some(Value::String(encoded))) => match decode_base64(encoded) {
-            Some(bytes) => {
-                decoded = bytes;
-                &decoded
-            }
-            None => return auditor.report.error(format!("{location}: `body_base64` is not base64")),
-        },
-        _ => return auditor.report.error(format!("{location}: a capture needs a string `body` or `body_base64`")),
-    };
     if let Err(message) = auditor.checker(provider, operation) {
         return auditor.report.error(format!("{location}: {message}"));
     }
-    let (body, _) = strip_bom(body);
+    let (body, _) = strip_bom(capture.body_bytes());
     match serde_json::from_slice::<Value>(body) {
         Ok(value) => {
             auditor.audit_body(provider, operation, &value, &Where { file: at.file, line: at.line, text: None })
@@ -291,18 +270,6 @@ fn audit_capture(auditor: &mut Auditor, capture: &Map<String, Value>, at: &Where
             );
         }
     }
-}
-
-/// Standard base64, padded or not; `None` on anything else.
-pub fn decode_base64(text: &str) -> Option<Vec<u8>> {
-    use base64::Engine;
-    use base64::alphabet::STANDARD;
-    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-    const PADDED_OR_NOT: GeneralPurpose = GeneralPurpose::new(
-        &STANDARD,
-        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-    );
-    PADDED_OR_NOT.decode(text).ok()
 }
 
 /// The 1-based lines where the values at some paths start in a JSON text
@@ -552,15 +519,5 @@ mod tests {
             found,
             [(3, Some(b"ab".to_vec())), (11, None), (2, Some(b"\r".to_vec())), (3, Some(b"xyz".to_vec()))]
         );
-    }
-
-    #[test]
-    fn base64_round_trips() {
-        assert_eq!(decode_base64("aGVsbG8=").as_deref(), Some(&b"hello"[..]));
-        assert_eq!(decode_base64("aGVsbG8").as_deref(), Some(&b"hello"[..]));
-        assert_eq!(decode_base64("/w==").as_deref(), Some(&[0xff][..]));
-        assert_eq!(decode_base64("").as_deref(), Some(&[][..]));
-        assert_eq!(decode_base64("a"), None);
-        assert_eq!(decode_base64("a*=="), None);
     }
 }

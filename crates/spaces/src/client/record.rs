@@ -2,26 +2,15 @@
 //! one capture file, the input of `cargo xtask audit` and `cargo xtask
 //! fixture add`.
 //!
-//! A capture is one JSON object (format version 1; keys in this order):
-//!
-//! ```json
-//! {"spaces_capture": 1, "provider": "x", "operation": "find_space_by_id",
-//!  "request": {"method": "GET", "path": "/2/spaces/1jMJgLdenVjxL", "query": [["space.fields", "..."]]},
-//!  "status": 200, "headers": {"content-type": "application/json", "x-rate-limit-remaining": "299"},
-//!  "received_at": "2026-11-22T23:00:00Z", "body": "<the raw body text>"}
-//! ```
-//!
-//! `body_base64` (standard alphabet, padded) replaces `body` when the body is
-//! not UTF-8. Its file is `<received_at, compact>-<provider>-<operation>-<12
-//! hex digits>.capture.json`, e.g.
-//! `20261122T230000Z-x-find_space_by_id-3f9a0c1b2d4e.capture.json`.
-//!
-//! Nothing secret is written: of the request only its method, path and
-//! query (never a header); of the response only `content-type`,
-//! `x-rate-limit-*` and `retry-after` (never a cookie or an auth header), and
-//! every echo of the token (in the body, the path, the query, a kept header)
-//! is replaced by `***`. A response whose body was not received whole (over
-//! the body cap, or cut off) is not written: there is no body to keep.
+//! The format, and the files' names, are the `spaces_capture` crate's: its
+//! [`Capture`] is built here and written as it says. What is this module's is
+//! what goes in: of the request only its method, path and query (never a
+//! header); of the response the headers the interpreter kept
+//! (`content-type`, `x-rate-limit-*`, `retry-after`; never a cookie or an
+//! auth header) and the body, every echo of the token in any of them
+//! replaced by `***` by the client's [`Redactor`]. A response whose body was
+//! not received whole (over the body cap, or cut off) is not written: there
+//! is no body to keep.
 //!
 //! Each file is written to a hidden temporary file in `dir`
 //! (`.<name>.tmp`) and renamed into place, so a reader never sees half a
@@ -34,20 +23,12 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
-use serde::Serialize;
-
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+use spaces_capture::{Body, Capture, Request};
+pub use spaces_capture::{FORMAT as CAPTURE_FORMAT, SUFFIX as CAPTURE_SUFFIX};
 
 use crate::error::Error;
 use crate::model::Provider;
 use crate::redact::Redactor;
-
-/// The capture format version (`"spaces_capture": 1`).
-pub const CAPTURE_FORMAT: u32 = 1;
-
-/// The end of every capture file's name.
-pub const CAPTURE_SUFFIX: &str = ".capture.json";
 
 /// The most failure messages kept (the count goes on).
 const MAX_FAILURE_MESSAGES: usize = 100;
@@ -92,14 +73,9 @@ impl Recorder {
         redactor: &Redactor,
         (request, response): (http::Request<()>, http::Response<Vec<u8>>),
     ) {
-        let now = chrono::Utc::now();
-        let name = format!("{}-{provider}-{operation}-{}{CAPTURE_SUFFIX}", now.format("%Y%m%dT%H%M%SZ"), unique());
-        let capture = Capture::new(provider, operation, redactor, &request, &response, now);
-        let result = serde_json::to_vec_pretty(&capture).map_err(std::io::Error::other).and_then(|mut bytes| {
-            bytes.push(b'\n');
-            write_atomically(&self.dir, &name, &bytes)
-        });
-        match result {
+        let capture = capture(provider, operation, redactor, &request, &response, chrono::Utc::now());
+        let name = capture.file_name(&unique());
+        match write_atomically(&self.dir, &name, &capture.to_file_bytes()) {
             Ok(()) => tracing::debug!(%provider, operation, file = %name, "capture written"),
             Err(error) => {
                 let message = format!("cannot write capture {}: {error}", self.dir.join(&name).display());
@@ -143,74 +119,48 @@ fn unique() -> String {
     format!("{:012x}", fastrand::u64(..) & 0xffff_ffff_ffff)
 }
 
-/// A capture file's content, in its key order.
-#[derive(Serialize)]
-struct Capture<'a> {
-    spaces_capture: u32,
-    provider: &'a str,
-    operation: &'a str,
-    request: CapturedRequest,
-    status: u16,
-    headers: BTreeMap<String, String>,
-    received_at: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    body: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    body_base64: Option<String>,
-}
-
-#[derive(Serialize)]
-struct CapturedRequest {
-    method: String,
-    path: String,
-    query: Vec<(String, String)>,
-}
-
-impl<'a> Capture<'a> {
-    fn new(
-        provider: Provider,
-        operation: &'a str,
-        redactor: &Redactor,
-        request: &http::Request<()>,
-        response: &http::Response<Vec<u8>>,
-        received_at: chrono::DateTime<chrono::Utc>,
-    ) -> Self {
-        let text = |text: &str| redactor.text(text).into_owned();
-        let uri = request.uri();
-        let query = uri
-            .query()
-            .map(|query| {
-                reqwest::Url::parse(&format!("http://query.invalid/?{query}"))
-                    .map(|url| url.query_pairs().map(|(name, value)| (text(&name), text(&value))).collect())
-                    .unwrap_or_default()
+/// One exchange as a capture, every text in it redacted.
+fn capture(
+    provider: Provider,
+    operation: &str,
+    redactor: &Redactor,
+    request: &http::Request<()>,
+    response: &http::Response<Vec<u8>>,
+    received_at: chrono::DateTime<chrono::Utc>,
+) -> Capture {
+    let text = |text: &str| redactor.text(text).into_owned();
+    let uri = request.uri();
+    let query = uri
+        .query()
+        .map(|query| {
+            reqwest::Url::parse(&format!("http://query.invalid/?{query}"))
+                .map(|url| url.query_pairs().map(|(name, value)| (text(&name), text(&value))).collect())
+                .unwrap_or_default()
+        })
+        .unwrap_or_default();
+    let mut headers: BTreeMap<String, String> = BTreeMap::new();
+    for (name, value) in response.headers() {
+        let value = text(&String::from_utf8_lossy(value.as_bytes()));
+        headers
+            .entry(name.as_str().to_owned())
+            .and_modify(|joined| {
+                joined.push_str(", ");
+                joined.push_str(&value);
             })
-            .unwrap_or_default();
-        let mut headers: BTreeMap<String, String> = BTreeMap::new();
-        for (name, value) in response.headers() {
-            let value = text(&String::from_utf8_lossy(value.as_bytes()));
-            headers
-                .entry(name.as_str().to_owned())
-                .and_modify(|joined| {
-                    joined.push_str(", ");
-                    joined.push_str(&value);
-                })
-                .or_insert(value);
-        }
-        let (body, body_base64) = match std::str::from_utf8(response.body()) {
-            Ok(body) => (Some(text(body)), None),
-            Err(_) => (None, Some(STANDARD.encode(redactor.bytes(response.body())))),
-        };
-        Capture {
-            spaces_capture: CAPTURE_FORMAT,
-            provider: provider.as_str(),
-            operation,
-            request: CapturedRequest { method: request.method().as_str().to_owned(), path: text(uri.path()), query },
-            status: response.status().as_u16(),
-            headers,
-            received_at: received_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-            body,
-            body_base64,
-        }
+            .or_insert(value);
+    }
+    let body = match std::str::from_utf8(response.body()) {
+        Ok(body) => Body::Text(text(body)),
+        Err(_) => Body::Binary(redactor.bytes(response.body()).into_owned()),
+    };
+    Capture {
+        provider: provider.as_str().to_owned(),
+        operation: operation.to_owned(),
+        request: Request { method: request.method().as_str().to_owned(), path: text(uri.path()), query },
+        status: response.status().as_u16(),
+        headers,
+        received_at: received_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        body,
     }
 }
 
@@ -225,7 +175,7 @@ mod tests {
         let mut response = http::Response::new(b"{\"token\":\"SECRET\"}".to_vec());
         response.headers_mut().insert("content-type", "application/json".parse().expect("value"));
         let at = "2026-11-22T23:00:00Z".parse().expect("time");
-        let capture = Capture::new(Provider::X, "find_space_by_id", &Redactor::new("SECRET"), &request, &response, at);
+        let capture = capture(Provider::X, "find_space_by_id", &Redactor::new("SECRET"), &request, &response, at);
         let json = serde_json::to_value(&capture).expect("json");
         assert_eq!(
             json,
@@ -243,5 +193,16 @@ mod tests {
             .take(3)
             .collect();
         assert_eq!(keys, ["spaces_capture", "provider", "operation"]);
+    }
+
+    #[test]
+    fn a_body_that_is_not_utf8_is_redacted_as_bytes_and_named_by_its_time() {
+        let mut request = http::Request::new(());
+        *request.uri_mut() = "http://127.0.0.1:9/2/spaces/abc".parse().expect("uri");
+        let response = http::Response::new(b"\xff SECRET".to_vec());
+        let at = "2026-11-22T23:00:00Z".parse().expect("time");
+        let capture = capture(Provider::X, "find_space_by_id", &Redactor::new("SECRET"), &request, &response, at);
+        assert_eq!(capture.body, Body::Binary(b"\xff ***".to_vec()));
+        assert_eq!(capture.file_name("3f9a0c1b2d4e"), "20261122T230000Z-x-find_space_by_id-3f9a0c1b2d4e.capture.json");
     }
 }
