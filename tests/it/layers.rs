@@ -11,8 +11,15 @@ use std::path::{Path, PathBuf};
 use crate::support::workspace_root;
 
 /// The layers, lowest first; a module may use its own layer and those before it.
-const LAYERS: [&[&str]; 7] =
-    [&["model", "text", "redact"], &["error"], &["list", "merge"], &["convert"], &["providers"], &["client"], &["lib"]];
+const LAYERS: [&[&str]; 7] = [
+    &["model", "fields", "text", "redact"],
+    &["error"],
+    &["list", "merge"],
+    &["convert"],
+    &["providers"],
+    &["client"],
+    &["lib"],
+];
 
 fn layer_of(module: &str) -> Option<usize> {
     LAYERS.iter().position(|layer| layer.contains(&module))

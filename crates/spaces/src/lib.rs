@@ -106,6 +106,7 @@
 mod client;
 mod convert;
 mod error;
+mod fields;
 mod list;
 mod merge;
 mod model;
@@ -119,6 +120,7 @@ pub use client::{
     Token, validate_id,
 };
 pub use error::{Error, Excerpt, MAX_RETRY_AFTER, Resource};
+pub use fields::{Field, FieldValue, SettingsField, UnknownField, UserField};
 pub use list::{Decoded, ItemError, Outcome, SpaceList, Warning};
 pub use merge::{Conflict, Merged, merge};
 pub use model::{Provider, SearchState, Space, SpaceSettings, SpaceState, Topic, UnknownProvider, User};
