@@ -11,7 +11,7 @@
 
 use std::process::ExitCode;
 
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 use spaces::{AllFailed, Client, Error, Merged, Provider, Providers, Space};
 
 use crate::compare::{cell, flatten};
@@ -167,27 +167,7 @@ fn print_merged(merged: &Merged, answered: &[Provider], asked: &[Provider], form
 /// provider, in the model's order) and `conflicts` (each with every
 /// provider's value and the one chosen).
 pub fn merged_json(merged: &Merged) -> Value {
-    let mut object = match serde_json::to_value(&merged.space) {
-        Ok(Value::Object(object)) => object,
-        _ => Map::new(),
-    };
-    let sources: Map<String, Value> = merged
-        .sources
-        .iter()
-        .map(|(field, provider)| (field.clone(), Value::String(provider.as_str().to_owned())))
-        .collect();
-    let conflicts: Vec<Value> = merged
-        .conflicts
-        .iter()
-        .map(|conflict| {
-            let values: Map<String, Value> =
-                conflict.values.iter().map(|(provider, value)| (provider.as_str().to_owned(), value.clone())).collect();
-            json!({ "field": conflict.field, "values": values, "chosen": conflict.chosen.as_str() })
-        })
-        .collect();
-    object.insert("sources".to_owned(), Value::Object(sources));
-    object.insert("conflicts".to_owned(), Value::Array(conflicts));
-    Value::Object(object)
+    serde_json::to_value(merged).unwrap_or(Value::Null)
 }
 
 /// The merged Space as a table of field, value and source (the provider
@@ -219,8 +199,13 @@ pub fn merged_table(merged: &Merged, answered: &[Provider], asked: &[Provider], 
     if !merged.conflicts.is_empty() {
         out.push_str("\nConflicts:\n");
         for conflict in &merged.conflicts {
-            let values: Vec<String> =
-                conflict.values.iter().map(|(provider, value)| format!("{provider} {}", quoted(value))).collect();
+            let values: Vec<String> = conflict
+                .values
+                .iter()
+                .map(|(provider, value)| {
+                    format!("{provider} {}", quoted(&serde_json::to_value(value).unwrap_or_default()))
+                })
+                .collect();
             let line = format!("{}: {}; chosen: {}", conflict.field, values.join(", "), conflict.chosen);
             let line = crate::output::shown(&line);
             for (index, line) in table::wrap(&line, width.saturating_sub(4).max(1)).into_iter().enumerate() {
