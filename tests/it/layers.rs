@@ -12,7 +12,7 @@ use crate::support::workspace_root;
 
 /// The layers, lowest first; a module may use its own layer and those before it.
 const LAYERS: [&[&str]; 7] = [
-    &["model", "text", "redact"],
+    &["model", "fields", "text", "redact"],
     &["error"],
     &["list", "merge", "request"],
     &["convert"],

@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use spaces::{
-    AllFailed, Answer, Attempt, Client, Error, Excerpt, Merged, Provider, Providers, RetryPolicy, Space, SpaceSettings,
-    SpaceState, Token, Topic, User,
+    AllFailed, Answer, Attempt, Client, Error, Excerpt, Field, FieldValue, Merged, Provider, Providers, RetryPolicy,
+    Space, SpaceSettings, SpaceState, Token, Topic, User, UserField,
 };
 use spaces_mock::{DEMO_SPACE_ID, DEMO_TOKEN, MockProviders, endpoint_for, json as json_answer, not_found};
 use wiremock::{MockServer, ResponseTemplate};
@@ -73,56 +73,6 @@ fn attempt_summary(attempts: &[Attempt]) -> Vec<(Provider, Option<&Error>)> {
     attempts.iter().map(|attempt| (attempt.provider, attempt.error.as_ref())).collect()
 }
 
-/// A Space's values, field by field as the merge sources them: every
-/// top-level field but `provider`, and `creator.*` / `settings.*` member by
-/// member (a null group has no members listed: each reads as null).
-fn leaves(space: &Space) -> Vec<(String, Value)> {
-    let Value::Object(object) = serde_json::to_value(space).expect("a Space serializes") else {
-        panic!("a Space serializes to an object")
-    };
-    let mut leaves = Vec::new();
-    for (key, value) in object {
-        match (key.as_str(), value) {
-            ("provider", _) => {}
-            ("creator" | "settings", Value::Object(members)) => {
-                leaves.extend(members.into_iter().map(|(member, value)| (format!("{key}.{member}"), value)));
-            }
-            ("creator" | "settings", _) => {}
-            (_, value) => leaves.push((key, value)),
-        }
-    }
-    leaves
-}
-
-fn leaf<'a>(leaves: &'a [(String, Value)], name: &str) -> &'a Value {
-    leaves.iter().find(|(key, _)| key == name).map_or(&Value::Null, |(_, value)| value)
-}
-
-/// Whether two values of `field` say the same thing: merge.rs's documented
-/// normalization (timestamps to the second, `state_raw` without case, lists
-/// of users and topics by id).
-fn same(field: &str, left: &Value, right: &Value) -> bool {
-    // Only timestamp fields compare to the second.
-    let is_time = field.ends_with("_at") || field == "scheduled_start";
-    let time = |value: &Value| value.as_str().filter(|_| is_time).and_then(|text| text.parse::<DateTime<Utc>>().ok());
-    let ids = |value: &Value| -> Option<Vec<Value>> {
-        let items = value.as_array()?;
-        Some(items.iter().map(|item| item.get("id").cloned().unwrap_or_else(|| item.clone())).collect())
-    };
-    if let (Some(left), Some(right)) = (time(left), time(right)) {
-        return left.timestamp() == right.timestamp();
-    }
-    if field == "state_raw"
-        && let (Some(left), Some(right)) = (left.as_str(), right.as_str())
-    {
-        return left.eq_ignore_ascii_case(right);
-    }
-    if let (Some(left), Some(right)) = (ids(left), ids(right)) {
-        return left == right;
-    }
-    left == right
-}
-
 /// What the merge of `inputs` (in this order) must be, whatever the values:
 /// - only answers about the first answer's Space take part; the others are `left_out`;
 /// - the creator is one answer's, whole: the first whose creator is the
@@ -131,9 +81,11 @@ fn same(field: &str, left: &Value, right: &Value) -> bool {
 /// - each non-null merged value is exactly the value of the provider its source names;
 /// - `sources` names exactly the non-null merged fields, once each, in the model's order;
 /// - `provider` is the first input's;
-/// - each conflict names a field whose present values differ once normalized,
-///   lists every present value in the inputs' order, and chose the field's source;
-///   every field whose present values differ has one.
+/// - each conflict names a field whose present values differ once normalized
+///   ([`Field::same`]), lists every present value in the inputs' order, and
+///   chose the field's source; every field whose present values differ has one.
+///
+/// Fields are the library's walk ([`Space::fields`]), `provider` aside.
 fn check_merge(inputs: &[Space], merged: &Merged) -> Result<(), String> {
     let (about, others): (Vec<&Space>, Vec<&Space>) = inputs.iter().partition(|space| space.id == inputs[0].id);
     let left_out: Vec<(Provider, String)> = others.iter().map(|space| (space.provider, space.id.clone())).collect();
@@ -150,69 +102,62 @@ fn check_merge(inputs: &[Space], merged: &Merged) -> Result<(), String> {
     let creator_from = creator_from.map(|space| space.provider);
     let creator_user = merged.space.creator.as_ref().map(|creator| creator.id.as_str());
     let same_user = |space: &Space| space.creator.as_ref().map(|creator| creator.id.as_str()) == creator_user;
-    // Each answer about the Space: its provider, its leaves, whether its creator is the merged one.
-    let inputs: Vec<_> = about.iter().map(|space| (space.provider, leaves(space), same_user(space))).collect();
-    let out = leaves(&merged.space);
-    for (provider, fields, _) in &inputs {
-        for (name, value) in fields {
-            if name.starts_with("creator.") {
-                continue; // checked whole, above
-            }
-            if !value.is_null() && leaf(&out, name).is_null() {
-                return Err(format!("`{name}`: {provider}'s {value} is lost (merged: null)"));
+    let out = &merged.space;
+    let fields = || Field::ALL.iter().copied().filter(|&field| field != Field::Provider);
+    for space in &about {
+        for field in fields().filter(|field| !matches!(field, Field::Creator(_))) {
+            // The creator is checked whole, above.
+            let value = space.field(field);
+            if !value.is_absent() && out.field(field).is_absent() {
+                return Err(format!("`{field}`: {}'s {value:?} is lost (merged: absent)", space.provider));
             }
         }
     }
-    let expected: Vec<&str> = out.iter().filter(|(_, value)| !value.is_null()).map(|(name, _)| name.as_str()).collect();
-    let named: Vec<&str> = merged.sources.iter().map(|(name, _)| name.as_str()).collect();
+    let expected: Vec<Field> = fields().filter(|&field| !out.field(field).is_absent()).collect();
+    let named: Vec<Field> = merged.sources.iter().map(|(field, _)| *field).collect();
     if named != expected {
         return Err(format!("sources name {named:?}; the non-null merged fields are {expected:?}"));
     }
-    for (name, provider) in &merged.sources {
-        let Some((_, theirs, _)) = inputs.iter().find(|(input, _, _)| input == provider) else {
-            return Err(format!("`{name}` is sourced from {provider}, which gave no answer"));
+    for &(field, provider) in &merged.sources {
+        let Some(theirs) = about.iter().find(|space| space.provider == provider) else {
+            return Err(format!("`{field}` is sourced from {provider}, which gave no answer"));
         };
-        let (ours, theirs) = (leaf(&out, name), leaf(theirs, name));
+        let (ours, theirs) = (out.field(field), theirs.field(field));
         if ours != theirs {
-            return Err(format!("`{name}` is {ours}, but its source {provider} said {theirs}"));
+            return Err(format!("`{field}` is {ours:?}, but its source {provider} said {theirs:?}"));
         }
     }
-    if merged.space.provider != inputs[0].0 {
-        return Err(format!("provider {} is not the first answer's ({})", merged.space.provider, inputs[0].0));
+    if merged.space.provider != about[0].provider {
+        return Err(format!("provider {} is not the first answer's ({})", merged.space.provider, about[0].provider));
     }
-    let mut names: Vec<&str> =
-        inputs.iter().flat_map(|(_, fields, _)| fields.iter().map(|(name, _)| name.as_str())).collect();
-    names.sort_unstable();
-    names.dedup();
-    for name in names {
-        // A provider that sent no state (`unknown` without `state_raw`)
-        // is no party to a `state` conflict.
-        let sent_state = |fields: &_| !leaf(fields, "state_raw").is_null();
+    for field in fields() {
         // Members of the creator are compared among answers about the same
         // user; its id among all (another user is a conflict on `creator.id`).
-        let member = name.starts_with("creator.") && name != "creator.id";
-        let present: Vec<(Provider, Value)> = inputs
+        let member = matches!(field, Field::Creator(member) if member != UserField::Id);
+        let present: Vec<(Provider, FieldValue<'static>)> = about
             .iter()
-            .filter(|(_, fields, _)| name != "state" || sent_state(fields))
-            .filter(|(_, _, same_user)| !member || *same_user)
-            .map(|(provider, fields, _)| (*provider, leaf(fields, name).clone()))
-            .filter(|(_, value)| !value.is_null())
+            // A provider that sent no state (`unknown` without `state_raw`)
+            // is no party to a `state` conflict.
+            .filter(|space| field != Field::State || space.state_raw.is_some())
+            .filter(|space| !member || same_user(space))
+            .map(|space| (space.provider, space.field(field).into_owned()))
+            .filter(|(_, value)| !value.is_absent())
             .collect();
-        let chosen = if name.starts_with("creator.") { creator_from } else { merged.source(name) };
-        let differ = present.iter().any(|(_, value)| !same(name, &present[0].1, value));
-        let conflicts: Vec<_> = merged.conflicts.iter().filter(|conflict| conflict.field == name).collect();
+        let chosen = if matches!(field, Field::Creator(_)) { creator_from } else { merged.source(field) };
+        let differ = present.iter().any(|(_, value)| !field.same(&present[0].1, value));
+        let conflicts: Vec<_> = merged.conflicts.iter().filter(|conflict| conflict.field == field).collect();
         match (differ, conflicts.as_slice()) {
             (false, []) => {}
             (true, [conflict]) => {
                 if conflict.values != present {
-                    return Err(format!("conflict on `{name}` lists {:?}; present: {present:?}", conflict.values));
+                    return Err(format!("conflict on `{field}` lists {:?}; present: {present:?}", conflict.values));
                 }
                 if Some(conflict.chosen) != chosen {
-                    return Err(format!("conflict on `{name}` chose {}, expected {chosen:?}", conflict.chosen));
+                    return Err(format!("conflict on `{field}` chose {}, expected {chosen:?}", conflict.chosen));
                 }
             }
             (differ, conflicts) => {
-                return Err(format!("`{name}`: values differ: {differ} ({present:?}), conflicts: {conflicts:?}"));
+                return Err(format!("`{field}`: values differ: {differ} ({present:?}), conflicts: {conflicts:?}"));
             }
         }
     }
@@ -342,8 +287,8 @@ async fn a_differing_title_is_a_conflict_with_both_values_resolved_by_order() {
             merged.conflicts.iter().filter(|conflict| conflict.field == "title").collect();
         assert_eq!(titles.len(), 1, "{order:?}: {:#?}", merged.conflicts);
         let values = |provider| match provider {
-            Provider::X => (Provider::X, json!(DEMO_TITLE)),
-            _ => (Provider::SocialData, json!("Open-sourcing the algorithm")),
+            Provider::X => (Provider::X, FieldValue::Text(DEMO_TITLE.into())),
+            _ => (Provider::SocialData, FieldValue::Text("Open-sourcing the algorithm".into())),
         };
         assert_eq!(titles[0].values, order.map(values), "{order:?}: both values, in the order asked");
         assert_eq!(titles[0].chosen, chosen, "{order:?}: the first in order");
@@ -361,7 +306,10 @@ async fn a_differing_participant_count_is_a_conflict_resolved_by_order() {
     let merged = demo_providers(&mock, &[Provider::Aisa, Provider::X]).merge(OTHER).await.expect("both answer").value;
     assert_eq!(merged.space.participant_count, Some(435_300));
     let conflict = merged.conflicts.iter().find(|conflict| conflict.field == "participant_count").expect("a conflict");
-    assert_eq!(conflict.values, [(Provider::Aisa, json!(435_300)), (Provider::X, json!(435_271))]);
+    assert_eq!(
+        conflict.values,
+        [(Provider::Aisa, FieldValue::Count(435_300)), (Provider::X, FieldValue::Count(435_271))]
+    );
     assert_eq!(conflict.chosen, Provider::Aisa);
 }
 
@@ -382,8 +330,8 @@ async fn a_state_conflict_is_won_by_the_most_advanced_state_whatever_the_order()
         let state = merged.conflicts.iter().find(|conflict| conflict.field == "state").expect("a state conflict");
         assert_eq!(state.chosen, Provider::SocialData, "{order:?}: ended wins");
         let values = |provider| match provider {
-            Provider::X => (Provider::X, json!("live")),
-            _ => (Provider::SocialData, json!("ended")),
+            Provider::X => (Provider::X, FieldValue::State(SpaceState::Live)),
+            _ => (Provider::SocialData, FieldValue::State(SpaceState::Ended)),
         };
         assert_eq!(state.values, order.map(values), "{order:?}");
         assert_eq!(merged.space.provider, order[0], "{order:?}: provider is still the first answer's");

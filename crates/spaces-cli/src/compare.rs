@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 use serde_json::{Map, Value, json};
-use spaces::{Client, Provider, Space};
+use spaces::{Client, Field, FieldValue, Provider, Space};
 
 use crate::args::{Format, provider_parser};
 use crate::connect::ConnectArgs;
@@ -77,31 +77,8 @@ impl Comparison {
 
     /// `(field, one value per provider)`, in the model's field order.
     fn rows(&self) -> Vec<(String, Vec<Option<Value>>)> {
-        let flattened: Vec<Option<Map<String, Value>>> =
-            self.answers.iter().map(|(_, answer)| answer.as_ref().ok().map(flatten)).collect();
-        let mut fields: Vec<String> = Vec::new();
-        for map in flattened.iter().flatten() {
-            for key in map.keys() {
-                if !fields.contains(key) {
-                    fields.push(key.clone());
-                }
-            }
-        }
-        // A group that one provider left out entirely (`settings: null`) shows
-        // as its dotted rows (`settings.is_locked`), not as an extra empty row.
-        let grouped: Vec<String> =
-            fields.iter().filter_map(|field| field.split_once('.').map(|(group, _)| group.to_owned())).collect();
-        fields.retain(|field| !grouped.contains(field));
-        fields
-            .into_iter()
-            .map(|field| {
-                let values = flattened
-                    .iter()
-                    .map(|map| map.as_ref().and_then(|map| map.get(&field)).cloned().filter(|value| !value.is_null()))
-                    .collect();
-                (field, values)
-            })
-            .collect()
+        let spaces: Vec<Option<&Space>> = self.answers.iter().map(|(_, answer)| answer.as_ref().ok()).collect();
+        rows_of(&spaces)
     }
 
     fn json(&self) -> Value {
@@ -173,40 +150,52 @@ pub fn cell(value: Option<&Value>) -> String {
     }
 }
 
-/// The Space as `field → value`, nested objects as dotted fields
-/// (`creator.username`), lists of users and topics as their handles or names.
+/// The Space as `field → value` (`null` when absent): its fields as
+/// [`Space::fields`] walks them, `provider` aside, shown as in [`rows_of`].
 pub fn flatten(space: &Space) -> Map<String, Value> {
-    let mut out = Map::new();
-    if let Ok(Value::Object(fields)) = serde_json::to_value(space) {
-        for (key, value) in fields {
-            if key != "provider" {
-                flatten_into(&mut out, key, value);
-            }
-        }
-    }
-    out
+    rows_of(&[Some(space)])
+        .into_iter()
+        .map(|(field, mut values)| (field, values.pop().flatten().unwrap_or(Value::Null)))
+        .collect()
 }
 
-fn flatten_into(out: &mut Map<String, Value>, key: String, value: Value) {
-    match value {
-        Value::Object(fields) => {
-            for (child, value) in fields {
-                flatten_into(out, format!("{key}.{child}"), value);
+/// `(field, one value per Space)` (`None` for a Space that is not there, or
+/// a value it lacks): every field but `provider`, in the model's order,
+/// `creator.*` and `settings.*` member by member, except that a group no
+/// Space has is one row under its own name (`settings`), not one empty row
+/// per member.
+fn rows_of(spaces: &[Option<&Space>]) -> Vec<(String, Vec<Option<Value>>)> {
+    let groups: Vec<&str> = spaces
+        .iter()
+        .flatten()
+        .flat_map(|space| space.fields())
+        .filter(|(field, value)| field.member().is_some() && !value.is_absent())
+        .map(|(field, _)| field.key())
+        .collect();
+    let mut rows: Vec<(String, Vec<Option<Value>>)> = Vec::new();
+    for &field in Field::ALL.iter().filter(|&&field| field != Field::Provider) {
+        if field.member().is_some() && !groups.contains(&field.key()) {
+            if rows.last().is_none_or(|(name, _)| name != field.key()) {
+                rows.push((field.key().to_owned(), vec![None; spaces.len()]));
             }
+            continue;
         }
-        Value::Array(items) => {
-            let labels = items.into_iter().map(|item| match item {
-                Value::Object(object) => {
-                    let label = object.get("username").or_else(|| object.get("name")).or_else(|| object.get("id"));
-                    label.cloned().unwrap_or(Value::Null)
-                }
-                other => other,
-            });
-            out.insert(key, Value::Array(labels.collect()));
+        let values = spaces.iter().map(|space| space.and_then(|space| shown(space.field(field)))).collect();
+        rows.push((field.to_string(), values));
+    }
+    rows
+}
+
+/// A value as a row shows it: as in the Space's JSON, but lists of users
+/// and topics as their handles and names; `None` when absent.
+fn shown(value: FieldValue<'_>) -> Option<Value> {
+    match value {
+        FieldValue::Absent => None,
+        FieldValue::Users(users) => {
+            Some(users.iter().map(|user| user.username.clone().map_or(Value::Null, Value::String)).collect())
         }
-        other => {
-            out.insert(key, other);
-        }
+        FieldValue::Topics(topics) => Some(topics.iter().map(|topic| Value::String(topic.name.clone())).collect()),
+        other => serde_json::to_value(other).ok(),
     }
 }
 

@@ -180,7 +180,7 @@ pub fn print_space(space: &Space, format: Format) -> ExitCode {
 
 fn print_merged(merged: &Merged, answered: &[Provider], asked: &[Provider], format: Format) -> ExitCode {
     let text = match format {
-        Format::Json => json_pretty(&summary::merged_json(merged)).map_err(|error| error.to_string()),
+        Format::Json => json_pretty(merged).map_err(|error| error.to_string()),
         Format::Table => Ok(summary::merged_table(merged, answered, asked, table::width())),
     };
     print_text(text)
@@ -282,8 +282,7 @@ async fn show_many(asked: &Asked, input: Input, no_batch: bool) -> ExitCode {
         }
         Asked::Merge(providers) => {
             let lookup = providers.lookup_stream(ids).one_by_one(no_batch).stop_on(signal);
-            let outcomes =
-                lookup.merge().map(|outcome| Printed::of_several(outcome, |merged| summary::merged_json(&merged)));
+            let outcomes = lookup.merge().map(|outcome| Printed::of_several(outcome, |merged| merged));
             (label("merge", providers), outcomes.boxed())
         }
     };

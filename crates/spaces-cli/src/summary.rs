@@ -4,8 +4,8 @@
 use std::fmt::Write;
 
 use chrono::{DateTime, Utc};
-use serde_json::{Map, Value, json};
-use spaces::{Merged, Provider, Space, User};
+use serde_json::Value;
+use spaces::{FieldValue, Merged, Provider, Space, User};
 
 use crate::compare::{cell, flatten};
 use crate::output::shown;
@@ -98,33 +98,6 @@ fn people(users: Option<&[User]>, ids: Option<&[String]>) -> String {
     if names.is_empty() && users.is_none() && ids.is_none() { none() } else { names.join(", ") }
 }
 
-/// The merged Space's JSON (the usual keys), plus `sources` (field →
-/// provider, in the model's order) and `conflicts` (each with every
-/// provider's value and the one chosen).
-pub fn merged_json(merged: &Merged) -> Value {
-    let mut object = match serde_json::to_value(&merged.space) {
-        Ok(Value::Object(object)) => object,
-        _ => Map::new(),
-    };
-    let sources: Map<String, Value> = merged
-        .sources
-        .iter()
-        .map(|(field, provider)| (field.clone(), Value::String(provider.as_str().to_owned())))
-        .collect();
-    let conflicts: Vec<Value> = merged
-        .conflicts
-        .iter()
-        .map(|conflict| {
-            let values: Map<String, Value> =
-                conflict.values.iter().map(|(provider, value)| (provider.as_str().to_owned(), value.clone())).collect();
-            json!({ "field": conflict.field, "values": values, "chosen": conflict.chosen.as_str() })
-        })
-        .collect();
-    object.insert("sources".to_owned(), Value::Object(sources));
-    object.insert("conflicts".to_owned(), Value::Array(conflicts));
-    Value::Object(object)
-}
-
 /// The merged Space as a table of field, value and source (the provider
 /// the value came from), at most `width` columns wide; `*` marks a field
 /// the providers disagreed on, and each such conflict is listed below it.
@@ -170,8 +143,9 @@ pub fn merged_table(merged: &Merged, answered: &[Provider], asked: &[Provider], 
 
 /// A value as a conflict line shows it: strings in quotes, so that `""` and
 /// spaces are visible; lists as their ids.
-fn quoted(value: &Value) -> String {
-    match value {
+fn quoted(value: &FieldValue<'_>) -> String {
+    // A field value serializes as the field does in the Space's JSON.
+    match serde_json::to_value(value).unwrap_or(Value::Null) {
         Value::Array(items) => {
             let ids: Vec<String> = items.iter().map(|item| cell(Some(item.get("id").unwrap_or(item)))).collect();
             format!("[{}]", ids.join(", "))
@@ -185,7 +159,7 @@ mod tests {
     use spaces::Provider;
     use spaces_mock::recorded_space;
 
-    use super::{merged_json, merged_table, number};
+    use super::{merged_table, number};
 
     #[test]
     fn groups_thousands() {
@@ -199,17 +173,6 @@ mod tests {
         let answers = [Provider::X, Provider::SocialData, Provider::Aisa]
             .map(|provider| spaces::decode(provider, recorded_space(provider).as_bytes()).expect("recorded"));
         spaces::merge(answers).expect("three answers")
-    }
-
-    #[test]
-    fn the_json_adds_sources_and_conflicts_to_the_space() {
-        let json = merged_json(&merged());
-        assert_eq!(json["provider"], "x");
-        assert_eq!(json["sources"]["lang"], "x");
-        assert_eq!(json["sources"]["media_key"], "socialdata");
-        let keys: Vec<&String> = json.as_object().expect("object").keys().collect();
-        assert_eq!(keys.last().map(|key| key.as_str()), Some("conflicts"));
-        assert!(json["conflicts"].is_array());
     }
 
     #[test]

@@ -99,13 +99,14 @@
 
 #![deny(missing_docs)]
 
-// The layers point one way: model, text, redact ← error ← list, merge ← convert (the converters'
+// The layers point one way: model, fields, text, redact ← error ← list, merge, request ← convert (the converters'
 // shared helpers) ← providers (each one's converter, facts and
 // generated-client calls, and the exchange they share) ← client ← this file.
 // No module uses one to its right; `tests/it/layers.rs` checks it.
 mod client;
 mod convert;
 mod error;
+mod fields;
 mod list;
 mod merge;
 mod model;
@@ -119,6 +120,7 @@ pub use client::{
     RetryPolicy, SeveralLookup, Token,
 };
 pub use error::{Error, Excerpt, Resource};
+pub use fields::{Field, FieldValue, SettingsField, UnknownField, UserField};
 pub use list::{Decoded, ItemError, Outcome, SpaceList, Warning};
 pub use merge::{Conflict, Merged, merge};
 pub use model::{Provider, SearchState, Space, SpaceSettings, SpaceState, Topic, UnknownProvider, User};

@@ -10,8 +10,8 @@
 //!   another's partial object; lists (`hosts`, `topics`, ...) are taken whole.
 //! - `creator` is another entity, a user, and is never assembled from two
 //!   providers' users: it comes whole from the first answer whose creator is
-//!   the chosen `creator_id` (the first answer's creator when no answer has
-//!   a `creator_id`). Creators with another id are a conflict on
+//!   the chosen `creator_id` (the first creator of any answer, when no
+//!   answer has a `creator_id`). Creators with another id are a conflict on
 //!   `creator.id`; members on which answers about the same user differ are
 //!   conflicts too (`creator.followers_count`), resolved to that creator.
 //! - `state` is the exception: the most advanced state in a Space's
@@ -25,49 +25,81 @@
 //!   values differ once normalized: timestamps are compared to the second
 //!   (providers keep different sub-second precision), `state_raw` without
 //!   regard to case (`Ended` and `ended` are one state), lists of users or
-//!   topics by their ids.
+//!   topics by their ids ([`Field::same`]).
+//!
+//! The merge walks [`Field::ALL`] once: each field's values are read with
+//! [`Space::field`], compared with [`Field::same`] and copied into the
+//! merged Space with [`Space::take_field`].
 
-use chrono::{DateTime, Utc};
-use serde_json::{Map, Value};
+use serde::{Serialize, Serializer};
 
-use crate::model::{Provider, Space, SpaceState};
-
-/// The fields merged member by member rather than taken whole: parts of
-/// the Space itself, not other entities.
-const GROUPS: [&str; 1] = ["settings"];
+use crate::fields::{Field, FieldValue, UserField};
+use crate::model::{Provider, Space, SpaceSettings, SpaceState};
 
 /// The outcome of [`merge`]: one Space, where each value came from, and
 /// where the providers disagreed.
-#[derive(Clone, Debug, PartialEq)]
+///
+/// It serializes as the CLI prints it (`spaces show --merge`): the Space's
+/// own keys, then `"sources"` (`{field: provider}`, in the model's order),
+/// then `"conflicts"` (`[{"field", "values": {provider: value}, "chosen"}]`),
+/// then, only when some answer was left out, `"left_out"`
+/// (`[{"provider", "id"}]`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Merged {
     /// The merged Space.
+    #[serde(flatten)]
     pub space: Space,
     /// For each field that has a value, in the model's order, the provider
     /// it came from; `creator.*` and `settings.*` member by member.
-    pub sources: Vec<(String, Provider)>,
-    /// Each field on which providers that both had a value disagreed.
+    #[serde(serialize_with = "sources_map")]
+    pub sources: Vec<(Field, Provider)>,
+    /// Each field on which providers that both had a value disagreed, in the model's order.
     pub conflicts: Vec<Conflict>,
     /// Answers about another Space than the first answer's (provider, the
     /// id it sent): never merged.
+    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "left_out_list")]
     pub left_out: Vec<(Provider, String)>,
 }
 
 impl Merged {
-    /// The provider `field` (e.g. `lang`, `creator.username`) came from.
-    pub fn source(&self, field: &str) -> Option<Provider> {
-        self.sources.iter().find(|(name, _)| name == field).map(|(_, provider)| *provider)
+    /// The provider `field` came from: a [`Field`], or its path (`lang`,
+    /// `creator.username`); `None` when no provider had it (or no field
+    /// has that path).
+    pub fn source(&self, field: impl AsRef<str>) -> Option<Provider> {
+        let field = field.as_ref();
+        self.sources.iter().find(|(name, _)| name.as_str() == field).map(|(_, provider)| *provider)
     }
 }
 
 /// Providers that disagree on one field.
-#[derive(Clone, Debug, PartialEq)]
+///
+/// Serialized as `{"field": "title", "values": {"x": ..., "socialdata": ...}, "chosen": "x"}`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Conflict {
     /// The field (`title`, `creator.followers_count`).
-    pub field: String,
+    pub field: Field,
     /// Every provider's value for it, in the answers' order (only providers that had one).
-    pub values: Vec<(Provider, Value)>,
+    #[serde(serialize_with = "values_map")]
+    pub values: Vec<(Provider, FieldValue<'static>)>,
     /// The provider whose value the merged Space took.
     pub chosen: Provider,
+}
+
+fn sources_map<S: Serializer>(sources: &[(Field, Provider)], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(sources.iter().map(|(field, provider)| (field, provider)))
+}
+
+fn values_map<S: Serializer>(values: &[(Provider, FieldValue<'static>)], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(values.iter().map(|(provider, value)| (provider, value)))
+}
+
+fn left_out_list<S: Serializer>(left_out: &[(Provider, String)], serializer: S) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct LeftOut<'a> {
+        provider: Provider,
+        id: &'a str,
+    }
+    serializer.collect_seq(left_out.iter().map(|(provider, id)| LeftOut { provider: *provider, id }))
 }
 
 /// Merges answers about one Space, in the caller's order of preference;
@@ -78,146 +110,65 @@ pub fn merge(answers: impl IntoIterator<Item = Space>) -> Option<Merged> {
     let left_out: Vec<(Provider, String)> =
         answers.iter().filter(|space| space.id != id).map(|space| (space.provider, space.id.clone())).collect();
     answers.retain(|space| space.id == id);
-    let first = answers.first()?;
-    let objects: Vec<(Provider, Map<String, Value>)> = answers
+    let everyone: Vec<usize> = (0..answers.len()).collect();
+    // Only answers that sent a state take part in `state` (an `unknown`
+    // without `state_raw` is no value).
+    let sent_state: Vec<usize> = everyone.iter().copied().filter(|&at| answers[at].state_raw.is_some()).collect();
+    let state_from = state_source(&answers);
+    let creator_from = creator_source(&answers);
+    let creator_id = creator_from.and_then(|at| answers[at].creator.as_ref()).map(|creator| creator.id.as_str());
+    // Members of the creator are compared among answers about that same user.
+    let same_user: Vec<usize> = everyone
         .iter()
-        .map(|space| (space.provider, as_object(serde_json::to_value(space).unwrap_or(Value::Null))))
+        .copied()
+        .filter(|&at| answers[at].creator.as_ref().map(|creator| creator.id.as_str()) == creator_id)
         .collect();
-    let mut merged = Map::new();
+
+    // The first answer's values, each replaced below by its chosen answer's.
+    let mut space = answers.first()?.clone();
+    space.creator = creator_from.and_then(|at| answers[at].creator.clone());
     let mut sources = Vec::new();
     let mut conflicts = Vec::new();
-    let state_from = state_source(&answers);
-    for key in as_object(serde_json::to_value(first).unwrap_or(Value::Null)).keys() {
-        match key.as_str() {
-            "provider" => {
-                merged.insert(key.clone(), Value::String(first.provider.as_str().to_owned()));
-            }
-            "state" | "state_raw" => {
-                // Only providers that sent a state take part (an `unknown`
-                // without `state_raw` is no value).
-                let sent = |object: &Map<String, Value>| object.get("state_raw").is_some_and(|raw| !raw.is_null());
-                let values = present(&objects, |object| object.get(key).filter(|_| sent(object)));
-                let chosen = answers[state_from].provider;
-                let value = objects[state_from].1.get(key).cloned().unwrap_or(Value::Null);
-                if !value.is_null() {
-                    sources.push((key.clone(), chosen));
-                }
-                conflicts.extend(conflict(key, values, chosen));
-                merged.insert(key.clone(), value);
-            }
-            "creator" => {
-                let (value, from) = creator(&answers, &objects, &mut conflicts);
-                if let (Some(from), Value::Object(members)) = (from, &value) {
-                    for (member, member_value) in members {
-                        if !member_value.is_null() {
-                            sources.push((format!("creator.{member}"), from));
-                        }
-                    }
-                }
-                merged.insert(key.clone(), value);
-            }
-            group if GROUPS.contains(&group) => {
-                let members = group_members(&objects, group);
-                let mut object = Map::new();
-                for member in members {
-                    let field = format!("{group}.{member}");
-                    let values = present(&objects, |object| object.get(group).and_then(|value| value.get(&member)));
-                    if let Some((provider, value)) = values.first().cloned() {
-                        sources.push((field.clone(), provider));
-                        conflicts.extend(conflict(&field, values, provider));
-                        object.insert(member, value);
-                    } else {
-                        object.insert(member, Value::Null);
-                    }
-                }
-                let any = object.values().any(|value| !value.is_null());
-                merged.insert(key.clone(), if any { Value::Object(object) } else { Value::Null });
-            }
-            _ => {
-                let values = present(&objects, |object| object.get(key));
-                let value = match values.first().cloned() {
-                    Some((provider, value)) => {
-                        sources.push((key.clone(), provider));
-                        conflicts.extend(conflict(key, values, provider));
-                        value
-                    }
-                    None => Value::Null,
-                };
-                merged.insert(key.clone(), value);
-            }
+    for &field in Field::ALL {
+        let parties: &[usize] = match field {
+            Field::Provider => continue,
+            Field::State | Field::StateRaw => &sent_state,
+            // No creator chosen: none to source or to disagree about.
+            Field::Creator(_) if creator_from.is_none() => continue,
+            Field::Creator(UserField::Id) => &everyone,
+            Field::Creator(_) => &same_user,
+            _ => &everyone,
+        };
+        let values: Vec<(usize, FieldValue<'_>)> =
+            parties.iter().map(|&at| (at, answers[at].field(field))).filter(|(_, value)| !value.is_absent()).collect();
+        let chosen = match field {
+            Field::State | Field::StateRaw => Some(state_from),
+            Field::Creator(_) => creator_from,
+            _ => values.first().map(|(at, _)| *at),
+        };
+        let Some(chosen) = chosen else { continue };
+        if chosen != 0 && !matches!(field, Field::Creator(_)) {
+            space.take_field(field, &answers[chosen]);
         }
+        let provider = answers[chosen].provider;
+        if !space.field(field).is_absent() {
+            sources.push((field, provider));
+        }
+        conflicts.extend(conflict(field, &answers, values, provider));
     }
-    // Every value came from a Space of the same model, so the merge reads
-    // back as one; should it ever not, the first answer is the safe result.
-    let space = serde_json::from_value(Value::Object(merged)).unwrap_or_else(|_| first.clone());
+    // A group no answer had a member of is none, not an empty one.
+    space.settings = space.settings.and_then(SpaceSettings::non_empty);
     Some(Merged { space, sources, conflicts, left_out })
 }
 
-/// The merged `creator` (one answer's, whole) and the answer it came from;
-/// conflicts on `creator.id`, and on members where answers about that same
-/// user differ, are added to `conflicts`.
-fn creator(
-    answers: &[Space],
-    objects: &[(Provider, Map<String, Value>)],
-    conflicts: &mut Vec<Conflict>,
-) -> (Value, Option<Provider>) {
+/// The answer whose creator is taken, whole: the first whose creator is
+/// the first `creator_id` any answer gives (the first with a creator, when
+/// none gives one).
+fn creator_source(answers: &[Space]) -> Option<usize> {
     let creator_id = answers.iter().find_map(|space| space.creator_id.as_deref());
-    let chosen = answers
+    answers
         .iter()
-        .position(|space| space.creator.as_ref().is_some_and(|creator| creator_id.is_none_or(|id| creator.id == id)));
-    let Some(chosen) = chosen else { return (Value::Null, None) };
-    let provider = answers[chosen].provider;
-    let chosen_id = answers[chosen].creator.as_ref().map(|creator| creator.id.clone());
-    let ids = present(objects, |object| object.get("creator").and_then(|creator| creator.get("id")));
-    conflicts.extend(conflict("creator.id", ids, provider));
-    let same_user: Vec<(Provider, Map<String, Value>)> = objects
-        .iter()
-        .zip(answers)
-        .filter(|(_, space)| space.creator.as_ref().map(|creator| &creator.id) == chosen_id.as_ref())
-        .map(|((provider, object), _)| (*provider, object.clone()))
-        .collect();
-    for member in group_members(&same_user, "creator") {
-        if member == "id" {
-            continue;
-        }
-        let field = format!("creator.{member}");
-        let values = present(&same_user, |object| object.get("creator").and_then(|value| value.get(&member)));
-        conflicts.extend(conflict(&field, values, provider));
-    }
-    (objects[chosen].1.get("creator").cloned().unwrap_or(Value::Null), Some(provider))
-}
-
-fn as_object(value: Value) -> Map<String, Value> {
-    match value {
-        Value::Object(object) => object,
-        _ => Map::new(),
-    }
-}
-
-/// `(provider, value)` of every answer whose value is not null, in order.
-fn present<'a>(
-    objects: &'a [(Provider, Map<String, Value>)],
-    get: impl Fn(&'a Map<String, Value>) -> Option<&'a Value>,
-) -> Vec<(Provider, Value)> {
-    objects
-        .iter()
-        .filter_map(|(provider, object)| get(object).filter(|value| !value.is_null()).map(|v| (*provider, v.clone())))
-        .collect()
-}
-
-/// The members of a group (`creator`) in the model's order, from whichever answer has the group.
-fn group_members(objects: &[(Provider, Map<String, Value>)], group: &str) -> Vec<String> {
-    let mut members: Vec<String> = Vec::new();
-    for (_, object) in objects {
-        if let Some(Value::Object(inner)) = object.get(group) {
-            for member in inner.keys() {
-                if !members.contains(member) {
-                    members.push(member.clone());
-                }
-            }
-        }
-    }
-    members
+        .position(|space| space.creator.as_ref().is_some_and(|creator| creator_id.is_none_or(|id| creator.id == id)))
 }
 
 /// The answer whose `state` wins: the most advanced in the lifecycle; among
@@ -242,38 +193,25 @@ fn state_source(answers: &[Space]) -> usize {
     best
 }
 
-/// A conflict when some present value differs from another once normalized.
-fn conflict(field: &str, values: Vec<(Provider, Value)>, chosen: Provider) -> Option<Conflict> {
-    let differs = values.first().is_some_and(|(_, first)| values.iter().any(|(_, value)| !same(field, first, value)));
-    differs.then(|| Conflict { field: field.to_owned(), values, chosen })
-}
-
-/// Whether two providers' values for `field` say the same thing.
-fn same(field: &str, left: &Value, right: &Value) -> bool {
-    match (left, right) {
-        (Value::String(left), Value::String(right)) => {
-            let timestamp = field.ends_with("_at") || field == "scheduled_start";
-            if timestamp && let (Ok(left), Ok(right)) = (left.parse::<DateTime<Utc>>(), right.parse::<DateTime<Utc>>())
-            {
-                return left.timestamp() == right.timestamp();
-            }
-            if field == "state_raw" {
-                return left.eq_ignore_ascii_case(right);
-            }
-            left == right
-        }
-        (Value::Array(left), Value::Array(right)) => {
-            let ids = |items: &Vec<Value>| -> Vec<Value> {
-                items.iter().map(|item| item.get("id").cloned().unwrap_or_else(|| item.clone())).collect()
-            };
-            ids(left) == ids(right)
-        }
-        _ => left == right,
-    }
+/// A conflict when some present value (`(answer, value)`) differs from another once normalized.
+fn conflict(
+    field: Field,
+    answers: &[Space],
+    values: Vec<(usize, FieldValue<'_>)>,
+    chosen: Provider,
+) -> Option<Conflict> {
+    let differs = values.first().is_some_and(|(_, first)| values.iter().any(|(_, value)| !field.same(first, value)));
+    differs.then(|| Conflict {
+        field,
+        values: values.into_iter().map(|(at, value)| (answers[at].provider, value.into_owned())).collect(),
+        chosen,
+    })
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::{Value, json};
+
     use super::*;
     use crate::model::User;
 
@@ -331,8 +269,8 @@ mod tests {
         socialdata.creator = Some(User { id: "2".into(), followers_count: Some(9), ..User::default() });
         let merged = merge([x, socialdata]).expect("two answers");
         assert_eq!(merged.space.creator, None, "X's creator 1 is unresolved; user 2 is someone else");
-        let fields: Vec<&str> = merged.conflicts.iter().map(|conflict| conflict.field.as_str()).collect();
-        assert_eq!(fields, ["creator_id"]);
+        let fields: Vec<Field> = merged.conflicts.iter().map(|conflict| conflict.field).collect();
+        assert_eq!(fields, [Field::CreatorId]);
     }
 
     #[test]
@@ -385,7 +323,68 @@ mod tests {
         let conflict = &merged.conflicts[0];
         assert_eq!(conflict.field, "participant_count");
         assert_eq!(conflict.chosen, Provider::X);
-        assert_eq!(conflict.values, [(Provider::X, Value::from(10)), (Provider::Aisa, Value::from(12))]);
+        assert_eq!(conflict.values, [(Provider::X, FieldValue::Count(10)), (Provider::Aisa, FieldValue::Count(12))]);
+    }
+
+    #[test]
+    fn merged_serializes_as_the_space_then_sources_and_conflicts() {
+        let mut x = space(Provider::X);
+        (x.title, x.lang) = (Some("A".into()), Some("en".into()));
+        let mut socialdata = space(Provider::SocialData);
+        socialdata.title = Some("B".into());
+        socialdata.settings = Some(SpaceSettings { is_locked: Some(true), ..SpaceSettings::default() });
+        let merged = merge([x, socialdata]).expect("two answers");
+        assert_eq!(merged.source(Field::Title), merged.source("title"));
+        let keys = |value: &Value| value.as_object().expect("an object").keys().cloned().collect::<Vec<_>>();
+        let json = serde_json::to_value(&merged).expect("Merged serializes");
+        let mut expected = keys(&serde_json::to_value(&merged.space).expect("a Space serializes"));
+        expected.extend(["sources".to_owned(), "conflicts".to_owned()]);
+        assert_eq!(keys(&json), expected, "the Space's keys, then sources and conflicts; no left_out");
+        assert_eq!(json["title"], "A");
+        assert_eq!(keys(&json["sources"]), ["id", "state", "title", "lang", "settings.is_locked"], "the model's order");
+        assert_eq!(
+            json["sources"],
+            json!({ "id": "x", "state": "x", "title": "x", "lang": "x", "settings.is_locked": "socialdata" })
+        );
+        assert_eq!(
+            json["conflicts"],
+            json!([{ "field": "title", "values": { "x": "A", "socialdata": "B" }, "chosen": "x" }])
+        );
+        assert_eq!(keys(&json["conflicts"][0]), ["field", "values", "chosen"]);
+        assert_eq!(keys(&json["conflicts"][0]["values"]), ["x", "socialdata"], "the answers' order");
+
+        // An answer left out is said, last.
+        let mut aisa = space(Provider::Aisa);
+        aisa.id = "1OdKrjgmNkeKX".into();
+        let json = serde_json::to_value(merge([space(Provider::X), aisa]).expect("one answer")).expect("serializes");
+        assert_eq!(keys(&json).last().map(String::as_str), Some("left_out"));
+        assert_eq!(json["left_out"], json!([{ "provider": "aisa", "id": "1OdKrjgmNkeKX" }]));
+    }
+
+    #[test]
+    fn conflict_values_are_typed_and_serialize_as_in_the_space() {
+        let mut x = space(Provider::X);
+        x.created_at = "2023-03-31T18:38:03Z".parse().ok();
+        x.creator = Some(User { id: "1".into(), followers_count: Some(5), ..User::default() });
+        let mut socialdata = space(Provider::SocialData);
+        socialdata.created_at = "2023-03-31T18:38:05.093Z".parse().ok();
+        socialdata.creator = Some(User { id: "1".into(), followers_count: Some(6), ..User::default() });
+        let merged = merge([x.clone(), socialdata.clone()]).expect("two answers");
+        let fields: Vec<Field> = merged.conflicts.iter().map(|conflict| conflict.field).collect();
+        assert_eq!(fields, [Field::CreatedAt, Field::Creator(UserField::FollowersCount)]);
+        assert_eq!(
+            merged.conflicts[0].values,
+            [
+                (Provider::X, x.field(Field::CreatedAt).into_owned()),
+                (Provider::SocialData, socialdata.field(Field::CreatedAt).into_owned())
+            ]
+        );
+        let json = serde_json::to_value(&merged.conflicts).expect("conflicts serialize");
+        assert_eq!(json[0]["values"], json!({ "x": "2023-03-31T18:38:03Z", "socialdata": "2023-03-31T18:38:05.093Z" }));
+        assert_eq!(
+            json[1],
+            json!({ "field": "creator.followers_count", "values": { "x": 5, "socialdata": 6 }, "chosen": "x" })
+        );
     }
 
     #[test]

@@ -135,7 +135,13 @@ async fn merge_takes_the_creator_whole_and_reports_another_user_as_a_conflict() 
     let creator_id = merged.conflicts.iter().find(|conflict| conflict.field == "creator.id").expect("a conflict");
     assert_eq!(creator_id.chosen, Provider::X);
     assert_eq!(creator_id.values.len(), 2);
-    assert!(merged.sources.iter().filter(|(field, _)| field.starts_with("creator.")).all(|(_, p)| *p == Provider::X));
+    assert!(
+        merged
+            .sources
+            .iter()
+            .filter(|(field, _)| field.as_str().starts_with("creator."))
+            .all(|(_, p)| *p == Provider::X)
+    );
 }
 
 // ---------------------------------------------------------------------------

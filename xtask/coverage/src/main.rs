@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use serde_json::Value;
-use spaces::Provider;
+use spaces::{Field, Provider, Space};
 
 fn main() -> ExitCode {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures");
@@ -40,8 +40,7 @@ struct Cell {
 }
 
 fn coverage_markdown(fixtures: &Path) -> Result<String, String> {
-    let mut rows: Vec<String> = Vec::new();
-    let mut table: BTreeMap<(String, Provider), Cell> = BTreeMap::new();
+    let mut table: BTreeMap<(Field, Provider), Cell> = BTreeMap::new();
     let mut totals: BTreeMap<Provider, usize> = BTreeMap::new();
     for &provider in Provider::ALL {
         for path in space_fixtures(&fixtures.join(provider.as_str()))? {
@@ -49,14 +48,11 @@ fn coverage_markdown(fixtures: &Path) -> Result<String, String> {
             let spaces = normalized(provider, &raw)
                 .ok_or_else(|| format!("{}: does not decode, but is not named err-*/bad-*", path.display()))?;
             *totals.entry(provider).or_default() += spaces.len();
-            for (row, value) in spaces.iter().flatten() {
-                if !rows.contains(row) {
-                    rows.push(row.clone());
-                }
-                let cell = table.entry((row.clone(), provider)).or_default();
+            for &(row, ref value) in spaces.iter().flatten() {
+                let cell = table.entry((row, provider)).or_default();
                 cell.present += usize::from(!value.is_null());
             }
-            let fields: Vec<(String, Value)> = spaces.into_iter().flatten().collect();
+            let fields: Vec<(Field, Value)> = spaces.into_iter().flatten().collect();
             for (source, changed) in ablate(provider, &raw, &fields) {
                 for row in changed {
                     table.entry((row, provider)).or_default().sources.insert(source.clone());
@@ -64,7 +60,7 @@ fn coverage_markdown(fixtures: &Path) -> Result<String, String> {
             }
         }
     }
-    Ok(render(&rows, &table, &totals))
+    Ok(render(&table, &totals))
 }
 
 /// The fixtures that must decode to a Space (`err-*` and `bad-*` must not).
@@ -87,9 +83,9 @@ fn read_json(path: &Path) -> Result<Value, String> {
 }
 
 /// Each normalized Space of the body (one, or every Space of a multi-Space
-/// body) as rows: top-level fields, with `creator` and `settings` split into
-/// their own fields (lists stay whole).
-fn normalized(provider: Provider, raw: &Value) -> Option<Vec<Vec<(String, Value)>>> {
+/// body) as rows: its fields as `Space::fields` walks them (`creator` and
+/// `settings` member by member, lists whole), each value as its JSON.
+fn normalized(provider: Provider, raw: &Value) -> Option<Vec<Vec<(Field, Value)>>> {
     let body = serde_json::to_vec(raw).ok()?;
     let spaces = match spaces::decode_any(provider, &body).ok()? {
         spaces::Decoded::One(space) => vec![space],
@@ -98,63 +94,16 @@ fn normalized(provider: Provider, raw: &Value) -> Option<Vec<Vec<(String, Value)
     spaces.iter().map(space_rows).collect()
 }
 
-fn space_rows(space: &spaces::Space) -> Option<Vec<(String, Value)>> {
-    let Value::Object(fields) = serde_json::to_value(space).ok()? else { return None };
-    // In model order (serde_json's `preserve_order` is on in this workspace).
-    let mut rows = Vec::new();
-    for (name, value) in fields {
-        match name.as_str() {
-            "creator" | "settings" => {
-                for key in nested_keys(&name) {
-                    rows.push((format!("{name}.{key}"), value.get(key).cloned().unwrap_or(Value::Null)));
-                }
-            }
-            _ => rows.push((name, value)),
-        }
-    }
-    Some(rows)
-}
-
-/// The model's keys inside `creator` and `settings`, in model order.
-fn nested_keys(group: &str) -> Vec<&'static str> {
-    match group {
-        "creator" => vec![
-            "id",
-            "username",
-            "name",
-            "description",
-            "location",
-            "url",
-            "created_at",
-            "protected",
-            "verified",
-            "verified_type",
-            "followers_count",
-            "following_count",
-            "tweet_count",
-            "listed_count",
-            "profile_image_url",
-        ],
-        _ => vec![
-            "disallow_join",
-            "is_locked",
-            "is_muted",
-            "is_employee_only",
-            "conversation_controls",
-            "narrow_cast_space_type",
-            "no_incognito",
-            "max_guest_sessions",
-            "max_admin_capacity",
-        ],
-    }
+fn space_rows(space: &Space) -> Option<Vec<(Field, Value)>> {
+    space.fields().map(|(field, value)| serde_json::to_value(value).ok().map(|value| (field, value))).collect()
 }
 
 /// `(source path, model rows it feeds)` for every object member of `raw`.
-fn ablate(provider: Provider, raw: &Value, fields: &[(String, Value)]) -> Vec<(String, Vec<String>)> {
-    let mut found: Vec<(String, Vec<String>)> = Vec::new();
+fn ablate(provider: Provider, raw: &Value, fields: &[(Field, Value)]) -> Vec<(String, Vec<Field>)> {
+    let mut found: Vec<(String, Vec<Field>)> = Vec::new();
     let mut required = Vec::new();
     // Rows some deletable member gave its value to, verbatim.
-    let mut copied: BTreeSet<String> = BTreeSet::new();
+    let mut copied: BTreeSet<Field> = BTreeSet::new();
     for (pointer, label) in members(raw, String::new(), String::new()) {
         let mut without = raw.clone();
         remove(&mut without, &pointer);
@@ -168,7 +117,7 @@ fn ablate(provider: Provider, raw: &Value, fields: &[(String, Value)]) -> Vec<(S
             required.push((pointer, label));
             continue;
         };
-        let changed: Vec<String> = fields
+        let changed: Vec<Field> = fields
             .iter()
             .zip(&after)
             .filter(|((_, before), (_, after))| {
@@ -176,14 +125,11 @@ fn ablate(provider: Provider, raw: &Value, fields: &[(String, Value)]) -> Vec<(S
                 // when it disappears (one user field does not feed `hosts`).
                 if before.is_array() || before.is_object() { after.is_null() } else { after != before }
             })
-            .map(|((row, _), _)| row.clone())
+            .map(|((row, _), _)| *row)
             .collect();
         if let Some(value) = raw.pointer(&pointer) {
             copied.extend(
-                fields
-                    .iter()
-                    .filter(|(row, field)| field == value && changed.contains(row))
-                    .map(|(row, _)| row.clone()),
+                fields.iter().filter(|(row, field)| field == value && changed.contains(row)).map(|(row, _)| *row),
             );
         }
         if !changed.is_empty() {
@@ -196,10 +142,10 @@ fn ablate(provider: Provider, raw: &Value, fields: &[(String, Value)]) -> Vec<(S
     let mut by_value = Vec::new();
     for (pointer, label) in required {
         if let Some(value @ (Value::String(_) | Value::Number(_))) = raw.pointer(&pointer) {
-            let rows: Vec<String> = fields
+            let rows: Vec<Field> = fields
                 .iter()
                 .filter(|(row, field)| field == value && !copied.contains(row))
-                .map(|(row, _)| row.clone())
+                .map(|(row, _)| *row)
                 .collect();
             if !rows.is_empty() {
                 by_value.push((label, rows));
@@ -254,7 +200,8 @@ fn most_specific(sources: &BTreeSet<String>) -> Vec<&str> {
         .collect()
 }
 
-fn render(rows: &[String], table: &BTreeMap<(String, Provider), Cell>, totals: &BTreeMap<Provider, usize>) -> String {
+/// The table: one row per model field, in the model's order (`Field::ALL`).
+fn render(table: &BTreeMap<(Field, Provider), Cell>, totals: &BTreeMap<Provider, usize>) -> String {
     let mut out = String::from(
         "# Field coverage\n\n\
          Generated by `cargo xtask coverage` from `tests/fixtures/`: do not edit by hand;\n\
@@ -276,10 +223,10 @@ fn render(rows: &[String], table: &BTreeMap<(String, Provider), Cell>, totals: &
     out.push_str(&"---|".repeat(providers.len()));
     out.push('\n');
     let empty = Cell::default();
-    for row in rows {
+    for &row in Field::ALL {
         out.push_str(&format!("| `{row}` |"));
         for provider in &providers {
-            let cell = table.get(&(row.clone(), *provider)).unwrap_or(&empty);
+            let cell = table.get(&(row, *provider)).unwrap_or(&empty);
             let total = totals.get(provider).copied().unwrap_or(0);
             let how = match cell.present {
                 0 => "never",
