@@ -1186,26 +1186,31 @@ pub static SPEC: crate::SpecFacts = crate::SpecFacts {
                     name: "id",
                     location: crate::ParamLocation::Path,
                     required: true,
+                    rules: crate::ParamRules::NONE,
                 },
                 crate::Param {
                     name: "space.fields",
                     location: crate::ParamLocation::Query,
                     required: false,
+                    rules: crate::ParamRules::NONE,
                 },
                 crate::Param {
                     name: "expansions",
                     location: crate::ParamLocation::Query,
                     required: false,
+                    rules: crate::ParamRules::NONE,
                 },
                 crate::Param {
                     name: "user.fields",
                     location: crate::ParamLocation::Query,
                     required: false,
+                    rules: crate::ParamRules::NONE,
                 },
                 crate::Param {
                     name: "topic.fields",
                     location: crate::ParamLocation::Query,
                     required: false,
+                    rules: crate::ParamRules::NONE,
                 },
             ],
             examples: &[
@@ -1290,26 +1295,35 @@ pub static SPEC: crate::SpecFacts = crate::SpecFacts {
                     name: "ids",
                     location: crate::ParamLocation::Query,
                     required: true,
+                    rules: crate::ParamRules {
+                        min_items: Some(1),
+                        max_items: Some(100),
+                        ..crate::ParamRules::NONE
+                    },
                 },
                 crate::Param {
                     name: "space.fields",
                     location: crate::ParamLocation::Query,
                     required: false,
+                    rules: crate::ParamRules::NONE,
                 },
                 crate::Param {
                     name: "expansions",
                     location: crate::ParamLocation::Query,
                     required: false,
+                    rules: crate::ParamRules::NONE,
                 },
                 crate::Param {
                     name: "user.fields",
                     location: crate::ParamLocation::Query,
                     required: false,
+                    rules: crate::ParamRules::NONE,
                 },
                 crate::Param {
                     name: "topic.fields",
                     location: crate::ParamLocation::Query,
                     required: false,
+                    rules: crate::ParamRules::NONE,
                 },
             ],
             examples: &[
@@ -1394,26 +1408,35 @@ pub static SPEC: crate::SpecFacts = crate::SpecFacts {
                     name: "user_ids",
                     location: crate::ParamLocation::Query,
                     required: true,
+                    rules: crate::ParamRules {
+                        min_items: Some(1),
+                        max_items: Some(100),
+                        ..crate::ParamRules::NONE
+                    },
                 },
                 crate::Param {
                     name: "space.fields",
                     location: crate::ParamLocation::Query,
                     required: false,
+                    rules: crate::ParamRules::NONE,
                 },
                 crate::Param {
                     name: "expansions",
                     location: crate::ParamLocation::Query,
                     required: false,
+                    rules: crate::ParamRules::NONE,
                 },
                 crate::Param {
                     name: "user.fields",
                     location: crate::ParamLocation::Query,
                     required: false,
+                    rules: crate::ParamRules::NONE,
                 },
                 crate::Param {
                     name: "topic.fields",
                     location: crate::ParamLocation::Query,
                     required: false,
+                    rules: crate::ParamRules::NONE,
                 },
             ],
             examples: &[
@@ -1488,36 +1511,47 @@ pub static SPEC: crate::SpecFacts = crate::SpecFacts {
                     name: "query",
                     location: crate::ParamLocation::Query,
                     required: true,
+                    rules: crate::ParamRules::NONE,
                 },
                 crate::Param {
                     name: "state",
                     location: crate::ParamLocation::Query,
                     required: false,
+                    rules: crate::ParamRules::NONE,
                 },
                 crate::Param {
                     name: "max_results",
                     location: crate::ParamLocation::Query,
                     required: false,
+                    rules: crate::ParamRules {
+                        minimum: Some(1),
+                        maximum: Some(100),
+                        ..crate::ParamRules::NONE
+                    },
                 },
                 crate::Param {
                     name: "space.fields",
                     location: crate::ParamLocation::Query,
                     required: false,
+                    rules: crate::ParamRules::NONE,
                 },
                 crate::Param {
                     name: "expansions",
                     location: crate::ParamLocation::Query,
                     required: false,
+                    rules: crate::ParamRules::NONE,
                 },
                 crate::Param {
                     name: "user.fields",
                     location: crate::ParamLocation::Query,
                     required: false,
+                    rules: crate::ParamRules::NONE,
                 },
                 crate::Param {
                     name: "topic.fields",
                     location: crate::ParamLocation::Query,
                     required: false,
+                    rules: crate::ParamRules::NONE,
                 },
             ],
             examples: &[

@@ -140,7 +140,7 @@ fn lib_rs_is_generated_from_the_set_of_specs() {
         "mod comma_separated;\nmod exchange;\nmod facts;\n",
         "pub use comma_separated::CommaSeparated;",
         "pub use exchange::{DEFAULT_MAX_BODY_BYTES, ResponseHead, Tape, observe, observe_recording};",
-        "pub use facts::{Auth, Example, Operation, Param, ParamLocation, SpecFacts};",
+        "pub use facts::{Auth, Example, Operation, Param, ParamLocation, ParamRules, SpecFacts};",
         "//! - [`twitterapi`]: twitterapi.io — Twitter Space detail (",
         "/// X API v2 — Space lookup, generated from `",
         "#[rustfmt::skip]\n#[allow(clippy::all, missing_docs, rustdoc::all)]\npub mod twitterapi;\n",
@@ -263,7 +263,9 @@ fn check_mode_reports_a_generated_file_whose_spec_was_removed() {
 
 /// Every fact regen states about a spec, from a small spec written for it:
 /// a server URL with a trailing slash, an API key header, a `$ref` and a
-/// path-level parameter, and one `$ref` response shared by three statuses.
+/// path-level parameter, parameter rules (a `pattern` behind two `$ref`s, a
+/// list's `minItems`/`maxItems` with its items' lengths, negative bounds), and
+/// one `$ref` response shared by three statuses.
 #[test]
 fn spec_facts_are_read_from_the_spec() {
     const SPEC: &str = r##"openapi: 3.0.3
@@ -290,6 +292,20 @@ paths:
           in: query
           schema:
             type: boolean
+        - name: tags
+          in: query
+          schema:
+            type: array
+            minItems: 1
+            maxItems: 5
+            items:
+              $ref: "#/components/schemas/Tag"
+        - name: offset
+          in: query
+          schema:
+            type: integer
+            minimum: -10
+            maximum: 10
       responses:
         "200":
           description: The thing.
@@ -320,7 +336,7 @@ components:
       in: path
       required: true
       schema:
-        type: string
+        $ref: "#/components/schemas/ThingId"
   responses:
     Error:
       description: An error.
@@ -336,6 +352,13 @@ components:
               value:
                 message: no such thing
   schemas:
+    ThingId:
+      type: string
+      pattern: "^[a-z]{3}$"
+    Tag:
+      type: string
+      minLength: 2
+      maxLength: 8
     Thing:
       type: object
       properties:
@@ -359,9 +382,17 @@ components:
         "server_url:\"https://api.example.com/v2\"",
         "auth:crate::Auth::ApiKeyHeader(\"x-scratch-key\")",
         "operation_id:\"get_thing\",method:\"GET\",path:\"/things/{thing_id}\"",
-        "params:&[crate::Param{name:\"X-Trace\",location:crate::ParamLocation::Header,required:false},\
-         crate::Param{name:\"thing_id\",location:crate::ParamLocation::Path,required:true},\
-         crate::Param{name:\"verbose\",location:crate::ParamLocation::Query,required:false}]",
+        "params:&[crate::Param{name:\"X-Trace\",location:crate::ParamLocation::Header,required:false,\
+         rules:crate::ParamRules::NONE},\
+         crate::Param{name:\"thing_id\",location:crate::ParamLocation::Path,required:true,\
+         rules:crate::ParamRules{pattern:Some(r#\"^[a-z]{3}$\"#),..crate::ParamRules::NONE}},\
+         crate::Param{name:\"verbose\",location:crate::ParamLocation::Query,required:false,\
+         rules:crate::ParamRules::NONE},\
+         crate::Param{name:\"tags\",location:crate::ParamLocation::Query,required:false,\
+         rules:crate::ParamRules{min_items:Some(1),max_items:Some(5),min_length:Some(2),max_length:Some(8),\
+         ..crate::ParamRules::NONE}},\
+         crate::Param{name:\"offset\",location:crate::ParamLocation::Query,required:false,\
+         rules:crate::ParamRules{minimum:Some(-10),maximum:Some(10),..crate::ParamRules::NONE}}]",
         // A body holding `"#` gets a raw string with two hashes.
         "name:\"found\",statuses:&[\"200\"],body:r##\"{\"id\":\"abc\",\"tag\":\"#1\"}\"##",
         "::serde_json::from_str::<types::Thing>(body)",
@@ -378,7 +409,8 @@ components:
     for expected in [
         "auth:crate::Auth::Bearer",
         "server_url:\"https://api.x.com\"",
-        "crate::Param{name:\"id\",location:crate::ParamLocation::Path,required:true}",
+        "crate::Param{name:\"id\",location:crate::ParamLocation::Path,required:true,\
+         rules:crate::ParamRules::NONE}",
         "name:\"unauthorized\",statuses:&[\"400\",\"401\",\"403\",\"429\",\"5XX\"]",
         "types::SpaceLookupResponse",
         "types::ErrorResponse",
