@@ -302,7 +302,7 @@ pub mod types {
             value.parse()
         }
     }
-    ///A Space id: `^[a-zA-Z0-9]{1,13}$` (every id seen in practice is 13 ASCII alphanumerics). The pattern is stated here, not as `pattern`, so that the generated code needs no regex engine; the library checks ids before sending them.
+    ///A Space id (every id seen in practice is 13 ASCII alphanumerics).
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -727,7 +727,7 @@ pub mod types {
             value.parse()
         }
     }
-    ///A user id: `^[0-9]{1,19}$`, as a string. The pattern is stated here, not as `pattern`, so that the generated code needs no regex engine.
+    ///A user id, as a string of digits.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -1186,7 +1186,10 @@ pub static SPEC: crate::SpecFacts = crate::SpecFacts {
                     name: "id",
                     location: crate::ParamLocation::Path,
                     required: true,
-                    rules: crate::ParamRules::NONE,
+                    rules: crate::ParamRules {
+                        pattern: Some(r#"^[a-zA-Z0-9]{1,13}$"#),
+                        ..crate::ParamRules::NONE
+                    },
                 },
                 crate::Param {
                     name: "space.fields",
@@ -1298,6 +1301,7 @@ pub static SPEC: crate::SpecFacts = crate::SpecFacts {
                     rules: crate::ParamRules {
                         min_items: Some(1),
                         max_items: Some(100),
+                        pattern: Some(r#"^[a-zA-Z0-9]{1,13}$"#),
                         ..crate::ParamRules::NONE
                     },
                 },
@@ -1411,6 +1415,7 @@ pub static SPEC: crate::SpecFacts = crate::SpecFacts {
                     rules: crate::ParamRules {
                         min_items: Some(1),
                         max_items: Some(100),
+                        pattern: Some(r#"^[0-9]{1,19}$"#),
                         ..crate::ParamRules::NONE
                     },
                 },
@@ -1511,7 +1516,11 @@ pub static SPEC: crate::SpecFacts = crate::SpecFacts {
                     name: "query",
                     location: crate::ParamLocation::Query,
                     required: true,
-                    rules: crate::ParamRules::NONE,
+                    rules: crate::ParamRules {
+                        min_length: Some(1),
+                        max_length: Some(2048),
+                        ..crate::ParamRules::NONE
+                    },
                 },
                 crate::Param {
                     name: "state",

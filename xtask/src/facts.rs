@@ -6,6 +6,9 @@
 //! `minimum`, `maximum`, `pattern`), and every response example with a
 //! function decoding it into the generated type of its response.
 //!
+//! Facts are read from the spec as written, so they keep the keywords
+//! `generate` takes out of progenitor's copy (see `generate::for_progenitor`).
+//!
 //! Reading them is also a lint: a spec whose auth, response schemas or
 //! parameter rules regen cannot state as facts fails with the JSON pointer of
 //! the problem.
@@ -274,6 +277,44 @@ fn rule_schemas<'a>(doc: &'a Value, schema: &'a Value, pointer: &str) -> RuleSch
         None => Some((pointer.clone(), schema)),
     };
     (Some((pointer, schema)), value)
+}
+
+/// Every parameter of the spec (path-level and per operation, `$ref`s
+/// followed): (its pointer, the parameter object).
+fn all_parameters(doc: &Value) -> Vec<(String, &Value)> {
+    let mut found = Vec::new();
+    let paths = doc.get("paths").and_then(Value::as_object).into_iter().flatten();
+    for (path, item) in paths {
+        let path_pointer = format!("/paths/{}", escape_pointer(path));
+        let mut lists = vec![(path_pointer.clone(), item.get("parameters"))];
+        for method in crate::spec::METHODS {
+            if let Some(operation) = item.get(method) {
+                lists.push((format!("{path_pointer}/{method}"), operation.get("parameters")));
+            }
+        }
+        for (pointer, list) in lists {
+            for (index, parameter) in list.and_then(Value::as_array).into_iter().flatten().enumerate() {
+                if let Some(parameter) = follow(doc, parameter) {
+                    found.push((format!("{pointer}/parameters/{index}"), parameter));
+                }
+            }
+        }
+    }
+    found
+}
+
+/// The pointers of every schema whose keywords state what one parameter
+/// value must be (each value's schema, see [`rule_schemas`]): where
+/// `generate::for_progenitor` takes out the keywords progenitor mishandles.
+/// The facts are read from the spec itself, so they keep those keywords.
+pub fn value_schemas(doc: &Value) -> BTreeSet<String> {
+    all_parameters(doc)
+        .into_iter()
+        .filter_map(|(pointer, parameter)| {
+            let schema = parameter.get("schema")?;
+            rule_schemas(doc, schema, &format!("{pointer}/schema")).1.map(|(pointer, _)| pointer)
+        })
+        .collect()
 }
 
 /// The rules of one parameter schema (see [`Rules`]). A keyword regen cannot
