@@ -119,18 +119,44 @@ pub mod types {
     ///An RFC 7807 problem (<https://tools.ietf.org/html/rfc7807>). v2 problems always carry `type` and `title`, but the v1.1-style rate-limit body carries only `code` and `message`, so nothing is required here. Problem `type` URIs use both the api.twitter.com and api.x.com hosts.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct Problem {
+        ///The error code of a legacy v1.1 error (88 for the rate limit).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub code: ::std::option::Option<i32>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub detail: ::std::option::Option<::std::string::String>,
+        ///The field a field-unauthorized, not-authorized-for-field or field-hydration-failure Problem is about.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub field: ::std::option::Option<::std::string::String>,
+        ///The text of an error inside an invalid-request Problem's `errors`, or of a legacy v1.1 error.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub parameter: ::std::option::Option<::std::string::String>,
+        ///In an error of an invalid-request Problem's `errors`: each offending parameter's name, with the values that were refused.
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
+        )]
+        pub parameters: ::std::collections::HashMap<
+            ::std::string::String,
+            ::std::vec::Vec<::std::string::String>,
+        >,
+        ///The period of a usage-capped Problem. X documents `Daily` and `Monthly`; kept open.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub period: ::std::option::Option<::std::string::String>,
+        ///Why a client-forbidden Problem forbids. X documents `official-client-forbidden` and `client-not-enrolled`; kept open.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub reason: ::std::option::Option<::std::string::String>,
+        ///Where to enroll, in a client-forbidden Problem.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub registration_url: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub resource_id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub resource_type: ::std::option::Option<::std::string::String>,
+        ///The scope of a usage-capped Problem. X documents `Account` and `Product`; kept open.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub scope: ::std::option::Option<::std::string::String>,
         ///Which part of the answer a not-authorized Problem concerns: `data` or `includes`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub section: ::std::option::Option<::std::string::String>,
@@ -1280,6 +1306,16 @@ pub static SPEC: crate::SpecFacts = crate::SpecFacts {
                 crate::Example {
                     name: "rate_limited",
                     statuses: &["400", "401", "403", "429", "5XX"],
+                    body: r#"{"title":"Too Many Requests","detail":"Too Many Requests","type":"about:blank","status":429}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::ErrorResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "rate_limited_v1_1",
+                    statuses: &["400", "401", "403", "429", "5XX"],
                     body: r#"{"errors":[{"code":88,"message":"Rate limit exceeded"}]}"#,
                     decode: |body| {
                         ::serde_json::from_str::<types::ErrorResponse>(body)
@@ -1394,6 +1430,16 @@ pub static SPEC: crate::SpecFacts = crate::SpecFacts {
                 crate::Example {
                     name: "rate_limited",
                     statuses: &["400", "401", "403", "429", "5XX"],
+                    body: r#"{"title":"Too Many Requests","detail":"Too Many Requests","type":"about:blank","status":429}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::ErrorResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "rate_limited_v1_1",
+                    statuses: &["400", "401", "403", "429", "5XX"],
                     body: r#"{"errors":[{"code":88,"message":"Rate limit exceeded"}]}"#,
                     decode: |body| {
                         ::serde_json::from_str::<types::ErrorResponse>(body)
@@ -1497,6 +1543,16 @@ pub static SPEC: crate::SpecFacts = crate::SpecFacts {
                 },
                 crate::Example {
                     name: "rate_limited",
+                    statuses: &["400", "401", "403", "429", "5XX"],
+                    body: r#"{"title":"Too Many Requests","detail":"Too Many Requests","type":"about:blank","status":429}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::ErrorResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "rate_limited_v1_1",
                     statuses: &["400", "401", "403", "429", "5XX"],
                     body: r#"{"errors":[{"code":88,"message":"Rate limit exceeded"}]}"#,
                     decode: |body| {
@@ -1626,6 +1682,16 @@ pub static SPEC: crate::SpecFacts = crate::SpecFacts {
                 },
                 crate::Example {
                     name: "rate_limited",
+                    statuses: &["400", "401", "403", "429", "5XX"],
+                    body: r#"{"title":"Too Many Requests","detail":"Too Many Requests","type":"about:blank","status":429}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::ErrorResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "rate_limited_v1_1",
                     statuses: &["400", "401", "403", "429", "5XX"],
                     body: r#"{"errors":[{"code":88,"message":"Rate limit exceeded"}]}"#,
                     decode: |body| {
