@@ -116,7 +116,7 @@ pub mod types {
             Self::Boolean(value)
         }
     }
-    ///An RFC 7807 problem (<https://tools.ietf.org/html/rfc7807>). v2 problems always carry `type` and `title`, but the v1.1-style rate-limit body carries only `code` and `message`, so nothing is required here. Problem `type` URIs use both the api.twitter.com and api.x.com hosts.
+    ///An RFC 7807 problem (<https://tools.ietf.org/html/rfc7807>), with the members of every kind of Problem X documents merged into one open object (X's spec models them as subtypes chosen by `type`). v2 problems carry `type` and `title`, but an error inside an invalid-request Problem's `errors` carries only `parameters` and `message`, and the legacy v1.1 rate-limit body only `code` and `message`, so nothing is required here. Problem `type` URIs use both the api.twitter.com and api.x.com hosts.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct Problem {
         ///The error code of a legacy v1.1 error (88 for the rate limit).
@@ -574,6 +574,11 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct User {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub affiliation: ::std::option::Option<UserAffiliation>,
+        ///How the authenticated user and this one are connected (user context only). X documents `follow_request_received`, `follow_request_sent`, `blocking`, `followed_by`, `following` and `muting`; kept open.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub connection_status: ::std::vec::Vec<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_at: ::std::option::Option<Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
@@ -581,30 +586,71 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
         pub entities: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
         pub id: ::std::string::String,
+        ///Whether the user has verified their identity (2.167).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub is_identity_verified: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub location: ::std::option::Option<::std::string::String>,
+        ///The id of the user's latest Post (2.167's name for `most_recent_tweet_id`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub most_recent_post_id: ::std::option::Option<::std::string::String>,
+        ///The id of the user's latest Post (2.159's name; 2.167 calls it `most_recent_post_id`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub most_recent_tweet_id: ::std::option::Option<::std::string::String>,
         pub name: ::std::string::String,
+        ///Whether the account is labelled a parody account (2.167).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub parody: ::std::option::Option<bool>,
+        ///The id of the user's pinned Post (2.167's name for `pinned_tweet_id`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub pinned_post_id: ::std::option::Option<::std::string::String>,
+        ///The id of the user's pinned Post (2.159's name; 2.167 calls it `pinned_post_id`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub pinned_tweet_id: ::std::option::Option<::std::string::String>,
+        ///The URL of the user's profile banner.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub profile_banner_url: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub profile_image_url: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub protected: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub public_metrics: ::std::option::Option<UserPublicMetrics>,
+        ///Whether this user accepts your Direct Messages (user context only).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub receives_your_dm: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub subscription: ::std::option::Option<UserSubscription>,
+        ///The user's X subscription. X documents `Basic`, `Premium`, `PremiumPlus` and `None`; kept open.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub subscription_type: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub url: ::std::option::Option<::std::string::String>,
         pub username: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub verified: ::std::option::Option<bool>,
+        ///How many verified users follow this user (2.167).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub verified_followers_count: ::std::option::Option<i64>,
         ///Seen values are `blue`, `government`, `business`, `none`; kept open.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub verified_type: ::std::option::Option<::std::string::String>,
         ///Where the account is withheld; not used.
         #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
         pub withheld: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    ///The organization a user is affiliated with (the badge shown on the profile). Not used.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct UserAffiliation {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub badge_url: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+        ///The ids of the accounts this user is affiliated with.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub user_id: ::std::vec::Vec<::std::string::String>,
     }
     ///`UserField`
     #[derive(
@@ -805,8 +851,21 @@ pub mod types {
         pub like_count: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub listed_count: ::std::option::Option<i64>,
+        ///Media items posted by the user (2.167).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub media_count: ::std::option::Option<i64>,
+        ///Posts (reposts included) by the user (2.167's name for `tweet_count`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub post_count: ::std::option::Option<i64>,
+        ///Posts (reposts included) by the user (2.159's name; 2.167 calls it `post_count`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tweet_count: ::std::option::Option<i64>,
+    }
+    ///The subscription between this user and you (user context only). Not used. 2.167 requires `subscribes_to_you`; optional here, like everything the spec does not need.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct UserSubscription {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub subscribes_to_you: ::std::option::Option<bool>,
     }
     /// Error types.
     pub mod error {
