@@ -198,7 +198,7 @@ pub mod types {
         pub speaker_ids: ::std::vec::Vec<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub started_at: ::std::option::Option<Timestamp>,
-        ///Documented as `live | scheduled | ended`; real responses also carry `canceled`, so this is an open string.
+        ///Documented as `live | scheduled | ended` (2.159; 2.167 leaves it open); `canceled` is reported too (<https://github.com/plhery/node-twitter-api-v2/pull/523>), so this is an open string.
         pub state: ::std::string::String,
         ///Number of people who set a reminder.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
