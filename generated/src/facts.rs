@@ -79,9 +79,19 @@ impl Operation {
         self.params.iter().find(|param| param.required)
     }
 
-    /// The parameter with this name (its name on the wire), if the operation has one.
-    pub fn param(&self, name: &str) -> Option<&'static Param> {
-        self.params.iter().find(|param| param.name == name)
+    /// The parameter with this name (its name on the wire), if the operation
+    /// has one. A `const fn`, so that a static can take a limit from the
+    /// spec at compile time (`op.param("ids")` → [`Param::max_items`]).
+    pub const fn param(&self, name: &str) -> Option<&'static Param> {
+        let params: &'static [Param] = self.params;
+        let mut index = 0;
+        while index < params.len() {
+            if bytes_equal(params[index].name.as_bytes(), name.as_bytes()) {
+                return Some(&params[index]);
+            }
+            index += 1;
+        }
+        None
     }
 
     /// The example with this name, if the operation has one (names are unique
@@ -113,9 +123,24 @@ pub struct Param {
 impl Param {
     /// The most values one request may carry in this list parameter
     /// (`maxItems`), if the spec limits it.
-    pub fn max_items(&self) -> Option<usize> {
+    pub const fn max_items(&self) -> Option<usize> {
         self.rules.max_items
     }
+}
+
+/// `left == right`, in a `const fn`.
+const fn bytes_equal(left: &[u8], right: &[u8]) -> bool {
+    if left.len() != right.len() {
+        return false;
+    }
+    let mut index = 0;
+    while index < left.len() {
+        if left[index] != right[index] {
+            return false;
+        }
+        index += 1;
+    }
+    true
 }
 
 /// The rules a parameter's value must keep: the standard OpenAPI keywords of

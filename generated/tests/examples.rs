@@ -334,4 +334,12 @@ fn x_request_rules_are_facts_with_a_matcher() {
     assert_eq!(param("search_spaces", "state").rules, ParamRules::NONE, "an enum, no other rule");
     assert!(ParamRules::NONE.accepts("anything") && ParamRules::NONE.count_fits(usize::MAX));
     assert!(x::SPEC.operation("search_spaces").and_then(|operation| operation.param("nope")).is_none());
+
+    // A limit a static can take at compile time.
+    const BATCH: &spaces_generated::Operation = &x::SPEC.operations[1];
+    const MAX_IDS: Option<usize> = match BATCH.param("ids") {
+        Some(ids) => ids.max_items(),
+        None => None,
+    };
+    assert_eq!((BATCH.operation_id, MAX_IDS), ("find_spaces_by_ids", Some(100)));
 }
