@@ -397,6 +397,7 @@ pub static SPEC: crate::SpecFacts = crate::SpecFacts {
                     name: "space_id",
                     location: crate::ParamLocation::Query,
                     required: true,
+                    rules: crate::ParamRules::NONE,
                 },
             ],
             examples: &[

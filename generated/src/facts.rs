@@ -1,11 +1,16 @@
 //! The types of the facts `cargo xtask regen` reads out of each spec and
 //! writes beside its generated client (`<provider>::SPEC`): where the API
-//! lives, how it authenticates, each operation's path and parameters, and
-//! the spec's own response examples.
+//! lives, how it authenticates, each operation's path and parameters (with
+//! the rules a value must keep: how many, how long, which range, which
+//! pattern), and the spec's own response examples.
 //!
 //! They exist so that no hand-written code restates what a spec already
-//! says: the library takes its API roots, auth headers and endpoint paths
-//! from here, and the mock server answers with the spec's examples.
+//! says: the library takes its API roots, auth headers, endpoint paths and
+//! request limits from here, and the mock server answers with the spec's
+//! examples and refuses what the rules refuse.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 
 /// Everything the rest of the workspace needs to know from one spec.
 #[derive(Debug)]
@@ -74,6 +79,21 @@ impl Operation {
         self.params.iter().find(|param| param.required)
     }
 
+    /// The parameter with this name (its name on the wire), if the operation
+    /// has one. A `const fn`, so that a static can take a limit from the
+    /// spec at compile time (`op.param("ids")` → [`Param::max_items`]).
+    pub const fn param(&self, name: &str) -> Option<&'static Param> {
+        let params: &'static [Param] = self.params;
+        let mut index = 0;
+        while index < params.len() {
+            if bytes_equal(params[index].name.as_bytes(), name.as_bytes()) {
+                return Some(&params[index]);
+            }
+            index += 1;
+        }
+        None
+    }
+
     /// The example with this name, if the operation has one (names are unique
     /// within an operation; `generated/tests/examples.rs` checks it).
     pub fn example(&self, name: &str) -> Option<&'static Example> {
@@ -96,6 +116,117 @@ pub struct Param {
     pub location: ParamLocation,
     /// Whether the spec marks it required.
     pub required: bool,
+    /// What a value must keep, from the keywords of its schema.
+    pub rules: ParamRules,
+}
+
+impl Param {
+    /// The most values one request may carry in this list parameter
+    /// (`maxItems`), if the spec limits it.
+    pub const fn max_items(&self) -> Option<usize> {
+        self.rules.max_items
+    }
+}
+
+/// `left == right`, in a `const fn`.
+const fn bytes_equal(left: &[u8], right: &[u8]) -> bool {
+    if left.len() != right.len() {
+        return false;
+    }
+    let mut index = 0;
+    while index < left.len() {
+        if left[index] != right[index] {
+            return false;
+        }
+        index += 1;
+    }
+    true
+}
+
+/// The rules a parameter's value must keep: the standard OpenAPI keywords of
+/// its schema (through `$ref`s), as the spec states them. For a list
+/// parameter (`type: array`), `min_items`/`max_items` count its values and
+/// every other rule applies to each value (read from the schema's `items`).
+/// `None` means the spec states no such rule.
+///
+/// `cargo xtask regen` records them here even where it keeps a keyword from
+/// progenitor (see `specs/README.md`): the generated method then takes a plain
+/// string, and these rules are what callers check before sending.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ParamRules {
+    /// `minItems`: the fewest values of a list.
+    pub min_items: Option<usize>,
+    /// `maxItems`: the most values of a list (X: 100 ids per request).
+    pub max_items: Option<usize>,
+    /// `minLength`: the fewest characters of a value.
+    pub min_length: Option<usize>,
+    /// `maxLength`: the most characters of a value.
+    pub max_length: Option<usize>,
+    /// `minimum` (inclusive) of an integer value.
+    pub minimum: Option<i64>,
+    /// `maximum` (inclusive) of an integer value.
+    pub maximum: Option<i64>,
+    /// `pattern`: an ECMA-262 regular expression a value must match somewhere
+    /// (JSON Schema does not anchor it; the specs write `^...$`). See
+    /// [`matches`](Self::matches).
+    pub pattern: Option<&'static str>,
+}
+
+impl ParamRules {
+    /// No rule at all.
+    pub const NONE: ParamRules = ParamRules {
+        min_items: None,
+        max_items: None,
+        min_length: None,
+        max_length: None,
+        minimum: None,
+        maximum: None,
+        pattern: None,
+    };
+
+    /// Whether `value` matches [`pattern`](Self::pattern) (`true` without
+    /// one). The pattern is compiled once per process, with `regress` in
+    /// Unicode mode: ECMA-262 semantics, as OpenAPI means a `pattern`, and the
+    /// engine `cargo xtask regen` compiles every pattern with before it is
+    /// written here (and `cargo xtask audit` matches bodies with). Should a
+    /// pattern not compile all the same, nothing matches it.
+    pub fn matches(&self, value: &str) -> bool {
+        self.pattern.is_none_or(|pattern| compiled(pattern).is_some_and(|regex| regex.find(value).is_some()))
+    }
+
+    /// Whether `value`'s length in characters (Unicode scalar values, as
+    /// JSON Schema counts them) is within `min_length..=max_length`.
+    pub fn length_fits(&self, value: &str) -> bool {
+        let length = value.chars().count();
+        self.min_length.is_none_or(|min| length >= min) && self.max_length.is_none_or(|max| length <= max)
+    }
+
+    /// Whether a list of `count` values is within `min_items..=max_items`.
+    pub fn count_fits(&self, count: usize) -> bool {
+        self.min_items.is_none_or(|min| count >= min) && self.max_items.is_none_or(|max| count <= max)
+    }
+
+    /// Whether `number` is within `minimum..=maximum`.
+    pub fn number_fits(&self, number: i64) -> bool {
+        self.minimum.is_none_or(|min| number >= min) && self.maximum.is_none_or(|max| number <= max)
+    }
+
+    /// Whether one value (of a list parameter: one of its values) keeps the
+    /// string rules: [`length_fits`](Self::length_fits) and [`matches`](Self::matches).
+    pub fn accepts(&self, value: &str) -> bool {
+        self.length_fits(value) && self.matches(value)
+    }
+}
+
+/// `pattern` compiled, once per process (the specs hold a handful of
+/// patterns, so the cache stays that small); `None` if it does not compile.
+fn compiled(pattern: &'static str) -> Option<&'static regress::Regex> {
+    static CACHE: OnceLock<Mutex<HashMap<&'static str, Option<&'static regress::Regex>>>> = OnceLock::new();
+    let mut cache = CACHE.get_or_init(Mutex::default).lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    *cache.entry(pattern).or_insert_with(|| {
+        // Leaked once per distinct pattern: a static's rules live as long as the process.
+        regress::Regex::with_flags(pattern, "u").ok().map(|regex| &*Box::leak(Box::new(regex)))
+    })
 }
 
 /// Where a parameter goes in the request.

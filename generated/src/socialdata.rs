@@ -342,6 +342,7 @@ pub static SPEC: crate::SpecFacts = crate::SpecFacts {
                     name: "space_id",
                     location: crate::ParamLocation::Path,
                     required: true,
+                    rules: crate::ParamRules::NONE,
                 },
             ],
             examples: &[

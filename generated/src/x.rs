@@ -116,21 +116,47 @@ pub mod types {
             Self::Boolean(value)
         }
     }
-    ///An RFC 7807 problem (<https://tools.ietf.org/html/rfc7807>). v2 problems always carry `type` and `title`, but the v1.1-style rate-limit body carries only `code` and `message`, so nothing is required here. Problem `type` URIs use both the api.twitter.com and api.x.com hosts.
+    ///An RFC 7807 problem (<https://tools.ietf.org/html/rfc7807>), with the members of every kind of Problem X documents merged into one open object (X's spec models them as subtypes chosen by `type`). v2 problems carry `type` and `title`, but an error inside an invalid-request Problem's `errors` carries only `parameters` and `message`, and the legacy v1.1 rate-limit body only `code` and `message`, so nothing is required here. Problem `type` URIs use both the api.twitter.com and api.x.com hosts.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct Problem {
+        ///The error code of a legacy v1.1 error (88 for the rate limit).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub code: ::std::option::Option<i32>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub detail: ::std::option::Option<::std::string::String>,
+        ///The field a field-unauthorized, not-authorized-for-field or field-hydration-failure Problem is about.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub field: ::std::option::Option<::std::string::String>,
+        ///The text of an error inside an invalid-request Problem's `errors`, or of a legacy v1.1 error.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub parameter: ::std::option::Option<::std::string::String>,
+        ///In an error of an invalid-request Problem's `errors`: each offending parameter's name, with the values that were refused.
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
+        )]
+        pub parameters: ::std::collections::HashMap<
+            ::std::string::String,
+            ::std::vec::Vec<::std::string::String>,
+        >,
+        ///The period of a usage-capped Problem. X documents `Daily` and `Monthly`; kept open.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub period: ::std::option::Option<::std::string::String>,
+        ///Why a client-forbidden Problem forbids. X documents `official-client-forbidden` and `client-not-enrolled`; kept open.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub reason: ::std::option::Option<::std::string::String>,
+        ///Where to enroll, in a client-forbidden Problem.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub registration_url: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub resource_id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub resource_type: ::std::option::Option<::std::string::String>,
+        ///The scope of a usage-capped Problem. X documents `Account` and `Product`; kept open.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub scope: ::std::option::Option<::std::string::String>,
         ///Which part of the answer a not-authorized Problem concerns: `data` or `includes`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub section: ::std::option::Option<::std::string::String>,
@@ -172,7 +198,7 @@ pub mod types {
         pub speaker_ids: ::std::vec::Vec<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub started_at: ::std::option::Option<Timestamp>,
-        ///Documented as `live | scheduled | ended`; real responses also carry `canceled`, so this is an open string.
+        ///Documented as `live | scheduled | ended` (2.159; 2.167 leaves it open); `canceled` is reported too (<https://github.com/plhery/node-twitter-api-v2/pull/523>), so this is an open string.
         pub state: ::std::string::String,
         ///Number of people who set a reminder.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -302,7 +328,7 @@ pub mod types {
             value.parse()
         }
     }
-    ///A Space id: `^[a-zA-Z0-9]{1,13}$` (every id seen in practice is 13 ASCII alphanumerics). The pattern is stated here, not as `pattern`, so that the generated code needs no regex engine; the library checks ids before sending them.
+    ///A Space id (every id seen in practice is 13 ASCII alphanumerics).
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -548,6 +574,11 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct User {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub affiliation: ::std::option::Option<UserAffiliation>,
+        ///How the authenticated user and this one are connected (user context only). X documents `follow_request_received`, `follow_request_sent`, `blocking`, `followed_by`, `following` and `muting`; kept open.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub connection_status: ::std::vec::Vec<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_at: ::std::option::Option<Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
@@ -555,30 +586,71 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
         pub entities: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
         pub id: ::std::string::String,
+        ///Whether the user has verified their identity (2.167).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub is_identity_verified: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub location: ::std::option::Option<::std::string::String>,
+        ///The id of the user's latest Post (2.167's name for `most_recent_tweet_id`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub most_recent_post_id: ::std::option::Option<::std::string::String>,
+        ///The id of the user's latest Post (2.159's name; 2.167 calls it `most_recent_post_id`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub most_recent_tweet_id: ::std::option::Option<::std::string::String>,
         pub name: ::std::string::String,
+        ///Whether the account is labelled a parody account (2.167).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub parody: ::std::option::Option<bool>,
+        ///The id of the user's pinned Post (2.167's name for `pinned_tweet_id`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub pinned_post_id: ::std::option::Option<::std::string::String>,
+        ///The id of the user's pinned Post (2.159's name; 2.167 calls it `pinned_post_id`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub pinned_tweet_id: ::std::option::Option<::std::string::String>,
+        ///The URL of the user's profile banner.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub profile_banner_url: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub profile_image_url: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub protected: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub public_metrics: ::std::option::Option<UserPublicMetrics>,
+        ///Whether this user accepts your Direct Messages (user context only).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub receives_your_dm: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub subscription: ::std::option::Option<UserSubscription>,
+        ///The user's X subscription. X documents `Basic`, `Premium`, `PremiumPlus` and `None`; kept open.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub subscription_type: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub url: ::std::option::Option<::std::string::String>,
         pub username: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub verified: ::std::option::Option<bool>,
+        ///How many verified users follow this user (2.167).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub verified_followers_count: ::std::option::Option<i64>,
         ///Seen values are `blue`, `government`, `business`, `none`; kept open.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub verified_type: ::std::option::Option<::std::string::String>,
         ///Where the account is withheld; not used.
         #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
         pub withheld: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    ///The organization a user is affiliated with (the badge shown on the profile). Not used.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct UserAffiliation {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub badge_url: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+        ///The ids of the accounts this user is affiliated with.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub user_id: ::std::vec::Vec<::std::string::String>,
     }
     ///`UserField`
     #[derive(
@@ -727,7 +799,7 @@ pub mod types {
             value.parse()
         }
     }
-    ///A user id: `^[0-9]{1,19}$`, as a string. The pattern is stated here, not as `pattern`, so that the generated code needs no regex engine.
+    ///A user id, as a string of digits.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -779,8 +851,21 @@ pub mod types {
         pub like_count: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub listed_count: ::std::option::Option<i64>,
+        ///Media items posted by the user (2.167).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub media_count: ::std::option::Option<i64>,
+        ///Posts (reposts included) by the user (2.167's name for `tweet_count`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub post_count: ::std::option::Option<i64>,
+        ///Posts (reposts included) by the user (2.159's name; 2.167 calls it `post_count`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tweet_count: ::std::option::Option<i64>,
+    }
+    ///The subscription between this user and you (user context only). Not used. 2.167 requires `subscribes_to_you`; optional here, like everything the spec does not need.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct UserSubscription {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub subscribes_to_you: ::std::option::Option<bool>,
     }
     /// Error types.
     pub mod error {
@@ -1186,26 +1271,34 @@ pub static SPEC: crate::SpecFacts = crate::SpecFacts {
                     name: "id",
                     location: crate::ParamLocation::Path,
                     required: true,
+                    rules: crate::ParamRules {
+                        pattern: Some(r#"^[a-zA-Z0-9]{1,13}$"#),
+                        ..crate::ParamRules::NONE
+                    },
                 },
                 crate::Param {
                     name: "space.fields",
                     location: crate::ParamLocation::Query,
                     required: false,
+                    rules: crate::ParamRules::NONE,
                 },
                 crate::Param {
                     name: "expansions",
                     location: crate::ParamLocation::Query,
                     required: false,
+                    rules: crate::ParamRules::NONE,
                 },
                 crate::Param {
                     name: "user.fields",
                     location: crate::ParamLocation::Query,
                     required: false,
+                    rules: crate::ParamRules::NONE,
                 },
                 crate::Param {
                     name: "topic.fields",
                     location: crate::ParamLocation::Query,
                     required: false,
+                    rules: crate::ParamRules::NONE,
                 },
             ],
             examples: &[
@@ -1272,6 +1365,16 @@ pub static SPEC: crate::SpecFacts = crate::SpecFacts {
                 crate::Example {
                     name: "rate_limited",
                     statuses: &["400", "401", "403", "429", "5XX"],
+                    body: r#"{"title":"Too Many Requests","detail":"Too Many Requests","type":"about:blank","status":429}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::ErrorResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "rate_limited_v1_1",
+                    statuses: &["400", "401", "403", "429", "5XX"],
                     body: r#"{"errors":[{"code":88,"message":"Rate limit exceeded"}]}"#,
                     decode: |body| {
                         ::serde_json::from_str::<types::ErrorResponse>(body)
@@ -1290,26 +1393,36 @@ pub static SPEC: crate::SpecFacts = crate::SpecFacts {
                     name: "ids",
                     location: crate::ParamLocation::Query,
                     required: true,
+                    rules: crate::ParamRules {
+                        min_items: Some(1),
+                        max_items: Some(100),
+                        pattern: Some(r#"^[a-zA-Z0-9]{1,13}$"#),
+                        ..crate::ParamRules::NONE
+                    },
                 },
                 crate::Param {
                     name: "space.fields",
                     location: crate::ParamLocation::Query,
                     required: false,
+                    rules: crate::ParamRules::NONE,
                 },
                 crate::Param {
                     name: "expansions",
                     location: crate::ParamLocation::Query,
                     required: false,
+                    rules: crate::ParamRules::NONE,
                 },
                 crate::Param {
                     name: "user.fields",
                     location: crate::ParamLocation::Query,
                     required: false,
+                    rules: crate::ParamRules::NONE,
                 },
                 crate::Param {
                     name: "topic.fields",
                     location: crate::ParamLocation::Query,
                     required: false,
+                    rules: crate::ParamRules::NONE,
                 },
             ],
             examples: &[
@@ -1376,6 +1489,16 @@ pub static SPEC: crate::SpecFacts = crate::SpecFacts {
                 crate::Example {
                     name: "rate_limited",
                     statuses: &["400", "401", "403", "429", "5XX"],
+                    body: r#"{"title":"Too Many Requests","detail":"Too Many Requests","type":"about:blank","status":429}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::ErrorResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "rate_limited_v1_1",
+                    statuses: &["400", "401", "403", "429", "5XX"],
                     body: r#"{"errors":[{"code":88,"message":"Rate limit exceeded"}]}"#,
                     decode: |body| {
                         ::serde_json::from_str::<types::ErrorResponse>(body)
@@ -1394,26 +1517,36 @@ pub static SPEC: crate::SpecFacts = crate::SpecFacts {
                     name: "user_ids",
                     location: crate::ParamLocation::Query,
                     required: true,
+                    rules: crate::ParamRules {
+                        min_items: Some(1),
+                        max_items: Some(100),
+                        pattern: Some(r#"^[0-9]{1,19}$"#),
+                        ..crate::ParamRules::NONE
+                    },
                 },
                 crate::Param {
                     name: "space.fields",
                     location: crate::ParamLocation::Query,
                     required: false,
+                    rules: crate::ParamRules::NONE,
                 },
                 crate::Param {
                     name: "expansions",
                     location: crate::ParamLocation::Query,
                     required: false,
+                    rules: crate::ParamRules::NONE,
                 },
                 crate::Param {
                     name: "user.fields",
                     location: crate::ParamLocation::Query,
                     required: false,
+                    rules: crate::ParamRules::NONE,
                 },
                 crate::Param {
                     name: "topic.fields",
                     location: crate::ParamLocation::Query,
                     required: false,
+                    rules: crate::ParamRules::NONE,
                 },
             ],
             examples: &[
@@ -1470,6 +1603,16 @@ pub static SPEC: crate::SpecFacts = crate::SpecFacts {
                 crate::Example {
                     name: "rate_limited",
                     statuses: &["400", "401", "403", "429", "5XX"],
+                    body: r#"{"title":"Too Many Requests","detail":"Too Many Requests","type":"about:blank","status":429}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::ErrorResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "rate_limited_v1_1",
+                    statuses: &["400", "401", "403", "429", "5XX"],
                     body: r#"{"errors":[{"code":88,"message":"Rate limit exceeded"}]}"#,
                     decode: |body| {
                         ::serde_json::from_str::<types::ErrorResponse>(body)
@@ -1488,36 +1631,51 @@ pub static SPEC: crate::SpecFacts = crate::SpecFacts {
                     name: "query",
                     location: crate::ParamLocation::Query,
                     required: true,
+                    rules: crate::ParamRules {
+                        min_length: Some(1),
+                        max_length: Some(2048),
+                        ..crate::ParamRules::NONE
+                    },
                 },
                 crate::Param {
                     name: "state",
                     location: crate::ParamLocation::Query,
                     required: false,
+                    rules: crate::ParamRules::NONE,
                 },
                 crate::Param {
                     name: "max_results",
                     location: crate::ParamLocation::Query,
                     required: false,
+                    rules: crate::ParamRules {
+                        minimum: Some(1),
+                        maximum: Some(100),
+                        ..crate::ParamRules::NONE
+                    },
                 },
                 crate::Param {
                     name: "space.fields",
                     location: crate::ParamLocation::Query,
                     required: false,
+                    rules: crate::ParamRules::NONE,
                 },
                 crate::Param {
                     name: "expansions",
                     location: crate::ParamLocation::Query,
                     required: false,
+                    rules: crate::ParamRules::NONE,
                 },
                 crate::Param {
                     name: "user.fields",
                     location: crate::ParamLocation::Query,
                     required: false,
+                    rules: crate::ParamRules::NONE,
                 },
                 crate::Param {
                     name: "topic.fields",
                     location: crate::ParamLocation::Query,
                     required: false,
+                    rules: crate::ParamRules::NONE,
                 },
             ],
             examples: &[
@@ -1583,6 +1741,16 @@ pub static SPEC: crate::SpecFacts = crate::SpecFacts {
                 },
                 crate::Example {
                     name: "rate_limited",
+                    statuses: &["400", "401", "403", "429", "5XX"],
+                    body: r#"{"title":"Too Many Requests","detail":"Too Many Requests","type":"about:blank","status":429}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::ErrorResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "rate_limited_v1_1",
                     statuses: &["400", "401", "403", "429", "5XX"],
                     body: r#"{"errors":[{"code":88,"message":"Rate limit exceeded"}]}"#,
                     decode: |body| {

@@ -283,3 +283,63 @@ fn facts_read_from_the_specs() {
     assert_eq!(twitterapi::SPEC.auth, Auth::ApiKeyHeader("x-api-key"));
     assert_eq!(twitterapi::SPEC.base_path(), "");
 }
+
+/// The rules of X's requests, as the library reads them: every limit the
+/// spec states on a parameter, and its pattern as a matcher.
+#[test]
+fn x_request_rules_are_facts_with_a_matcher() {
+    use spaces_generated::{ParamRules, x};
+
+    let param = |operation_id: &str, name: &str| {
+        x::SPEC
+            .operation(operation_id)
+            .and_then(|operation| operation.param(name))
+            .unwrap_or_else(|| panic!("x: {operation_id} has no {name}"))
+    };
+
+    let id = &param("find_space_by_id", "id").rules;
+    assert_eq!(id.pattern, Some("^[a-zA-Z0-9]{1,13}$"));
+    for good in ["1jMJgLdenVjxL", "1", "abcDEF0123456"] {
+        assert!(id.matches(good) && id.accepts(good), "{good}");
+    }
+    // ECMA-262 `[a-zA-Z0-9]` and `$`: ASCII only, no trailing newline.
+    for bad in ["", "not-an-id!", "1jMJgLdenVjxLx", "1jMJgLdenVjx\u{e9}", "1jMJgLdenVjxL\n", "\u{661}"] {
+        assert!(!id.matches(bad), "{bad:?}");
+    }
+
+    let ids = param("find_spaces_by_ids", "ids");
+    assert_eq!((ids.rules.min_items, ids.max_items()), (Some(1), Some(100)));
+    assert_eq!(ids.rules.pattern, id.pattern, "the batch's ids are Space ids");
+    assert!(!ids.rules.count_fits(0) && ids.rules.count_fits(1) && ids.rules.count_fits(100));
+    assert!(!ids.rules.count_fits(101));
+
+    let user_ids = param("find_spaces_by_creator_ids", "user_ids");
+    assert_eq!((user_ids.rules.min_items, user_ids.max_items()), (Some(1), Some(100)));
+    assert_eq!(user_ids.rules.pattern, Some("^[0-9]{1,19}$"));
+    assert!(user_ids.rules.matches("2244994945") && user_ids.rules.matches("1234567890123456789"));
+    for bad in ["alice", "12345678901234567890", "-1", "\u{663}"] {
+        assert!(!user_ids.rules.matches(bad), "{bad:?}");
+    }
+
+    let query = &param("search_spaces", "query").rules;
+    assert_eq!((query.min_length, query.max_length, query.pattern), (Some(1), Some(2048), None));
+    // Characters, not bytes: 2048 two-byte characters fit.
+    assert!(query.accepts(&"\u{e9}".repeat(2048)) && !query.accepts(&"\u{e9}".repeat(2049)) && !query.accepts(""));
+
+    let max_results = &param("search_spaces", "max_results").rules;
+    assert_eq!((max_results.minimum, max_results.maximum), (Some(1), Some(100)));
+    assert!(!max_results.number_fits(0) && max_results.number_fits(1) && max_results.number_fits(100));
+    assert!(!max_results.number_fits(101));
+
+    assert_eq!(param("search_spaces", "state").rules, ParamRules::NONE, "an enum, no other rule");
+    assert!(ParamRules::NONE.accepts("anything") && ParamRules::NONE.count_fits(usize::MAX));
+    assert!(x::SPEC.operation("search_spaces").and_then(|operation| operation.param("nope")).is_none());
+
+    // A limit a static can take at compile time.
+    const BATCH: &spaces_generated::Operation = &x::SPEC.operations[1];
+    const MAX_IDS: Option<usize> = match BATCH.param("ids") {
+        Some(ids) => ids.max_items(),
+        None => None,
+    };
+    assert_eq!((BATCH.operation_id, MAX_IDS), ("find_spaces_by_ids", Some(100)));
+}

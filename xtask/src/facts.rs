@@ -1,11 +1,17 @@
 //! The facts regen reads out of each spec and appends to its generated module
 //! as `pub static SPEC: crate::SpecFacts` (the types are hand-written in
 //! `generated/src/facts.rs`): the API root, how the token is sent, each
-//! operation's method, path and parameters, and every response example with
-//! a function decoding it into the generated type of its response.
+//! operation's method, path and parameters (with the rules of each
+//! parameter's schema: `minItems`, `maxItems`, `minLength`, `maxLength`,
+//! `minimum`, `maximum`, `pattern`), and every response example with a
+//! function decoding it into the generated type of its response.
 //!
-//! Reading them is also a lint: a spec whose auth or response schemas regen
-//! cannot state as facts fails with the JSON pointer of the problem.
+//! Facts are read from the spec as written, so they keep the keywords
+//! `generate` takes out of progenitor's copy (see `generate::for_progenitor`).
+//!
+//! Reading them is also a lint: a spec whose auth, response schemas or
+//! parameter rules regen cannot state as facts fails with the JSON pointer of
+//! the problem.
 
 use std::collections::BTreeSet;
 
@@ -49,6 +55,20 @@ pub struct Param {
     /// The `crate::ParamLocation` variant: `Path`, `Query` or `Header`.
     pub location: &'static str,
     pub required: bool,
+    pub rules: Rules,
+}
+
+/// The rules of a parameter's schema (`crate::ParamRules`). For an array,
+/// `min_items`/`max_items` are the list's and the rest are its `items`'.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Rules {
+    pub min_items: Option<u64>,
+    pub max_items: Option<u64>,
+    pub min_length: Option<u64>,
+    pub max_length: Option<u64>,
+    pub minimum: Option<i64>,
+    pub maximum: Option<i64>,
+    pub pattern: Option<String>,
 }
 
 #[derive(Debug)]
@@ -218,7 +238,11 @@ fn params(doc: &Value, pointer: &str, path: &str, operation: &Value, problems: &
                 }
             };
             let required = parameter.get("required").and_then(Value::as_bool).unwrap_or(false);
-            let param = Param { name: name.to_owned(), location, required };
+            let rules = match parameter.get("schema") {
+                Some(schema) => rules(doc, schema, &format!("{here}/schema"), problems),
+                None => Rules::default(),
+            };
+            let param = Param { name: name.to_owned(), location, required, rules };
             match found.iter_mut().find(|known| known.name == param.name && known.location == param.location) {
                 Some(known) => *known = param,
                 None => found.push(param),
@@ -226,6 +250,155 @@ fn params(doc: &Value, pointer: &str, path: &str, operation: &Value, problems: &
         }
     }
     found
+}
+
+/// A `$ref` chain followed to its end: (the pointer of what it reached, the
+/// schema). `None` for a `$ref` to nothing (`lint::check_refs` reports it) or
+/// a cycle of `$ref`s.
+fn resolve_schema<'a>(doc: &'a Value, schema: &'a Value, pointer: &str) -> Option<(String, &'a Value)> {
+    let (mut pointer, mut schema) = (pointer.to_owned(), schema);
+    for _ in 0..32 {
+        let Some(reference) = schema.get("$ref").and_then(Value::as_str) else {
+            return Some((pointer, schema));
+        };
+        (pointer, schema) = resolve(doc, reference)?;
+    }
+    None
+}
+
+/// Where a parameter's rules are read: (its schema, `$ref`s followed; the
+/// schema of each value: the `items` of an array, else the schema itself).
+type RuleSchemas<'a> = (Option<(String, &'a Value)>, Option<(String, &'a Value)>);
+
+fn rule_schemas<'a>(doc: &'a Value, schema: &'a Value, pointer: &str) -> RuleSchemas<'a> {
+    let Some((pointer, schema)) = resolve_schema(doc, schema, pointer) else { return (None, None) };
+    let value = match schema.get("items") {
+        Some(items) => resolve_schema(doc, items, &format!("{pointer}/items")),
+        None => Some((pointer.clone(), schema)),
+    };
+    (Some((pointer, schema)), value)
+}
+
+/// Every parameter of the spec (path-level and per operation, `$ref`s
+/// followed): (its pointer, the parameter object).
+fn all_parameters(doc: &Value) -> Vec<(String, &Value)> {
+    let mut found = Vec::new();
+    let paths = doc.get("paths").and_then(Value::as_object).into_iter().flatten();
+    for (path, item) in paths {
+        let path_pointer = format!("/paths/{}", escape_pointer(path));
+        let mut lists = vec![(path_pointer.clone(), item.get("parameters"))];
+        for method in crate::spec::METHODS {
+            if let Some(operation) = item.get(method) {
+                lists.push((format!("{path_pointer}/{method}"), operation.get("parameters")));
+            }
+        }
+        for (pointer, list) in lists {
+            for (index, parameter) in list.and_then(Value::as_array).into_iter().flatten().enumerate() {
+                if let Some(parameter) = follow(doc, parameter) {
+                    found.push((format!("{pointer}/parameters/{index}"), parameter));
+                }
+            }
+        }
+    }
+    found
+}
+
+/// The pointers of every schema whose keywords state what one parameter
+/// value must be (each value's schema, see [`rule_schemas`]): where
+/// `generate::for_progenitor` takes out the keywords progenitor mishandles.
+/// The facts are read from the spec itself, so they keep those keywords.
+pub fn value_schemas(doc: &Value) -> BTreeSet<String> {
+    all_parameters(doc)
+        .into_iter()
+        .filter_map(|(pointer, parameter)| {
+            let schema = parameter.get("schema")?;
+            rule_schemas(doc, schema, &format!("{pointer}/schema")).1.map(|(pointer, _)| pointer)
+        })
+        .collect()
+}
+
+/// The rules of one parameter schema (see [`Rules`]). A keyword regen cannot
+/// state as a fact is a problem at its pointer: a bound that is not an
+/// integer, an exclusive bound, a `pattern` that is not an ECMA-262 regular
+/// expression, or a minimum above its maximum.
+fn rules(doc: &Value, schema: &Value, pointer: &str, problems: &mut Vec<Problem>) -> Rules {
+    let mut rules = Rules::default();
+    let (list_schema, value_schema) = rule_schemas(doc, schema, pointer);
+    let Some((pointer, schema)) = list_schema else { return rules };
+    if schema.get("items").is_some() {
+        rules.min_items = count(schema, &pointer, "minItems", problems);
+        rules.max_items = count(schema, &pointer, "maxItems", problems);
+    }
+    if let Some((pointer, schema)) = value_schema {
+        rules.min_length = count(schema, &pointer, "minLength", problems);
+        rules.max_length = count(schema, &pointer, "maxLength", problems);
+        rules.minimum = bound(schema, &pointer, "minimum", "exclusiveMinimum", problems);
+        rules.maximum = bound(schema, &pointer, "maximum", "exclusiveMaximum", problems);
+        rules.pattern = pattern(schema, &pointer, problems);
+        for (low, high, min, max) in [
+            ("minLength", "maxLength", rules.min_length.map(i128::from), rules.max_length.map(i128::from)),
+            ("minimum", "maximum", rules.minimum.map(i128::from), rules.maximum.map(i128::from)),
+        ] {
+            if let (Some(min), Some(max)) = (min, max)
+                && min > max
+            {
+                problem(problems, format!("{pointer}/{low}"), format!("`{low}: {min}` is above `{high}: {max}`"));
+            }
+        }
+    }
+    if let (Some(min), Some(max)) = (rules.min_items, rules.max_items)
+        && min > max
+    {
+        problem(problems, format!("{pointer}/minItems"), format!("`minItems: {min}` is above `maxItems: {max}`"));
+    }
+    rules
+}
+
+/// A count keyword (`maxItems`, `minLength`, ...): a non-negative integer.
+fn count(schema: &Value, pointer: &str, key: &str, problems: &mut Vec<Problem>) -> Option<u64> {
+    let value = schema.get(key)?;
+    let found = value.as_u64().or_else(|| value.as_f64().filter(|n| n.fract() == 0.0 && *n >= 0.0).map(|n| n as u64));
+    if found.is_none() {
+        problem(problems, format!("{pointer}/{key}"), format!("`{key}: {value}` is not a non-negative integer"));
+    }
+    found
+}
+
+/// `minimum`/`maximum`: an integer, inclusive (regen states no exclusive bound).
+fn bound(schema: &Value, pointer: &str, key: &str, exclusive_key: &str, problems: &mut Vec<Problem>) -> Option<i64> {
+    if schema.get(exclusive_key).is_some_and(|exclusive| exclusive != &Value::Bool(false)) {
+        problem(
+            problems,
+            format!("{pointer}/{exclusive_key}"),
+            format!("`{exclusive_key}`: regen states inclusive bounds only; write the inclusive `{key}`"),
+        );
+    }
+    let value = schema.get(key)?;
+    let found = value.as_i64().or_else(|| value.as_f64().filter(|n| n.fract() == 0.0).map(|n| n as i64));
+    if found.is_none() {
+        problem(problems, format!("{pointer}/{key}"), format!("`{key}: {value}` is not an integer"));
+    }
+    found
+}
+
+/// `pattern`: checked to compile as the generated crate will compile it
+/// (`regress`, ECMA-262, Unicode mode), so `ParamRules::matches` never meets
+/// a pattern it cannot use.
+fn pattern(schema: &Value, pointer: &str, problems: &mut Vec<Problem>) -> Option<String> {
+    let value = schema.get("pattern")?;
+    let Some(text) = value.as_str() else {
+        problem(problems, format!("{pointer}/pattern"), "`pattern` is not a string");
+        return None;
+    };
+    if let Err(error) = regress::Regex::with_flags(text, "u") {
+        problem(
+            problems,
+            format!("{pointer}/pattern"),
+            format!("`pattern: {text}` is not an ECMA-262 regular expression: {error}"),
+        );
+        return None;
+    }
+    Some(text.to_owned())
 }
 
 /// Every example of every response, one per (resolved response, media type,
@@ -317,9 +490,17 @@ pub fn tokens(facts: &Facts, types: &BTreeSet<String>) -> Result<TokenStream, Ve
         .iter()
         .map(|operation| {
             let params = operation.params.iter().map(|param| {
-                let Param { name, location, required } = param;
+                let Param { name, location, required, rules } = param;
                 let location = format_ident!("{location}");
-                quote!(crate::Param { name: #name, location: crate::ParamLocation::#location, required: #required })
+                let rules = rules_tokens(rules);
+                quote! {
+                    crate::Param {
+                        name: #name,
+                        location: crate::ParamLocation::#location,
+                        required: #required,
+                        rules: #rules,
+                    }
+                }
             });
             let examples: Vec<TokenStream> = operation
                 .examples
@@ -380,6 +561,43 @@ pub fn tokens(facts: &Facts, types: &BTreeSet<String>) -> Result<TokenStream, Ve
             operations: &[#(#operations),*],
         };
     })
+}
+
+/// `crate::ParamRules::NONE`, or the rules the spec states over it
+/// (`crate::ParamRules { max_items: Some(100), ..crate::ParamRules::NONE }`),
+/// so that a parameter without rules stays one short line.
+fn rules_tokens(rules: &Rules) -> TokenStream {
+    if *rules == Rules::default() {
+        return quote!(crate::ParamRules::NONE);
+    }
+    let count = |value: Option<u64>, key: &str| {
+        let key = format_ident!("{key}");
+        value.map(|value| {
+            let value = proc_macro2::Literal::u64_unsuffixed(value);
+            quote!(#key: Some(#value),)
+        })
+    };
+    let bound = |value: Option<i64>, key: &str| {
+        let key = format_ident!("{key}");
+        value.map(|value| {
+            let magnitude = proc_macro2::Literal::u64_unsuffixed(value.unsigned_abs());
+            let sign = (value < 0).then(|| quote!(-));
+            quote!(#key: Some(#sign #magnitude),)
+        })
+    };
+    let fields = [
+        count(rules.min_items, "min_items"),
+        count(rules.max_items, "max_items"),
+        count(rules.min_length, "min_length"),
+        count(rules.max_length, "max_length"),
+        bound(rules.minimum, "minimum"),
+        bound(rules.maximum, "maximum"),
+        rules.pattern.as_ref().map(|pattern| {
+            let pattern = raw_string(pattern);
+            quote!(pattern: Some(#pattern),)
+        }),
+    ];
+    quote!(crate::ParamRules { #(#fields)* ..crate::ParamRules::NONE })
 }
 
 /// The generated type for a component schema: its own name, or the name in

@@ -25,10 +25,11 @@ use crate::spec::{Spec, operations};
 pub fn generate(spec: &Spec, facts: &Facts) -> Result<String> {
     let spec_name = spec.display_path.display();
     let settings = settings(spec);
-    let outcome = generate_quietly(&settings, &spec.value).map_err(|error| anyhow!("{spec_name}: {error}"))?;
+    let doc = for_progenitor(&spec.value);
+    let outcome = generate_quietly(&settings, &doc).map_err(|error| anyhow!("{spec_name}: {error}"))?;
     let tokens = match outcome {
         Ok(tokens) => tokens,
-        Err(panic_message) => return Err(explain_panic(spec, &settings, &panic_message)),
+        Err(panic_message) => return Err(explain_panic(spec, &doc, &settings, &panic_message)),
     };
     let mut file = syn::parse2::<syn::File>(tokens)
         .map_err(|error| anyhow!("{spec_name}: progenitor produced code that does not parse: {error}"))?;
@@ -40,6 +41,43 @@ pub fn generate(spec: &Spec, facts: &Facts) -> Result<String> {
         .map_err(|error| anyhow!("{spec_name}: regen produced facts that do not parse: {error}"))?;
     file.items.extend(spec_facts.items);
     Ok(prettyplease::unparse(&file))
+}
+
+/// Keywords of a parameter value's schema that progenitor (typify 0.8) turns
+/// into a validating newtype, and that are therefore taken out of the copy
+/// of the spec it is handed:
+/// - `pattern`: a newtype with a private field, built only through a fallible
+///   `TryFrom`/`FromStr` that matches with `regress`. On the path `id` it
+///   replaces the method's `id: &str` with `&types::FindSpaceByIdId`; on the
+///   items of a list (`SpaceId`, `UserId`) it makes `SpaceId(pub String)`
+///   private and drops its `From<String>` and `Display`.
+/// - `minLength`/`maxLength`: the same kind of newtype (a length check):
+///   `query: &str` would become `&types::SearchSpacesQuery`.
+///
+/// Either would change the generated methods' signatures for a check the
+/// library already makes before sending, from the same rules, which regen
+/// states as facts (`Param::rules`, read from the spec as written, so they
+/// keep these keywords). The other rule keywords are left in: typify ignores
+/// `minItems`/`maxItems` on a query array (a plain `Vec`, and regen swaps
+/// named lists for `CommaSeparated` anyway) and `maximum` on an integer, and
+/// makes `minimum: 1` a `NonZeroU32`, the type the search method has always
+/// taken for `max_results`.
+pub const KEPT_FROM_PROGENITOR: [&str; 3] = ["pattern", "minLength", "maxLength"];
+
+/// The spec as progenitor gets it: [`KEPT_FROM_PROGENITOR`] taken out of every
+/// parameter value's schema (`facts::value_schemas`), the rest untouched.
+/// Only request-side schemas are touched; a keyword in a response schema
+/// reaches progenitor as written.
+pub fn for_progenitor(doc: &Value) -> Value {
+    let mut copy = doc.clone();
+    for pointer in facts::value_schemas(doc) {
+        if let Some(schema) = copy.pointer_mut(&pointer).and_then(Value::as_object_mut) {
+            for keyword in KEPT_FROM_PROGENITOR {
+                schema.remove(keyword);
+            }
+        }
+    }
+    copy
 }
 
 /// The names of the items in the generated `types` module.
@@ -153,11 +191,12 @@ fn generate_quietly(settings: &GenerationSettings, doc: &Value) -> Result<Result
     }
 }
 
-/// Re-runs generation one operation at a time to name the one that panics.
-fn explain_panic(spec: &Spec, settings: &GenerationSettings, message: &str) -> anyhow::Error {
+/// Re-runs generation of `doc` (the spec as progenitor got it) one operation
+/// at a time to name the one that panics.
+fn explain_panic(spec: &Spec, doc: &Value, settings: &GenerationSettings, message: &str) -> anyhow::Error {
     let spec_name = spec.display_path.display();
-    for (pointer, method, path, _) in operations(&spec.value) {
-        let mut single = spec.value.clone();
+    for (pointer, method, path, _) in operations(doc) {
+        let mut single = doc.clone();
         if let Some(paths) = single.get_mut("paths").and_then(Value::as_object_mut) {
             paths.retain(|key, _| key == path);
             if let Some(item) = paths.get_mut(path).and_then(Value::as_object_mut) {
@@ -165,11 +204,8 @@ fn explain_panic(spec: &Spec, settings: &GenerationSettings, message: &str) -> a
             }
         }
         if let Ok(Err(_)) = generate_quietly(settings, &single) {
-            let operation_id = spec
-                .value
-                .pointer(&format!("{pointer}/operationId"))
-                .and_then(Value::as_str)
-                .unwrap_or("<no operationId>");
+            let operation_id =
+                doc.pointer(&format!("{pointer}/operationId")).and_then(Value::as_str).unwrap_or("<no operationId>");
             return anyhow!("{spec_name}: progenitor panicked on operation `{operation_id}` ({}): {message}", pointer);
         }
     }

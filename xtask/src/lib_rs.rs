@@ -58,7 +58,7 @@ mod facts;
 
 pub use comma_separated::CommaSeparated;
 pub use exchange::{DEFAULT_MAX_BODY_BYTES, ResponseHead, Tape, observe, observe_recording};
-pub use facts::{Auth, Example, Operation, Param, ParamLocation, SpecFacts};
+pub use facts::{Auth, Example, Operation, Param, ParamLocation, ParamRules, SpecFacts};
 ",
     );
     for module in modules.iter() {

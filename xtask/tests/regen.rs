@@ -140,7 +140,7 @@ fn lib_rs_is_generated_from_the_set_of_specs() {
         "mod comma_separated;\nmod exchange;\nmod facts;\n",
         "pub use comma_separated::CommaSeparated;",
         "pub use exchange::{DEFAULT_MAX_BODY_BYTES, ResponseHead, Tape, observe, observe_recording};",
-        "pub use facts::{Auth, Example, Operation, Param, ParamLocation, SpecFacts};",
+        "pub use facts::{Auth, Example, Operation, Param, ParamLocation, ParamRules, SpecFacts};",
         "//! - [`twitterapi`]: twitterapi.io — Twitter Space detail (",
         "/// X API v2 — Space lookup, generated from `",
         "#[rustfmt::skip]\n#[allow(clippy::all, missing_docs, rustdoc::all)]\npub mod twitterapi;\n",
@@ -263,7 +263,9 @@ fn check_mode_reports_a_generated_file_whose_spec_was_removed() {
 
 /// Every fact regen states about a spec, from a small spec written for it:
 /// a server URL with a trailing slash, an API key header, a `$ref` and a
-/// path-level parameter, and one `$ref` response shared by three statuses.
+/// path-level parameter, parameter rules (a `pattern` behind two `$ref`s, a
+/// list's `minItems`/`maxItems` with its items' lengths, negative bounds), and
+/// one `$ref` response shared by three statuses.
 #[test]
 fn spec_facts_are_read_from_the_spec() {
     const SPEC: &str = r##"openapi: 3.0.3
@@ -290,6 +292,20 @@ paths:
           in: query
           schema:
             type: boolean
+        - name: tags
+          in: query
+          schema:
+            type: array
+            minItems: 1
+            maxItems: 5
+            items:
+              $ref: "#/components/schemas/Tag"
+        - name: offset
+          in: query
+          schema:
+            type: integer
+            minimum: -10
+            maximum: 10
       responses:
         "200":
           description: The thing.
@@ -320,7 +336,7 @@ components:
       in: path
       required: true
       schema:
-        type: string
+        $ref: "#/components/schemas/ThingId"
   responses:
     Error:
       description: An error.
@@ -336,6 +352,13 @@ components:
               value:
                 message: no such thing
   schemas:
+    ThingId:
+      type: string
+      pattern: "^[a-z]{3}$"
+    Tag:
+      type: string
+      minLength: 2
+      maxLength: 8
     Thing:
       type: object
       properties:
@@ -359,9 +382,17 @@ components:
         "server_url:\"https://api.example.com/v2\"",
         "auth:crate::Auth::ApiKeyHeader(\"x-scratch-key\")",
         "operation_id:\"get_thing\",method:\"GET\",path:\"/things/{thing_id}\"",
-        "params:&[crate::Param{name:\"X-Trace\",location:crate::ParamLocation::Header,required:false},\
-         crate::Param{name:\"thing_id\",location:crate::ParamLocation::Path,required:true},\
-         crate::Param{name:\"verbose\",location:crate::ParamLocation::Query,required:false}]",
+        "params:&[crate::Param{name:\"X-Trace\",location:crate::ParamLocation::Header,required:false,\
+         rules:crate::ParamRules::NONE},\
+         crate::Param{name:\"thing_id\",location:crate::ParamLocation::Path,required:true,\
+         rules:crate::ParamRules{pattern:Some(r#\"^[a-z]{3}$\"#),..crate::ParamRules::NONE}},\
+         crate::Param{name:\"verbose\",location:crate::ParamLocation::Query,required:false,\
+         rules:crate::ParamRules::NONE},\
+         crate::Param{name:\"tags\",location:crate::ParamLocation::Query,required:false,\
+         rules:crate::ParamRules{min_items:Some(1),max_items:Some(5),min_length:Some(2),max_length:Some(8),\
+         ..crate::ParamRules::NONE}},\
+         crate::Param{name:\"offset\",location:crate::ParamLocation::Query,required:false,\
+         rules:crate::ParamRules{minimum:Some(-10),maximum:Some(10),..crate::ParamRules::NONE}}]",
         // A body holding `"#` gets a raw string with two hashes.
         "name:\"found\",statuses:&[\"200\"],body:r##\"{\"id\":\"abc\",\"tag\":\"#1\"}\"##",
         "::serde_json::from_str::<types::Thing>(body)",
@@ -378,7 +409,8 @@ components:
     for expected in [
         "auth:crate::Auth::Bearer",
         "server_url:\"https://api.x.com\"",
-        "crate::Param{name:\"id\",location:crate::ParamLocation::Path,required:true}",
+        "crate::Param{name:\"id\",location:crate::ParamLocation::Path,required:true,\
+         rules:crate::ParamRules{pattern:Some(r#\"^[a-zA-Z0-9]{1,13}$\"#),..crate::ParamRules::NONE}}",
         "name:\"unauthorized\",statuses:&[\"400\",\"401\",\"403\",\"429\",\"5XX\"]",
         "types::SpaceLookupResponse",
         "types::ErrorResponse",
@@ -670,5 +702,127 @@ fn every_broken_spec_is_one_line_naming_the_spec_and_leaves_files_intact() {
             .map(|entry| entry.expect("entry").file_name())
             .collect();
         assert_eq!(leftovers.len(), 2, "{breakage}: no temporary file left: {leftovers:?}");
+    }
+}
+
+/// The facts of X's four operations: `(operation, parameter)` → its rules, in
+/// the compact form of the generated code.
+fn x_rules(x_rs: &str, operation_id: &str, param: &str) -> String {
+    let x = compact(x_rs);
+    let operation = x
+        .find(&format!("operation_id:\"{operation_id}\""))
+        .unwrap_or_else(|| panic!("x.rs states no operation {operation_id}"));
+    let from = operation
+        + x[operation..]
+            .find(&format!("crate::Param{{name:\"{param}\""))
+            .unwrap_or_else(|| panic!("{operation_id} has no parameter {param}"));
+    let rules = from + x[from..].find("rules:").expect("every Param states its rules") + "rules:".len();
+    let end = rules + x[rules..].find("}},").or_else(|| x[rules..].find("NONE}")).expect("end of the Param");
+    x[rules..end].to_owned()
+}
+
+/// The rules of X's requests have one home, the spec: regen states every one
+/// of them as a fact, `pattern` and the string lengths included, although it
+/// keeps those from progenitor (so the generated methods still take `&str`).
+#[test]
+fn x_facts_carry_every_request_rule_of_the_spec() {
+    let x_rs = std::fs::read_to_string(workspace_root().join("generated/src/x.rs")).expect("generated x.rs");
+    let space_id = "pattern:Some(r#\"^[a-zA-Z0-9]{1,13}$\"#)";
+    let user_id = "pattern:Some(r#\"^[0-9]{1,19}$\"#)";
+    for (operation_id, param, expected) in [
+        ("find_space_by_id", "id", format!("crate::ParamRules{{{space_id},..crate::ParamRules::")),
+        ("find_spaces_by_ids", "ids", format!("crate::ParamRules{{min_items:Some(1),max_items:Some(100),{space_id}")),
+        (
+            "find_spaces_by_creator_ids",
+            "user_ids",
+            format!("crate::ParamRules{{min_items:Some(1),max_items:Some(100),{user_id}"),
+        ),
+        ("search_spaces", "query", "crate::ParamRules{min_length:Some(1),max_length:Some(2048)".to_owned()),
+        ("search_spaces", "max_results", "crate::ParamRules{minimum:Some(1),maximum:Some(100)".to_owned()),
+        ("search_spaces", "state", "crate::ParamRules::".to_owned()),
+    ] {
+        let rules = x_rules(&x_rs, operation_id, param);
+        assert!(rules.starts_with(&expected), "{operation_id} {param}: {rules}\nexpected {expected}");
+    }
+
+    // What progenitor got had no `pattern`/`minLength`/`maxLength`: the
+    // signatures are those of plain strings, and nothing needs `regress`.
+    let code = compact(&x_rs);
+    for expected in [
+        "pubasyncfnfind_space_by_id<'a>(&'aself,id:&'astr,",
+        "query:&'astr,",
+        "pubstructSpaceId(pub::std::string::String);",
+        "pubstructUserId(pub::std::string::String);",
+        "max_results:Option<::std::num::NonZeroU32>,",
+    ] {
+        assert!(code.contains(expected), "x.rs lacks {expected}");
+    }
+    assert!(!code.contains("regress"), "the generated types validate nothing with regress");
+}
+
+/// A rule changed in the spec is a changed fact after regen: `maxItems: 50`
+/// on the batch lookup's `ids` (its list schema, `SpaceIdList`).
+#[test]
+fn a_changed_rule_in_the_spec_is_a_changed_fact() {
+    let scratch = Scratch::with_spec("x", |spec| {
+        let list = "    SpaceIdList:\n";
+        let at = spec.find(list).expect("x.yaml has SpaceIdList");
+        let (head, tail) = spec.split_at(at);
+        let tail = tail.replacen("      maxItems: 100\n", "      maxItems: 50\n", 1);
+        format!("{head}{tail}")
+    });
+    scratch.run();
+    let x_rs = scratch.output("x.rs");
+    let ids = x_rules(&x_rs, "find_spaces_by_ids", "ids");
+    assert!(ids.starts_with("crate::ParamRules{min_items:Some(1),max_items:Some(50),"), "{ids}");
+    // `user_ids` has a list schema of its own, still at 100.
+    let user_ids = x_rules(&x_rs, "find_spaces_by_creator_ids", "user_ids");
+    assert!(user_ids.starts_with("crate::ParamRules{min_items:Some(1),max_items:Some(100),"), "{user_ids}");
+    // The generated client did not change (from after the header, which
+    // names the spec's path): only the fact did.
+    let generated = std::fs::read_to_string(workspace_root().join("generated/src/x.rs")).expect("x.rs");
+    let client = |code: &str| {
+        let start = code.find("\n\n").expect("a header");
+        code[start..code.find("\n/// What `").expect("SPEC")].to_owned()
+    };
+    assert!(client(&x_rs) == client(&generated), "maxItems changed the generated client");
+}
+
+#[test]
+fn a_rule_regen_cannot_state_is_refused_with_its_pointer() {
+    type Edit = fn(String) -> String;
+    let cases: [(&str, &str, Edit); 4] = [
+        (
+            "a pattern that is not ECMA-262",
+            "/components/schemas/UserId/pattern: `pattern: ^[0-9{1,19}$` is not an ECMA-262 regular expression",
+            |spec| spec.replace("pattern: \"^[0-9]{1,19}$\"", "pattern: \"^[0-9{1,19}$\""),
+        ),
+        (
+            "an exclusive bound",
+            "/paths/~12~1spaces~1search/get/parameters/2/schema/exclusiveMaximum: `exclusiveMaximum`: regen states inclusive bounds only",
+            |spec| {
+                spec.replace(
+                    "            maximum: 100\n",
+                    "            maximum: 100\n            exclusiveMaximum: true\n",
+                )
+            },
+        ),
+        (
+            "a bound that is not an integer",
+            "/paths/~12~1spaces~1search/get/parameters/2/schema/maximum: `maximum: 99.5` is not an integer",
+            |spec| spec.replace("            maximum: 100\n", "            maximum: 99.5\n"),
+        ),
+        (
+            "a minimum above the maximum",
+            "/paths/~12~1spaces~1search/get/parameters/0/schema/minLength: `minLength: 4096` is above `maxLength: 2048`",
+            |spec| spec.replace("            minLength: 1\n", "            minLength: 4096\n"),
+        ),
+    ];
+    for (case, expected, edit) in cases {
+        let scratch = Scratch::with_spec("x", edit);
+        let error = scratch.regen_error();
+        assert_eq!(error.lines().count(), 1, "{case}: one problem, one line: {error}");
+        assert!(error.contains("x.yaml: ") && error.contains(expected), "{case}: {error}");
+        assert!(!scratch.out_dir().join("x.rs").exists(), "{case}: nothing written");
     }
 }

@@ -15,6 +15,10 @@
 //!   the requested id in place of [`EXAMPLE_MISSING_ID`] (X names the id);
 //!   its status is 404 where the spec declares it under 404 (SocialData),
 //!   else the status it is declared under (X, AIsa, twitterapi.io: a 200);
+//! - but for an id that breaks the rules the spec states for the lookup's id
+//!   parameter (X's `pattern`, `^[a-zA-Z0-9]{1,13}$`), the lookup's example
+//!   named `invalid_request`, naming the parameter, as a 400 (X's answer to
+//!   a malformed id), where the spec has one;
 //! - the example named `unauthorized` (declared under 401) for any other
 //!   token, or none.
 //!
@@ -33,8 +37,9 @@
 pub mod rate_limit;
 pub mod x_multi;
 
+use serde_json::json;
 use spaces::Provider;
-use spaces::spec::{Auth, Example, ParamLocation};
+use spaces::spec::{Auth, Example, Operation, ParamLocation};
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, Respond, ResponseTemplate};
 
@@ -274,11 +279,40 @@ pub fn unauthorized(provider: Provider) -> ResponseTemplate {
     json(example.status(401).unwrap_or(401), example.body)
 }
 
-/// Answers "not found" naming the requested id, as X does.
+/// A 400 in the shape of `operation`'s example named `invalid_request` (X's
+/// invalid-request Problem), its `errors` one error naming `parameter`,
+/// `values` and `message`; `None` when the operation has no such example.
+pub fn invalid_request(
+    operation: &Operation,
+    parameter: &str,
+    values: &[&str],
+    message: &str,
+) -> Option<ResponseTemplate> {
+    let example = operation.example("invalid_request")?;
+    let mut body: serde_json::Value = serde_json::from_str(example.body).ok()?;
+    body["errors"] = json!([{ "parameters": { parameter: values }, "message": message }]);
+    Some(json(example.status(400).unwrap_or(400), &body.to_string()))
+}
+
+/// The provider's answer to an id that breaks the rules its spec states for
+/// the lookup's id parameter (for X, its `pattern`), if the spec states any
+/// and has an `invalid_request` answer.
+pub fn invalid_id(provider: Provider, id: &str) -> Option<ResponseTemplate> {
+    let lookup = provider.info().lookup;
+    let param = lookup.id_param()?;
+    if param.rules.accepts(id) {
+        return None;
+    }
+    invalid_request(lookup, param.name, &[id], &x_multi::value_refused(param.name, id, &param.rules))
+}
+
+/// Answers "not found" naming the requested id, as X does (or refuses an id
+/// that is not one, see [`invalid_id`]).
 struct NotFound(Provider);
 
 impl wiremock::Respond for NotFound {
     fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
-        not_found(self.0, &requested_id(self.0, request))
+        let id = requested_id(self.0, request);
+        invalid_id(self.0, &id).unwrap_or_else(|| not_found(self.0, &id))
     }
 }

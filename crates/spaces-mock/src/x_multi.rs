@@ -3,7 +3,7 @@
 //!
 //! X-specific because only X has them: SocialData, AIsa and twitterapi.io
 //! look up one Space at a time. As in the rest of the mock, the paths come
-//! from `specs/x.yaml` (through `spaces::generated::x::SPEC`) and no answer
+//! from `specs/x.yaml` (through `spaces::spec::generated::x::SPEC`) and no answer
 //! is written here; each is built from the spec's own examples:
 //! - the batch answers each requested id with the Space of the single
 //!   lookup's recording of it (the `data` of each success example that
@@ -21,18 +21,23 @@
 //!   `user_ids`. Neither looks at `query`.
 //!
 //! Every answer needs [`DEMO_TOKEN`](crate::DEMO_TOKEN) (else the
-//! `unauthorized` example, a 401); a missing or malformed required
-//! parameter (no ids, more than [`max_ids`], an id that is not one, a bad
-//! `state` or `max_results`) is a 400 in X's invalid-request shape (the spec's
-//! `invalid_request` example, naming the parameter). Field lists and
-//! expansions are ignored: answers carry every recorded field.
+//! `unauthorized` example, a 401); a missing required parameter, or one that
+//! breaks its rules in the spec, is a 400 in X's invalid-request shape (the
+//! spec's `invalid_request` example, naming the parameter): no ids, more
+//! than `maxItems` of them ([`max_ids`]), an id that misses the `pattern` of
+//! the list's items, a `query` outside `minLength..=maxLength`, a
+//! `max_results` outside `minimum..=maximum`, a `state` outside its enum.
+//! Every limit is read from the spec's facts (`spaces::spec::generated::x::SPEC`,
+//! each parameter's [`ParamRules`]), never from the library's own values, so
+//! a wrong value in the library cannot pass a test against the mock. Field
+//! lists and expansions are ignored: answers carry every recorded field.
 
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
 use serde_json::{Map, Value, json};
 use spaces::Provider;
-use spaces::spec::generated::{Operation, x};
+use spaces::spec::generated::{Operation, Param, ParamRules, x};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockBuilder, Request, Respond, ResponseTemplate};
 
@@ -44,9 +49,6 @@ pub const BATCH: &str = "find_spaces_by_ids";
 pub const SEARCH: &str = "search_spaces";
 /// The `operationId` of `GET /2/spaces/by/creator_ids`.
 pub const BY_CREATOR: &str = "find_spaces_by_creator_ids";
-
-/// The most Spaces a search returns (`max_results`: 1 to 100, default 100).
-pub const MAX_RESULTS: usize = 100;
 
 /// The example of a multi-Space operation that the mock serves.
 pub const SERVED_EXAMPLE: &str = "served";
@@ -122,69 +124,87 @@ fn answer(status: u16, body: &Value) -> ResponseTemplate {
 /// A 400 in X's invalid-request shape: the spec's `invalid_request` example
 /// with its one error naming `parameter`, `values` and `message`.
 pub fn invalid_request(parameter: &str, values: &[&str], message: &str) -> ResponseTemplate {
-    let example = operation(BATCH).example("invalid_request").expect("specs/x.yaml's shared error response has it");
-    let mut body = parse(example.body);
-    body["errors"] = json!([{ "parameters": { parameter: values }, "message": message }]);
-    answer(example.status(400).unwrap_or(400), &body)
+    crate::invalid_request(operation(BATCH), parameter, values, message)
+        .expect("specs/x.yaml's shared error response has `invalid_request`")
 }
 
-/// The most ids one request of a list operation takes, as the library
-/// states it ([`spaces::spec::ListOperation::max_ids`]): 100 for both of X's.
+/// X's operation `operation_id`'s parameter `name`, as the spec states it.
 ///
 /// # Panics
 ///
-/// When the library does not list `operation_id` as one of X's list operations.
-pub fn max_ids(operation_id: &str) -> usize {
-    let info = Provider::X.info();
-    [info.batch_lookup, info.by_creators]
-        .into_iter()
-        .flatten()
-        .find(|list| list.operation.operation_id == operation_id)
-        .map(|list| list.max_ids)
-        .unwrap_or_else(|| panic!("spaces knows no list operation `{operation_id}` of X"))
+/// When the operation has no such parameter (`spaces-generated`'s tests check X's).
+pub fn param(operation_id: &str, name: &str) -> &'static Param {
+    operation(operation_id).param(name).unwrap_or_else(|| panic!("specs/x.yaml: `{operation_id}` has no `{name}`"))
 }
 
-/// The required list parameter `name` of `operation_id`: 1 to [`max_ids`]
-/// values, each valid, or a 400.
-fn id_list(
-    request: &Request,
-    operation_id: &str,
-    name: &str,
-    pattern: &str,
-    valid: fn(&str) -> bool,
-) -> Result<Vec<String>, Box<ResponseTemplate>> {
-    let max = max_ids(operation_id);
+/// The list parameter of one of X's list operations: its one required
+/// parameter (`ids` of the batch lookup, `user_ids` of by-creator).
+fn list_param(operation_id: &str) -> &'static Param {
+    operation(operation_id)
+        .id_param()
+        .filter(|param| param.rules.max_items.is_some() || param.rules.min_items.is_some())
+        .unwrap_or_else(|| panic!("specs/x.yaml: `{operation_id}` is not a list operation"))
+}
+
+/// The most ids one request of a list operation takes: its list parameter's
+/// `maxItems` in the spec (100 for both of X's).
+///
+/// # Panics
+///
+/// When `operation_id` has no required list parameter, or the spec sets no
+/// `maxItems` on it.
+pub fn max_ids(operation_id: &str) -> usize {
+    list_param(operation_id)
+        .max_items()
+        .unwrap_or_else(|| panic!("specs/x.yaml: `{operation_id}` states no `maxItems` for its list"))
+}
+
+/// `rules`' `minimum..=maximum` (or `minItems..=maxItems`), as X words a range.
+fn range(min: Option<impl ToString>, max: Option<impl ToString>) -> String {
+    let min = min.map_or_else(|| "any".to_owned(), |min| min.to_string());
+    let max = max.map_or_else(|| "any".to_owned(), |max| max.to_string());
+    format!("between {min} and {max}")
+}
+
+/// The required list parameter of `operation_id`: as many values as its
+/// `minItems`/`maxItems` allow, each keeping its items' rules, or a 400.
+fn id_list(request: &Request, operation_id: &str) -> Result<Vec<String>, Box<ResponseTemplate>> {
+    let param = list_param(operation_id);
+    let (name, rules) = (param.name, &param.rules);
     let ids = query_list(request, name);
     if ids.is_empty() {
         return Err(Box::new(invalid_request(name, &[], &format!("The `{name}` query parameter can not be empty"))));
     }
-    if ids.len() > max {
+    if !rules.count_fits(ids.len()) {
         let message = format!(
-            "The number of values in the `{name}` query parameter list [{}] is not between 1 and {max}",
-            ids.len()
+            "The number of values in the `{name}` query parameter list [{}] is not {}",
+            ids.len(),
+            range(rules.min_items, rules.max_items)
         );
         return Err(Box::new(invalid_request(name, &[ids.join(",").as_str()], &message)));
     }
-    match ids.iter().find(|id| !valid(id)) {
-        Some(bad) => {
-            let message = format!("The `{name}` query parameter value [{bad}] does not match {pattern}");
-            Err(Box::new(invalid_request(name, &[bad.as_str()], &message)))
-        }
+    match ids.iter().find(|id| !rules.accepts(id)) {
+        Some(bad) => Err(Box::new(invalid_request(name, &[bad.as_str()], &value_refused(name, bad, rules)))),
         None => Ok(ids),
     }
 }
 
-fn is_space_id(id: &str) -> bool {
-    (1..=13).contains(&id.len()) && id.bytes().all(|byte| byte.is_ascii_alphanumeric())
-}
-
-fn is_user_id(id: &str) -> bool {
-    (1..=19).contains(&id.len()) && id.bytes().all(|byte| byte.is_ascii_digit())
+/// Why one value of parameter `name` breaks `rules`, as X words it.
+pub(crate) fn value_refused(name: &str, value: &str, rules: &ParamRules) -> String {
+    match rules.pattern {
+        Some(pattern) if !rules.matches(value) => {
+            format!("The `{name}` query parameter value [{value}] does not match {pattern}")
+        }
+        _ => format!(
+            "The `{name}` query parameter value [{value}] is not {} characters long",
+            range(rules.min_length, rules.max_length)
+        ),
+    }
 }
 
 /// The batch's ids, deduplicated in order, or a 400.
 fn batch_ids(request: &Request) -> Result<Vec<String>, Box<ResponseTemplate>> {
-    let ids = id_list(request, BATCH, "ids", "^[a-zA-Z0-9]{1,13}$", is_space_id)?;
+    let ids = id_list(request, BATCH)?;
     let mut seen = HashSet::new();
     Ok(ids.into_iter().filter(|id| seen.insert(id.clone())).collect())
 }
@@ -375,7 +395,8 @@ fn with_spaces(mut body: Value, spaces: Vec<Value>) -> Value {
 const STATES: [&str; 3] = ["live", "scheduled", "all"];
 
 /// The body of `GET /2/spaces/search` for `state` (`None`: all) and
-/// `max_results` (`None`: 100), from the `served` example (see the module docs).
+/// `max_results` (`None`: X's default, 100, more than the example holds), from
+/// the `served` example (see the module docs).
 pub fn search_body(state: Option<&str>, max_results: Option<usize>) -> Value {
     let body = served(SEARCH);
     let state = state.filter(|state| *state != "all");
@@ -385,7 +406,7 @@ pub fn search_body(state: Option<&str>, max_results: Option<usize>) -> Value {
         .into_iter()
         .flatten()
         .filter(|space| state.is_none_or(|state| space.get("state").and_then(Value::as_str) == Some(state)))
-        .take(max_results.unwrap_or(MAX_RESULTS))
+        .take(max_results.unwrap_or(usize::MAX))
         .cloned()
         .collect();
     with_spaces(body, spaces)
@@ -400,25 +421,25 @@ impl Respond for Search {
         if query.is_empty() {
             return invalid_request("query", &[], "The `query` query parameter can not be empty");
         }
-        if query.chars().count() > 2048 {
-            return invalid_request(
-                "query",
-                &[query.as_str()],
-                "The `query` query parameter value is longer than 2048 characters",
-            );
+        let query_rules = &param(SEARCH, "query").rules;
+        if !query_rules.accepts(&query) {
+            return invalid_request("query", &[query.as_str()], &value_refused("query", &query, query_rules));
         }
         let state = query_value(request, "state");
         if let Some(state) = state.as_deref().filter(|state| !STATES.contains(state)) {
             let message = format!("The `state` query parameter value [{state}] is not one of [{}]", STATES.join(", "));
             return invalid_request("state", &[state], &message);
         }
+        let max_rules = &param(SEARCH, "max_results").rules;
         let max_results = match query_value(request, "max_results") {
             None => None,
-            Some(text) => match text.parse::<usize>() {
-                Ok(max) if (1..=MAX_RESULTS).contains(&max) => Some(max),
+            Some(text) => match text.parse::<i64>() {
+                Ok(max) if max_rules.number_fits(max) => Some(usize::try_from(max).unwrap_or(0)),
                 _ => {
-                    let message =
-                        format!("The `max_results` query parameter value [{text}] is not between 1 and {MAX_RESULTS}");
+                    let message = format!(
+                        "The `max_results` query parameter value [{text}] is not {}",
+                        range(max_rules.minimum, max_rules.maximum)
+                    );
                     return invalid_request("max_results", &[text.as_str()], &message);
                 }
             },
@@ -438,7 +459,7 @@ pub struct ByCreator;
 
 impl Respond for ByCreator {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        match id_list(request, BY_CREATOR, "user_ids", "^[0-9]{1,19}$", is_user_id) {
+        match id_list(request, BY_CREATOR) {
             Ok(_) => answer(200, &by_creator_body()),
             Err(bad_request) => *bad_request,
         }

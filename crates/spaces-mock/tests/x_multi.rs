@@ -268,7 +268,12 @@ async fn search_serves_its_example_filtered_by_state_and_max_results() {
     assert_eq!((states(&answer).len(), &answer.body["meta"]["result_count"]), (1, &Value::from(1)));
     assert_eq!(answer.ids("data"), [example["data"][0]["id"].as_str().expect("id")]);
 
-    for bad in ["state=ended", "max_results=0", "max_results=101", "max_results=ten", "query="] {
+    let long = "é".repeat(2049);
+    let longest = "é".repeat(2048);
+    assert_eq!(session.get(&format!("/2/spaces/search?query={longest}")).await.status, 200, "2048 characters");
+    for bad in
+        ["state=ended", "max_results=0", "max_results=101", "max_results=ten", "query=", &format!("query={long}")]
+    {
         let query = if bad.starts_with("query") { bad.to_owned() } else { format!("query=radio&{bad}") };
         let answer = session.get(&format!("/2/spaces/search?{query}")).await;
         assert_eq!((answer.status, &answer.body["title"]), (400, &Value::from("Invalid Request")), "{bad}");
@@ -376,4 +381,38 @@ async fn the_generated_client_talks_to_the_mock() {
     assert_eq!(queries[0], format!("ids={DEMO_SPACE_ID}%2C{}", MISSING[0]), "one parameter, comma-joined");
     assert!(queries[1].contains("query=radio") && queries[1].contains("state=scheduled"), "{}", queries[1]);
     assert_eq!(queries[2], "user_ids=917202264");
+}
+
+/// The mock takes its limits from the spec's facts, not from the library.
+#[tokio::test]
+async fn limits_come_from_the_spec() {
+    let ids = x::SPEC.operation(x_multi::BATCH).and_then(|operation| operation.param("ids")).expect("ids");
+    assert_eq!(x_multi::max_ids(x_multi::BATCH), ids.max_items().expect("maxItems"));
+    assert_eq!(x_multi::max_ids(x_multi::BY_CREATOR), 100);
+
+    // A list of exactly `maxItems` user ids passes, one more does not.
+    let session = Session::start().await;
+    let users = |count: usize| (0..count).map(|n| (1000 + n).to_string()).collect::<Vec<_>>().join(",");
+    let max = x_multi::max_ids(x_multi::BY_CREATOR);
+    let answer = session.get(&format!("/2/spaces/by/creator_ids?user_ids={}", users(max))).await;
+    assert_eq!(answer.status, 200);
+    let answer = session.get(&format!("/2/spaces/by/creator_ids?user_ids={}", users(max + 1))).await;
+    assert_eq!(answer.status, 400);
+    assert!(answer.body.pointer("/errors/0/parameters/user_ids").is_some(), "{}", answer.body);
+}
+
+/// X answers a malformed Space id on the single lookup with a 400 naming
+/// `id`, not with "not found"; the pattern is the spec's.
+#[tokio::test]
+async fn the_lookup_refuses_an_id_that_is_not_one() {
+    let session = Session::start().await;
+    for bad in ["not-an-id!", "1jMJgLdenVjxLx", "1jMJgLdenV%C3%A9"] {
+        let answer = session.get(&format!("/2/spaces/{bad}")).await;
+        assert_eq!((answer.status, &answer.body["title"]), (400, &Value::from("Invalid Request")), "{bad}");
+        let message = answer.body.pointer("/errors/0/message").and_then(Value::as_str).expect("a message");
+        assert!(message.contains("^[a-zA-Z0-9]{1,13}$"), "{bad}: {message}");
+        assert!(answer.body.pointer("/errors/0/parameters/id").is_some(), "{bad}: {}", answer.body);
+    }
+    let answer = session.get(&format!("/2/spaces/{}", MISSING[0])).await;
+    assert_eq!((answer.status, &answer.body["errors"][0]["resource_id"]), (200, &Value::from(MISSING[0])));
 }
