@@ -28,9 +28,19 @@ pub struct SpecFacts {
 }
 
 impl SpecFacts {
-    /// The operation with this `operationId`, if the spec has it.
-    pub fn operation(&self, operation_id: &str) -> Option<&'static Operation> {
-        self.operations.iter().find(|operation| operation.operation_id == operation_id)
+    /// The operation with this `operationId`, if the spec has it. A
+    /// `const fn`, so that a static can name an operation and a wrong id
+    /// fails to compile.
+    pub const fn operation(&self, operation_id: &str) -> Option<&'static Operation> {
+        let operations: &'static [Operation] = self.operations;
+        let mut index = 0;
+        while index < operations.len() {
+            if bytes_equal(operations[index].operation_id.as_bytes(), operation_id.as_bytes()) {
+                return Some(&operations[index]);
+            }
+            index += 1;
+        }
+        None
     }
 
     /// The provider: the spec's file stem (`specs/x.yaml` → `x`), which is

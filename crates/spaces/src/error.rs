@@ -75,8 +75,8 @@ pub enum Error {
         name: &'static str,
         /// The refused value.
         value: Excerpt,
-        /// What is wrong with it.
-        reason: &'static str,
+        /// What is wrong with it (the spec's rule it breaks).
+        reason: String,
     },
 
     /// The provider has no such endpoint (only X has batch lookup, search

@@ -9,6 +9,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use spaces_generated::ParamRules;
 
 /// Where a [`Space`] came from.
 ///
@@ -81,17 +82,30 @@ impl FromStr for Provider {
     }
 }
 
-/// What is wrong with a Space id, if anything: ids are 1–13 ASCII letters
-/// and digits (X's pattern `^[a-zA-Z0-9]{1,13}$`; every provider uses X's ids).
+/// The rule every Space id keeps: the pattern of the `id` of X's
+/// `GET /2/spaces/{id}` in `specs/x.yaml` (`^[a-zA-Z0-9]{1,13}$`; every
+/// provider uses X's ids), found at compile time.
+static SPACE_ID: &ParamRules = match spaces_generated::x::SPEC.operation("find_space_by_id") {
+    Some(lookup) => match lookup.param("id") {
+        Some(id) => &id.rules,
+        None => panic!("X's lookup has no `id` parameter"),
+    },
+    None => panic!("specs/x.yaml has no find_space_by_id"),
+};
+
+/// What is wrong with a Space id, if anything. Whether it is a Space id is
+/// the spec's pattern's call; the reason only says it in words.
 pub(crate) fn id_problem(id: &str) -> Option<&'static str> {
-    if id.is_empty() {
+    if SPACE_ID.matches(id) {
+        None
+    } else if id.is_empty() {
         Some("empty")
     } else if !id.bytes().all(|byte| byte.is_ascii_alphanumeric()) {
         Some("only ASCII letters and digits are allowed")
     } else if id.len() > 13 {
         Some("longer than 13 characters")
     } else {
-        None
+        Some("does not match the Space id pattern of specs/x.yaml")
     }
 }
 

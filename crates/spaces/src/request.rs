@@ -68,18 +68,30 @@ impl Search {
         self.check_for(provider, operation)
     }
 
+    /// The spec's rules on the operation's `query` and `max_results` parameters.
     pub(crate) fn check_for(&self, provider: Provider, operation: &Operation) -> Result<(), Error> {
-        let _ = operation;
-        let invalid =
-            |name, value: &str, reason| Error::InvalidArgument { provider, name, value: Excerpt::new(value), reason };
-        let length = self.query.chars().count();
-        if length == 0 || length > 2048 {
-            return Err(invalid("query", &self.query, "must be 1 to 2048 characters"));
-        }
-        if let Some(max) = self.max_results
-            && !(1..=100).contains(&max)
+        let invalid = |name, value: &str, reason: String| Error::InvalidArgument {
+            provider,
+            name,
+            value: Excerpt::new(value),
+            reason,
+        };
+        if let Some(query) = operation.param("query")
+            && !query.rules.accepts(&self.query)
         {
-            return Err(invalid("max_results", &max.to_string(), "must be 1 to 100"));
+            let (min, max) = (query.rules.min_length.unwrap_or(0), query.rules.max_length);
+            let reason = match max {
+                Some(max) => format!("must be {min} to {max} characters"),
+                None => format!("must be at least {min} characters"),
+            };
+            return Err(invalid("query", &self.query, reason));
+        }
+        if let (Some(max), Some(param)) = (self.max_results, operation.param("max_results"))
+            && !param.rules.number_fits(i64::from(max))
+        {
+            let bound = |bound: Option<i64>| bound.map_or_else(|| "any".to_owned(), |bound| bound.to_string());
+            let reason = format!("must be {} to {}", bound(param.rules.minimum), bound(param.rules.maximum));
+            return Err(invalid("max_results", &max.to_string(), reason));
         }
         Ok(())
     }

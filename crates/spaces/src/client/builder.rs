@@ -235,7 +235,12 @@ impl ClientBuilder {
 /// or a fragment cannot be part of it: the path of each request is appended
 /// to the root as text, so `http://h/?a=b` would send `/?a=b/2/spaces/ID`.
 fn base_url(provider: Provider, url: &str) -> Result<String, Error> {
-    let invalid = |reason| Error::InvalidArgument { provider, name: "base URL", value: Excerpt::new(url), reason };
+    let invalid = |reason: &str| Error::InvalidArgument {
+        provider,
+        name: "base URL",
+        value: Excerpt::new(url),
+        reason: reason.into(),
+    };
     let parsed = reqwest::Url::parse(url).map_err(|_| invalid("not a URL"))?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.cannot_be_a_base() {
         return Err(invalid("only http:// and https:// URLs are API roots"));

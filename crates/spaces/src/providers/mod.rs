@@ -24,7 +24,7 @@ use std::num::NonZeroU32;
 use std::pin::Pin;
 use std::time::Duration;
 
-use spaces_generated::{Operation, SpecFacts};
+use spaces_generated::{Operation, Param, SpecFacts};
 
 use crate::error::Error;
 use crate::list::{Decoded, SpaceList};
@@ -57,22 +57,26 @@ impl Provider {
         }
     }
 
-    /// Checks a user id before any request, as the provider's Spaces-by-creator
-    /// operation takes them (X's user ids are 1–19 digits).
+    /// Checks a user id before any request, by the pattern the provider's
+    /// spec sets on the items of its Spaces-by-creator list (X:
+    /// `^[0-9]{1,19}$`).
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidArgument`] naming the id.
+    /// [`Error::Unsupported`] for a provider without Spaces by creator;
+    /// [`Error::InvalidArgument`] naming the id and the pattern.
     pub fn check_user_id(self, id: &str) -> Result<(), Error> {
-        if id.is_empty() || id.len() > 19 || !id.bytes().all(|byte| byte.is_ascii_digit()) {
-            return Err(Error::InvalidArgument {
-                provider: self,
-                name: "user id",
-                value: crate::error::Excerpt::new(id),
-                reason: "must be 1 to 19 digits",
-            });
+        let operation =
+            self.info().by_creators.ok_or(Error::Unsupported { provider: self, operation: "Spaces by creator" })?;
+        let rules = &operation.list.rules;
+        if rules.matches(id) {
+            return Ok(());
         }
-        Ok(())
+        let reason = match rules.pattern {
+            Some(pattern) => format!("must match {pattern}"),
+            None => "refused by the spec".to_owned(),
+        };
+        Err(Error::InvalidArgument { provider: self, name: "user id", value: crate::error::Excerpt::new(id), reason })
     }
 
     /// Whether the provider offers `capability`: declared once, by the
@@ -154,8 +158,22 @@ pub(crate) type DecodeAny = fn(&[u8]) -> Result<Decoded, Error>;
 pub struct ListOperation {
     /// The spec's operation.
     pub operation: &'static Operation,
-    /// The most ids one request may carry.
+    /// Its list parameter (`ids`, `user_ids`), with the spec's rules.
+    pub list: &'static Param,
+    /// The most ids one request may carry: the list's `maxItems` in the spec.
     pub max_ids: usize,
+}
+
+impl ListOperation {
+    /// The operation `operation_id` of `spec` and its list parameter `list`,
+    /// found at compile time, with the spec's `maxItems` as `max_ids`: a
+    /// spec without them does not build.
+    const fn of(spec: &'static SpecFacts, operation_id: &str, list: &str) -> ListOperation {
+        let operation = operation(spec, operation_id);
+        let Some(param) = operation.param(list) else { panic!("the operation has no such list parameter") };
+        let Some(max_ids) = param.max_items() else { panic!("the spec sets no maxItems on the list") };
+        ListOperation { operation, list: param, max_ids }
+    }
 }
 
 /// A request budget: at most `requests` in any window of length `per`.
@@ -224,28 +242,10 @@ const fn per(requests: u32, seconds: u64) -> RateLimit {
 /// The operation `operation_id` of a spec, found at compile time: a
 /// provider that names an operation its spec lacks does not build.
 const fn operation(spec: &'static SpecFacts, operation_id: &str) -> &'static Operation {
-    let mut index = 0;
-    while index < spec.operations.len() {
-        if bytes_equal(spec.operations[index].operation_id.as_bytes(), operation_id.as_bytes()) {
-            return &spec.operations[index];
-        }
-        index += 1;
+    match spec.operation(operation_id) {
+        Some(operation) => operation,
+        None => panic!("the spec has no operation with this operationId"),
     }
-    panic!("the spec has no operation with this operationId")
-}
-
-const fn bytes_equal(left: &[u8], right: &[u8]) -> bool {
-    if left.len() != right.len() {
-        return false;
-    }
-    let mut index = 0;
-    while index < left.len() {
-        if left[index] != right[index] {
-            return false;
-        }
-        index += 1;
-    }
-    true
 }
 
 #[cfg(test)]

@@ -12,9 +12,6 @@ use crate::list::SpaceList;
 use crate::model::{SearchState, Space};
 use crate::request::Search;
 
-/// "1–100" ids per request, for both list endpoints.
-const MAX_IDS: usize = 100;
-
 pub(super) static INFO: ProviderInfo = ProviderInfo {
     title: "X API v2",
     env_var: "X_BEARER_TOKEN",
@@ -26,8 +23,9 @@ pub(super) static INFO: ProviderInfo = ProviderInfo {
     ],
     spec: &x::SPEC,
     lookup: operation(&x::SPEC, "find_space_by_id"),
-    batch_lookup: Some(ListOperation { operation: operation(&x::SPEC, "find_spaces_by_ids"), max_ids: MAX_IDS }),
-    by_creators: Some(ListOperation { operation: operation(&x::SPEC, "find_spaces_by_creator_ids"), max_ids: MAX_IDS }),
+    // How many ids a request may carry is each list's `maxItems` in the spec.
+    batch_lookup: Some(ListOperation::of(&x::SPEC, "find_spaces_by_ids", "ids")),
+    by_creators: Some(ListOperation::of(&x::SPEC, "find_spaces_by_creator_ids", "user_ids")),
     search: Some(operation(&x::SPEC, "search_spaces")),
     decode: convert::decode,
     decode_any: Some(convert::decode_any),
