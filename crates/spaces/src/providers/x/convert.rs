@@ -520,9 +520,15 @@ fn convert_user(user: wire::User, path: impl std::fmt::Display + Copy) -> Result
         created_at: user.created_at.map(|raw| iso8601(PROVIDER, field("created_at"), &raw)).transpose()?,
         followers_count: count(PROVIDER, field("public_metrics.followers_count"), metrics.followers_count)?,
         following_count: count(PROVIDER, field("public_metrics.following_count"), metrics.following_count)?,
-        tweet_count: count(PROVIDER, field("public_metrics.tweet_count"), metrics.tweet_count)?,
+        // X's 2.167 spec renames `tweet_count` to `post_count`: either is the count of posts.
+        tweet_count: match metrics.tweet_count {
+            Some(tweets) => count(PROVIDER, field("public_metrics.tweet_count"), Some(tweets))?,
+            None => count(PROVIDER, field("public_metrics.post_count"), metrics.post_count)?,
+        },
         listed_count: count(PROVIDER, field("public_metrics.listed_count"), metrics.listed_count)?,
-        // Not in the model: `pinned_tweet_id` and `public_metrics.like_count`.
+        // Not in the model: `pinned_tweet_id` (or 2.167's `pinned_post_id`),
+        // `public_metrics.like_count`, `media_count`, and the user fields
+        // the client does not ask for (affiliation, subscription, ...).
         id: user.id,
         username: Some(user.username),
         name: Some(user.name),
