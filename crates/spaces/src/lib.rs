@@ -50,34 +50,56 @@
 //! # Ok(()) }
 //! ```
 //!
-//! # Compare providers
+//! # 10,000 ids, streamed to NDJSON
+//!
+//! A [`Lookup`] reads ids as it needs them, sends them 100 per request on X
+//! (`GET /2/spaces?ids=`), a few requests at a time, and yields each
+//! outcome as soon as its request is answered, in input order: memory stays
+//! flat and the first lines are out long before the last request returns.
 //!
 //! ```
-//! use spaces::{Client, Provider, SpaceState, Token};
+//! use futures_util::StreamExt;
+//! use spaces::{Client, Provider, RateLimiting, Token};
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), spaces::Error> {
 //! # let mock = spaces_mock::MockProviders::start().await;
 //!
-//! let mut answers = Vec::new();
-//! for &provider in Provider::ALL {
-//!     let client = Client::builder(provider)
-//!         .token(Token::new(spaces_mock::DEMO_TOKEN))
-//!         .base_url(mock.base_url(provider))
-//!         .build()?;
-//!     answers.push(client.space("1jMJgLdenVjxL").await?);
+//! let client = Client::builder(Provider::X)
+//!     .token(Token::new(spaces_mock::DEMO_TOKEN))
+//!     .base_url(mock.base_url(Provider::X))
+//!     // A local mock needs no budget; against X, the default keeps to X's
+//!     // 300 requests per 15 minutes (these 100 requests take about 4).
+//!     .rate_limiting(RateLimiting::Off)
+//!     .build()?;
+//! let ids = (0..10_000).map(|n| format!("1Id{n:010}")); // or lines of a file, lazily
+//! let mut outcomes = client.lookup(ids).stream();
+//! let mut ndjson = Vec::new(); // or stdout
+//! let (mut found, mut failed) = (0, 0);
+//! while let Some(outcome) = outcomes.next().await {
+//!     match outcome.result {
+//!         Ok(space) => {
+//!             serde_json::to_writer(&mut ndjson, &space).expect("a Space serializes");
+//!             ndjson.push(b'\n');
+//!             found += 1;
+//!         }
+//!         Err(error) => {
+//!             eprintln!("{}: {error}", outcome.id); // the mock knows none of these ids
+//!             failed += 1;
+//!         }
+//!     }
 //! }
-//! // The providers agree on what they all know...
-//! assert!(answers.iter().all(|space| space.state == SpaceState::Ended));
-//! // ...and each adds what only it has: the language comes from X alone.
-//! let with_lang: Vec<Provider> = answers.iter().filter(|space| space.lang.is_some()).map(|space| space.provider).collect();
-//! assert_eq!(with_lang, [Provider::X]);
+//! assert_eq!(found + failed, 10_000, "one outcome per id");
 //! # Ok(()) }
 //! ```
 //!
-//! # Many Spaces at once
+//! [`Client::spaces`] collects the same outcomes into a `Vec`;
+//! [`Lookup::stop_on`] stops a run cleanly (a Ctrl-C: nothing more is sent,
+//! every answer on its way is kept).
+//!
+//! # Search
 //!
 //! ```
-//! use spaces::{Client, Error, Provider, Token};
+//! use spaces::{Client, Provider, Search, SearchState, Token};
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), spaces::Error> {
 //! # let mock = spaces_mock::MockProviders::start().await;
@@ -86,13 +108,48 @@
 //!     .token(Token::new(spaces_mock::DEMO_TOKEN))
 //!     .base_url(mock.base_url(Provider::X))
 //!     .build()?;
-//! // One request (`GET /2/spaces?ids=...`) for up to 100 ids; one outcome per id, in order.
-//! let outcomes = client.spaces(["1jMJgLdenVjxL", "1OdKrjgmNkeKX", "not-an-id!"]).await;
-//! assert!(matches!(&outcomes[0].result, Ok(space) if space.title.as_deref() == Some("The Algorithm goes open source")));
-//! assert!(matches!(&outcomes[1].result, Err(Error::NotFound { .. })));
-//! assert!(matches!(&outcomes[2].result, Err(Error::InvalidId { .. })), "checked before sending");
+//! let found = client.search(&Search::new("radio").state(SearchState::All).max_results(10)).await?;
+//! assert!(!found.spaces.is_empty() && found.spaces.len() <= 10);
+//! // The spec's rules are checked before anything is sent.
+//! assert!(matches!(
+//!     client.search(&Search::new("")).await,
+//!     Err(spaces::Error::InvalidArgument { name: "query", .. })
+//! ));
 //! # Ok(()) }
 //! ```
+//!
+//! # Merge across providers
+//!
+//! Each provider knows part of a Space; [`Providers::merge`] asks them all
+//! and keeps, for each field, the first provider's value (the most advanced
+//! state wins), with where each came from and where they disagree.
+//!
+//! ```
+//! use spaces::{Client, Provider, Providers, SpaceState, Token};
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let mock = spaces_mock::MockProviders::start().await;
+//!
+//! let clients = Provider::ALL.iter().map(|&provider| {
+//!     Client::builder(provider)
+//!         .token(Token::new(spaces_mock::DEMO_TOKEN))
+//!         .base_url(mock.base_url(provider))
+//!         .build()
+//! });
+//! let providers = Providers::new(clients.collect::<Result<Vec<_>, _>>()?);
+//! let merged = providers.merge("1jMJgLdenVjxL").await?.value;
+//! assert_eq!(merged.space.state, SpaceState::Ended);
+//! // The language comes from X alone; the listener count from SocialData.
+//! assert_eq!(merged.source("lang"), Some(Provider::X));
+//! assert_eq!(merged.source("total_live_listeners"), Some(Provider::SocialData));
+//! // Merged serializes as the Space plus `sources` and `conflicts`.
+//! let json = serde_json::to_value(&merged)?;
+//! assert_eq!(json["sources"]["lang"], "x");
+//! # Ok(()) }
+//! ```
+//!
+//! For many ids, [`Providers::lookup`] streams fallback or merge outcomes
+//! ([`SeveralLookup`]); [`Space::fields`] walks a Space field by field.
 //!
 //! Which provider supplies which field is in `docs/field-coverage.md`
 //! (generated from the fixtures by `cargo xtask coverage`).
