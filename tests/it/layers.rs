@@ -1,5 +1,5 @@
 //! The modules of `crates/spaces` point one way (see its `lib.rs`):
-//! model ← error ← list, merge ← convert ← providers ← client ← lib. Each source file
+//! model ← error ← list, merge ← convert ← providers ← client ← watch ← lib. Each source file
 //! may name (`crate::<module>`) only its own layer or one below it, and a
 //! provider's converter (`providers/<p>/convert.rs`, or a `mod convert`)
 //! sits in the converter layer: it may not reach the provider machinery
@@ -11,13 +11,14 @@ use std::path::{Path, PathBuf};
 use crate::support::workspace_root;
 
 /// The layers, lowest first; a module may use its own layer and those before it.
-const LAYERS: [&[&str]; 7] = [
+const LAYERS: [&[&str]; 8] = [
     &["model", "fields", "text", "redact"],
     &["error"],
     &["list", "merge", "request"],
     &["convert"],
     &["providers"],
     &["client"],
+    &["watch"],
     &["lib"],
 ];
 

@@ -158,7 +158,8 @@
 
 // The layers point one way: model, fields, text, redact ← error ← list, merge, request ← convert (the converters'
 // shared helpers) ← providers (each one's converter, facts and
-// generated-client calls, and the exchange they share) ← client ← this file.
+// generated-client calls, and the exchange they share) ← client ← watch (the
+// watcher and its store) ← this file.
 // No module uses one to its right; `tests/it/layers.rs` checks it.
 mod client;
 mod convert;
@@ -171,6 +172,7 @@ mod providers;
 mod redact;
 mod request;
 pub mod text;
+pub mod watch;
 
 pub use client::{
     AllFailed, Answer, Attempt, CAPTURE_FORMAT, CAPTURE_SUFFIX, Client, ClientBuilder, Lookup, Providers, RateLimiting,

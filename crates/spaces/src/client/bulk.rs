@@ -330,7 +330,7 @@ where
 }
 
 /// Each id of one batch request with its outcome, from the request's answer.
-fn assign(provider: Provider, chunk: Vec<String>, answer: Result<SpaceList, Error>) -> Vec<Outcome> {
+pub(crate) fn assign(provider: Provider, chunk: Vec<String>, answer: Result<SpaceList, Error>) -> Vec<Outcome> {
     let list = match answer {
         Ok(list) => list,
         Err(error) => return chunk.into_iter().map(|id| Outcome::of(id, Err(error.clone()))).collect(),

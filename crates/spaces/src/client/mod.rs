@@ -163,6 +163,27 @@ impl Client {
         Ok(space)
     }
 
+    /// One by-creator request for `user_ids` (valid, at most the
+    /// endpoint's maximum), paced by the caller (the watcher).
+    pub(crate) async fn by_creators_paced(&self, user_ids: &[String]) -> Result<SpaceList, Error> {
+        let provider = self.inner.provider;
+        let operation =
+            provider.info().by_creators.ok_or(Error::Unsupported { provider, operation: "Spaces by creator" })?;
+        self.call(operation.operation, None, &Paced(&ListCall::Creators(user_ids)), &Stop::default()).await
+    }
+
+    /// One batch lookup of `ids` (valid, distinct, at most the endpoint's
+    /// maximum), paced by the caller (the watcher): each id's outcome.
+    pub(crate) async fn batch_paced(&self, ids: &[String]) -> Vec<crate::list::Outcome> {
+        let provider = self.inner.provider;
+        let Some(batch) = provider.info().batch_lookup else {
+            let error = Error::Unsupported { provider, operation: "batch lookup" };
+            return ids.iter().map(|id| crate::list::Outcome::of(id.clone(), Err(error.clone()))).collect();
+        };
+        let answer = self.call(batch.operation, None, &Paced(&ListCall::Ids(ids)), &Stop::default()).await;
+        bulk::assign(provider, ids.to_vec(), answer)
+    }
+
     /// One batch request for `ids` (valid, distinct, at most the endpoint's maximum).
     async fn batch(&self, operation: &'static Operation, ids: &[String], stop: &Stop) -> Result<SpaceList, Error> {
         self.call(operation, None, &ListCall::Ids(ids), stop).await
@@ -328,7 +349,9 @@ impl Client {
             tracing::info!(%provider, operation = operation_id, "waiting for the rate-limit window to reset");
             stop.unless_stopped(tokio::time::sleep_until(until)).await.ok_or_else(interrupted)?;
         }
-        stop.unless_stopped(inner.limits.ready(operation_id)).await.ok_or_else(interrupted)?;
+        if !call.paced_by_caller() {
+            stop.unless_stopped(inner.limits.ready(operation_id)).await.ok_or_else(interrupted)?;
+        }
         let span = tracing::info_span!(
             "spaces.request",
             %provider,
@@ -386,6 +409,27 @@ impl Client {
 trait Call: Sync {
     type Output: Send + Redact;
     fn run<'a>(&'a self, api: &'a dyn Fetch, interpreter: &'a Interpreter<'a>) -> BoxFuture<'a, Self::Output>;
+
+    /// Whether the caller keeps to the budget itself (the watcher paces
+    /// its polls): the client's limiter then lets it through, though a
+    /// window the provider reports spent is still waited out.
+    fn paced_by_caller(&self) -> bool {
+        false
+    }
+}
+
+/// A request whose caller paces itself to the budget.
+struct Paced<'c, C>(&'c C);
+
+impl<C: Call> Call for Paced<'_, C> {
+    type Output = C::Output;
+    fn run<'a>(&'a self, api: &'a dyn Fetch, interpreter: &'a Interpreter<'a>) -> BoxFuture<'a, Self::Output> {
+        self.0.run(api, interpreter)
+    }
+
+    fn paced_by_caller(&self) -> bool {
+        true
+    }
 }
 
 /// A value from a provider, with every echo of the token masked.
