@@ -34,10 +34,10 @@ impl Interrupted {
 }
 
 /// A future that resolves at the first SIGINT or SIGTERM (noting which in
-/// the returned [`Interrupted`]), and from then on exits the process at the
-/// next one. Without signal handlers (they cannot be installed), it never
-/// resolves.
-pub fn on_signal() -> (impl Future<Output = ()> + Send + 'static, Interrupted) {
+/// the returned [`Interrupted`], and saying `what_now` on stderr), and from
+/// then on exits the process at the next one. Without signal handlers (they
+/// cannot be installed), it never resolves.
+pub fn on_signal(what_now: &'static str) -> (impl Future<Output = ()> + Send + 'static, Interrupted) {
     let interrupted = Interrupted::default();
     let noted = interrupted.clone();
     let signals = (signal(SignalKind::interrupt()), signal(SignalKind::terminate()));
@@ -48,9 +48,7 @@ pub fn on_signal() -> (impl Future<Output = ()> + Send + 'static, Interrupted) {
             _ = sigterm.recv() => 143,
         };
         noted.0.store(code, Ordering::Release);
-        crate::stderr::note!(
-            "interrupted: no more requests are sent; waiting for those on their way (again to quit now)"
-        );
+        crate::stderr::note!("interrupted: {what_now} (again to quit now)");
         tokio::spawn(async move {
             tokio::select! {
                 _ = sigint.recv() => {}

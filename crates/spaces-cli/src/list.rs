@@ -181,21 +181,25 @@ fn user_ids(args: &ByCreatorArgs) -> Result<Vec<String>, Failure> {
         all.push(id.trim().to_owned());
     }
     if let Some(path) = &args.user_ids_file {
-        let shown = path.display().to_string();
-        let read = if path.as_os_str() == "-" {
-            read_user_ids(provider, io::stdin().lock(), &shown, &mut all)
-        } else {
-            match std::fs::File::open(path) {
-                Ok(file) => read_user_ids(provider, io::BufReader::new(file), &shown, &mut all),
-                Err(error) => Err(Failure::new(Exit::Failure, format!("cannot read {shown}: {error}"))),
-            }
-        };
-        read?;
+        read_user_ids_file(provider, path, &mut all)?;
     }
     if all.is_empty() {
         return Err(Failure::new(Exit::Usage, "no user ids: give USER_ID arguments or a --user-ids-file with some"));
     }
     Ok(all)
+}
+
+/// The user ids of a file (`-` is stdin), one per line, added to `into`.
+/// A bad one is a usage error naming the file and the line.
+pub(crate) fn read_user_ids_file(provider: Provider, path: &std::path::Path, into: &mut Vec<String>) -> Result<(), Failure> {
+    let shown = path.display().to_string();
+    if path.as_os_str() == "-" {
+        return read_user_ids(provider, io::stdin().lock(), &shown, into);
+    }
+    match std::fs::File::open(path) {
+        Ok(file) => read_user_ids(provider, io::BufReader::new(file), &shown, into),
+        Err(error) => Err(Failure::new(Exit::Failure, format!("cannot read {shown}: {error}"))),
+    }
 }
 
 fn read_user_ids(

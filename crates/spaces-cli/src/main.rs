@@ -17,6 +17,7 @@ mod show;
 mod stderr;
 mod summary;
 mod table;
+mod watch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -53,6 +54,11 @@ enum Command {
     ByCreator(list::ByCreatorArgs),
     /// Fetch one Space from several providers and compare them field by field.
     Compare(compare::CompareArgs),
+    /// Watch users' Spaces over time (X): poll them at the pace X's budget
+    /// allows, keep what is seen in a store (SQLite), and print each
+    /// lifecycle event (scheduled, started, rescheduled, ended, canceled,
+    /// gone) as one NDJSON line once it is stored.
+    Watch(watch::WatchArgs),
     /// See the whole pipeline work: no network, no keys (a mock server on 127.0.0.1).
     Demo,
     /// Normalize raw provider response bodies (a file or stdin) into Space JSON.
@@ -121,6 +127,7 @@ fn main() -> ExitCode {
             Command::Search(args) => list::search(args).await,
             Command::ByCreator(args) => list::by_creator(args).await,
             Command::Compare(args) => compare::run(args).await,
+            Command::Watch(args) => watch::run(args).await,
             Command::Demo => demo::run().await,
             Command::Convert { .. } | Command::Completions { .. } => unreachable!("handled above, without a runtime"),
         }

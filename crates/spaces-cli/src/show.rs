@@ -269,7 +269,7 @@ impl Printed {
 async fn show_many(asked: &Asked, input: Input, no_batch: bool) -> ExitCode {
     let total = input.total;
     let (ids, unread) = input.spawn();
-    let (signal, interrupted) = interrupt::on_signal();
+    let (signal, interrupted) = interrupt::on_signal("no more requests are sent; waiting for those on their way");
     let (label, outcomes): (String, BoxStream<'_, Printed>) = match asked {
         Asked::One(client) => {
             let lookup = client.lookup_stream(ids).one_by_one(no_batch).stop_on(signal);
