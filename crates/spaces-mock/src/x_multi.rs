@@ -168,7 +168,7 @@ fn range(min: Option<impl ToString>, max: Option<impl ToString>) -> String {
 
 /// The required list parameter of `operation_id`: as many values as its
 /// `minItems`/`maxItems` allow, each keeping its items' rules, or a 400.
-fn id_list(request: &Request, operation_id: &str) -> Result<Vec<String>, Box<ResponseTemplate>> {
+pub(crate) fn id_list(request: &Request, operation_id: &str) -> Result<Vec<String>, Box<ResponseTemplate>> {
     let param = list_param(operation_id);
     let (name, rules) = (param.name, &param.rules);
     let ids = query_list(request, name);
@@ -257,7 +257,7 @@ fn merge_includes<'a>(all: impl IntoIterator<Item = &'a Value>) -> Option<Value>
 
 /// X's resource-not-found Problem for a batch id: the `not_found` example's,
 /// naming `id`, with `parameter: ids`.
-fn not_found_problem(id: &str) -> Value {
+pub(crate) fn not_found_problem(id: &str) -> Value {
     let example = crate::example(Provider::X, "not_found");
     let body = parse(&example.body.replace(EXAMPLE_MISSING_ID, id));
     let mut problem = body.pointer("/errors/0").cloned().expect("X's `not_found` example holds one Problem");
