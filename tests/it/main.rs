@@ -16,3 +16,4 @@ mod record;
 mod secrets;
 mod stream;
 mod support;
+mod watch;

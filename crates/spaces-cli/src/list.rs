@@ -191,7 +191,11 @@ fn user_ids(args: &ByCreatorArgs) -> Result<Vec<String>, Failure> {
 
 /// The user ids of a file (`-` is stdin), one per line, added to `into`.
 /// A bad one is a usage error naming the file and the line.
-pub(crate) fn read_user_ids_file(provider: Provider, path: &std::path::Path, into: &mut Vec<String>) -> Result<(), Failure> {
+pub(crate) fn read_user_ids_file(
+    provider: Provider,
+    path: &std::path::Path,
+    into: &mut Vec<String>,
+) -> Result<(), Failure> {
     let shown = path.display().to_string();
     if path.as_os_str() == "-" {
         return read_user_ids(provider, io::stdin().lock(), &shown, into);

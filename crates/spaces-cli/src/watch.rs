@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use clap::Args;
 use spaces::watch::{Happening, WatchError, WatchOptions, Watcher};
-use spaces::{Capability, Provider};
+use spaces::{Capability, Provider, RateLimit};
 
 use crate::args::{parse_duration, provider_parser};
 use crate::connect::{self, ConnectArgs};
@@ -38,6 +38,10 @@ pub struct WatchArgs {
     /// interval changes nothing.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub interval: Option<Duration>,
+    /// Pace to this budget instead of X's documented one for Spaces by
+    /// creator: `REQUESTS/DURATION`, e.g. `900/15m` for a raised quota.
+    #[arg(long, value_name = "REQUESTS/DURATION", value_parser = parse_budget)]
+    pub budget: Option<RateLimit>,
     /// The provider to watch: only X lists Spaces by creator.
     #[arg(long, short, default_value = "x", value_parser = provider_parser())]
     pub provider: Provider,
@@ -59,7 +63,8 @@ fn open(args: &WatchArgs) -> Result<(Watcher, spaces::Client), Failure> {
     let provider = args.provider;
     for capability in [Capability::ByCreators, Capability::BatchLookup] {
         if !provider.supports(capability) {
-            let message = format!("{provider}: cannot be watched: it offers no {}; only --provider x can", capability.as_str());
+            let message =
+                format!("{provider}: cannot be watched: it offers no {}; only --provider x can", capability.as_str());
             return Err(Failure::new(Exit::Usage, message));
         }
     }
@@ -77,8 +82,19 @@ fn open(args: &WatchArgs) -> Result<(Watcher, spaces::Client), Failure> {
     if let Some(interval) = args.interval {
         options = options.interval(interval);
     }
+    if let Some(budget) = args.budget {
+        options = options.budget(budget);
+    }
     let watcher = Watcher::open(client.clone(), &args.store, user_ids, options).map_err(watch_failure)?;
     Ok((watcher, client))
+}
+
+/// `300/15m`: at most 300 requests in any 15 minutes.
+fn parse_budget(text: &str) -> Result<RateLimit, String> {
+    let (requests, per) = text.split_once('/').ok_or("expected REQUESTS/DURATION, e.g. 300/15m")?;
+    let requests = requests.trim().parse::<u32>().ok().and_then(std::num::NonZeroU32::new);
+    let requests = requests.ok_or("the number of requests must be a whole number above zero")?;
+    Ok(RateLimit { requests, per: parse_duration(per)? })
 }
 
 fn watch_failure(error: WatchError) -> Failure {

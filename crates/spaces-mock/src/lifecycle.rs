@@ -468,36 +468,8 @@ pub struct Snapshot<'a> {
     pub speakers: &'a [String],
 }
 
-/// What a watcher records.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum EventKind {
-    /// First seen, scheduled.
-    Scheduled,
-    /// Went live (or first seen live).
-    Started,
-    /// Its `scheduled_start` changed while scheduled.
-    Rescheduled,
-    /// Ended (the lookup says `ended`).
-    Ended,
-    /// Canceled (the lookup says `canceled`).
-    Canceled,
-    /// Not found any more while scheduled or live.
-    Gone,
-}
-
-impl EventKind {
-    /// The lower-case name: `scheduled`, `started`, `rescheduled`, `ended`, `canceled`, `gone`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventKind::Scheduled => "scheduled",
-            EventKind::Started => "started",
-            EventKind::Rescheduled => "rescheduled",
-            EventKind::Ended => "ended",
-            EventKind::Canceled => "canceled",
-            EventKind::Gone => "gone",
-        }
-    }
-}
+/// What a watcher records: the library's lifecycle events.
+pub use spaces::watch::lifecycle::EventKind;
 
 /// One lifecycle transition the script implies ([`Timeline::expected_events`]).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

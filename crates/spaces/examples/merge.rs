@@ -31,7 +31,9 @@ async fn main() -> ExitCode {
         })
         .collect();
     if clients.is_empty() {
-        eprintln!("no provider has a token: set X_BEARER_TOKEN, SOCIALDATA_API_KEY, AISA_API_KEY or TWITTERAPI_API_KEY");
+        eprintln!(
+            "no provider has a token: set X_BEARER_TOKEN, SOCIALDATA_API_KEY, AISA_API_KEY or TWITTERAPI_API_KEY"
+        );
         return ExitCode::from(4);
     }
     match Providers::new(clients).merge(&id).await {

@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{Space, SpaceState};
 
-/// What happened to a watched Space.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, strum::VariantArray)]
+/// What happened to a watched Space. Ordered as a lifecycle goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, strum::VariantArray)]
 #[serde(rename_all = "lowercase")]
 pub enum EventKind {
     /// First seen, not started yet.
