@@ -4,11 +4,16 @@
 //! client for each provider at it — the generated progenitor clients, over
 //! real HTTP — and prints the comparison table for one recorded Space. Then,
 //! briefly, what only X offers: a batch lookup of several ids in one request
-//! (`Client::spaces`), and a search.
+//! (`Client::spaces`), a search, and a short watch of a scripted timeline
+//! (the mock's lifecycle) at four times real speed.
 
 use std::process::ExitCode;
 
-use spaces::{Client, Provider, RateLimiting, Search, Token};
+use std::time::Duration;
+
+use spaces::watch::{Happening, WatchOptions, Watcher};
+use spaces::{Client, Provider, RateLimit, RateLimiting, Search, Token};
+use spaces_mock::lifecycle::{Lifecycle, Timeline, XBudget};
 use spaces_mock::{DEMO_SPACE_ID, DEMO_TOKEN, EXAMPLE_MISSING_ID, MockProviders};
 
 use crate::args::Format;
@@ -54,6 +59,14 @@ pub async fn run() -> ExitCode {
             }
             Err(failure) => code = failure.report(),
         }
+    }
+    match short_watch(width).await {
+        Ok(text) => {
+            if let Err(failure) = write_stdout(&text) {
+                return failure.report();
+            }
+        }
+        Err(failure) => code = failure.report(),
     }
     let next = format!(
         "\nNext: `spaces show {DEMO_SPACE_ID} --provider x --format table` with X_BEARER_TOKEN set, \
@@ -102,5 +115,62 @@ async fn x_only(x: &Client, width: usize) -> Result<String, Failure> {
         width,
     ));
     text.push_str(&list::render(&list.spaces, width));
+    Ok(text)
+}
+
+/// How much faster than real time the demo's watch runs: its 18 s of
+/// script in about 4.5 s.
+const WATCH_SPEED: f64 = 4.0;
+
+/// A short watch of the mock's scripted lifecycle (four users, four Spaces:
+/// one ends, one is canceled, one rescheduled, one vanishes), at
+/// [`WATCH_SPEED`], into a throwaway store; its events as lines of text.
+async fn short_watch(width: usize) -> Result<String, Failure> {
+    let speed = WATCH_SPEED;
+    // X's budget, as fast as the mock's clock: 300 requests per 15 minutes of script.
+    let window = Duration::from_secs(15 * 60).div_f64(speed);
+    let lifecycle = Lifecycle::new(Timeline::demo()).at_speed(speed).with_budget(XBudget::per_endpoint(300, window));
+    let server = lifecycle.start().await;
+    let client = Client::builder(Provider::X).token(Token::new(DEMO_TOKEN)).base_url(server.uri()).build()?;
+    let store = std::env::temp_dir().join(format!("spaces-demo-{}.db", std::process::id()));
+    let budget = RateLimit { requests: std::num::NonZeroU32::MIN.saturating_add(299), per: window };
+    let users = Timeline::DEMO_USERS.map(str::to_owned);
+    let options = WatchOptions::default().budget(budget);
+    let mut watcher = Watcher::open(client, &store, users, options)
+        .map_err(|error| Failure::new(Exit::Failure, error.to_string()))?;
+    let mut text = table::fill(
+        &format!(
+            "\nWatching 4 users' Spaces (`spaces watch`), on a scripted timeline {speed}x faster than real time: \
+             one request every {:.2}s, each event as it is stored:",
+            watcher.pace().as_secs_f64()
+        ),
+        width,
+    );
+    let last = lifecycle.timeline().last_change().div_f64(speed) + Duration::from_millis(500);
+    let started = std::time::Instant::now();
+    let mut lines = Vec::new();
+    let ran = watcher
+        .run(tokio::time::sleep(last), |happening| {
+            if let Happening::Event(event) = happening {
+                let title = event.space.as_ref().and_then(|space| space.title.clone()).unwrap_or_default();
+                lines.push(format!(
+                    "  +{:>4.1}s  {:<11} {}  {}",
+                    started.elapsed().as_secs_f64() * speed,
+                    event.kind.as_str(),
+                    event.space_id,
+                    crate::output::shown(&title)
+                ));
+            }
+        })
+        .await;
+    drop(watcher);
+    for suffix in ["", "-wal", "-shm", ".lock"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", store.display()));
+    }
+    ran.map_err(|error| Failure::new(Exit::Failure, error.to_string()))?;
+    for line in lines {
+        text.push_str(&line);
+        text.push('\n');
+    }
     Ok(text)
 }
