@@ -1349,3 +1349,31 @@ fn bulk_merge_and_fallback_give_each_id_one_outcome_line() {
     }
     assert_no_token(&[&output], DEMO_TOKEN);
 }
+
+#[test]
+fn a_space_url_stands_for_its_id_and_comment_lines_are_skipped() {
+    let mock = mock();
+    for url in [
+        format!("https://x.com/i/spaces/{DEMO_SPACE_ID}"),
+        format!("https://twitter.com/i/spaces/{DEMO_SPACE_ID}/peek?s=20"),
+    ] {
+        let output = show(&mock, Provider::X, &[&url], Some(DEMO_TOKEN));
+        let space = json(&output);
+        assert_eq!(space["id"], DEMO_SPACE_ID, "{url}");
+    }
+    let ids = format!(
+        "# the Spaces of the launch\n\nhttps://x.com/i/spaces/{DEMO_SPACE_ID}  # the keynote\n   # indented note\n1OdKrjgmNkeKX\n"
+    );
+    let mut command = spaces_bin();
+    command
+        .args(["show", "--provider", "x", "--base-url", &mock.mock.base_url(Provider::X), "--timeout", "5"])
+        .env("X_BEARER_TOKEN", DEMO_TOKEN);
+    let output = run(command, ids.as_bytes());
+    assert_eq!(output.status.code(), Some(1), "one id is not found: {}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    let stderr = text(&output.stderr);
+    let errors: Vec<&str> = stderr.lines().filter(|line| line.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "comments and blank lines are no ids: {stderr}");
+    assert!(errors[0].starts_with("error: 1OdKrjgmNkeKX: x: Space 1OdKrjgmNkeKX not found"), "{stderr}");
+}

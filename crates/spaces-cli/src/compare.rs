@@ -15,7 +15,7 @@ use crate::table::{self, Row};
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
-    /// The Space id.
+    /// The Space id, or its URL (https://x.com/i/spaces/…).
     pub id: String,
     /// Providers to ask (comma-separated). Default: every provider whose token is
     /// available (its environment variable, or a `--token-file PROVIDER=FILE`).
@@ -37,8 +37,9 @@ pub async fn run(args: CompareArgs) -> ExitCode {
         Ok(clients) => clients,
         Err(failure) => return failure.report(),
     };
-    let comparison = Comparison::fetch(&clients, &args.id).await;
-    comparison.print(args.format, table::width())
+    let comparison = Comparison::fetch(&clients, spaces::space_id_of(&args.id)).await;
+    let exit = comparison.print(args.format, table::width());
+    crate::connect::report_recording(&clients, exit)
 }
 
 /// Every asked provider's answer for one Space, and the rows that compare them.

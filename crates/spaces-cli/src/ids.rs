@@ -2,9 +2,11 @@
 //! own, one per line, and handed to the library as a stream: reading never
 //! blocks the requests, and memory holds at most a channel's worth of ids.
 //!
-//! Blank lines carry no id and are skipped. A line longer than any id could
-//! be is not buffered: it is reported as `error: line <n>: …` in its place
-//! among the outcomes (after the outcome of the id before it).
+//! Each line holds an id or a Space URL (`https://x.com/i/spaces/…`);
+//! blank lines and `#` comments (a line starting with `#`, or the rest of a
+//! line after ` #`) carry none and are skipped. A line longer than any id
+//! could be is not buffered: it is reported as `error: line <n>: …` in its
+//! place among the outcomes (after the outcome of the id before it).
 
 use std::collections::VecDeque;
 use std::io::{self, BufRead, IsTerminal};
@@ -75,7 +77,7 @@ impl Input {
                     }
                     // A line that is not UTF-8 is kept (lossily), to fail as an
                     // invalid id on its own line.
-                    Ok(Some(Line::Complete)) => String::from_utf8_lossy(&buf).trim().to_owned(),
+                    Ok(Some(Line::Complete)) => id_of_line(&String::from_utf8_lossy(&buf)).to_owned(),
                     Err(error) => {
                         noted.push(ids, format!("cannot read ids: {error}"));
                         return;
@@ -95,6 +97,18 @@ impl Input {
     }
 }
 
+/// The id a line of an ids file holds: the text before a `#` comment (at
+/// the start, or after a space), a Space URL's id ([`spaces::space_id_of`]);
+/// empty for a blank or comment line.
+pub fn id_of_line(line: &str) -> &str {
+    let before_comment = match line.find('#') {
+        Some(0) => "",
+        Some(at) if line[..at].ends_with(char::is_whitespace) => &line[..at],
+        _ => line,
+    };
+    spaces::space_id_of(before_comment)
+}
+
 fn tokio_stream(mut receiver: tokio::sync::mpsc::Receiver<String>) -> impl Stream<Item = String> + Send + 'static {
     futures_util::stream::poll_fn(move |cx| receiver.poll_recv(cx))
 }
@@ -106,7 +120,7 @@ fn count_ids(mut reader: impl BufRead) -> Option<u64> {
     loop {
         match read_capped_line(&mut reader, &mut buf, MAX_ID_LINE) {
             Ok(None) => return Some(count),
-            Ok(Some(Line::Complete)) if buf.trim_ascii().is_empty() => {}
+            Ok(Some(Line::Complete)) if id_of_line(&String::from_utf8_lossy(&buf)).is_empty() => {}
             Ok(Some(_)) => count += 1,
             Err(_) => return None,
         }
@@ -160,6 +174,15 @@ mod tests {
 
     #[test]
     fn a_file_says_how_many_ids_it_holds() {
-        assert_eq!(super::count_ids(std::io::Cursor::new(b"a\n\nb\n  \nc")), Some(3));
+        assert_eq!(super::count_ids(std::io::Cursor::new(b"a\n\nb\n  \n# note\nc")), Some(3));
+    }
+
+    #[test]
+    fn comments_and_urls_give_the_id_people_meant() {
+        use super::id_of_line;
+        assert_eq!(id_of_line("# my list"), "");
+        assert_eq!(id_of_line("1jMJgLdenVjxL  # launch day"), "1jMJgLdenVjxL");
+        assert_eq!(id_of_line("https://x.com/i/spaces/1jMJgLdenVjxL/peek#x # the launch"), "1jMJgLdenVjxL");
+        assert_eq!(id_of_line("  1jMJgLdenVjxL  "), "1jMJgLdenVjxL");
     }
 }

@@ -24,7 +24,8 @@ use crate::{summary, table};
 
 #[derive(Debug, Args)]
 pub struct ShowArgs {
-    /// The Space id. Without it (and without --ids-file), ids are read from stdin, one per line.
+    /// The Space id, or its URL (https://x.com/i/spaces/…). Without it (and
+    /// without --ids-file), ids are read from stdin, one per line (`#` starts a comment).
     pub id: Option<String>,
     /// The provider to ask; its token comes from its environment variable or --token-file.
     /// (For several: --providers with --merge or --fallback.)
@@ -85,7 +86,8 @@ pub async fn run(args: ShowArgs) -> ExitCode {
         Err(failure) => return failure.report(),
     };
     let exit = match &args.id {
-        Some(id) => show_one(&asked, id, args.format).await,
+        // A Space URL, as people share them, stands for its id.
+        Some(id) => show_one(&asked, spaces::space_id_of(id), args.format).await,
         None => match Input::open(args.ids_file.as_deref()) {
             Ok(input) => show_many(&asked, input, args.no_batch).await,
             Err(failure) => failure.report(),

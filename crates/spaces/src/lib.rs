@@ -182,7 +182,7 @@ pub use error::{Error, Excerpt, Resource};
 pub use fields::{Field, FieldValue, SettingsField, UnknownField, UserField};
 pub use list::{Decoded, ItemError, Outcome, SpaceList, Warning};
 pub use merge::{Conflict, Merged, merge};
-pub use model::{Provider, SearchState, Space, SpaceSettings, SpaceState, Topic, UnknownProvider, User};
+pub use model::{Provider, SearchState, Space, SpaceSettings, SpaceState, Topic, UnknownProvider, User, space_id_of};
 pub use providers::{Capability, RateLimit};
 pub use request::Search;
 pub use text::escape_controls;

@@ -109,6 +109,38 @@ pub(crate) fn id_problem(id: &str) -> Option<&'static str> {
     }
 }
 
+/// The Space id in what people share: a Space's URL
+/// (`https://x.com/i/spaces/1jMJgLdenVjxL`, on x.com or twitter.com, with or
+/// without the scheme, `www.` or `mobile.`, a `/peek` after the id, a query
+/// or a fragment), or the id itself (returned as it is, trimmed). Whether
+/// the result is a valid id is [`Provider::check_id`]'s call.
+///
+/// ```
+/// use spaces::space_id_of;
+/// assert_eq!(space_id_of("https://x.com/i/spaces/1jMJgLdenVjxL"), "1jMJgLdenVjxL");
+/// assert_eq!(space_id_of("twitter.com/i/spaces/1jMJgLdenVjxL/peek?s=20"), "1jMJgLdenVjxL");
+/// assert_eq!(space_id_of(" 1jMJgLdenVjxL "), "1jMJgLdenVjxL");
+/// ```
+pub fn space_id_of(text: &str) -> &str {
+    let text = text.trim();
+    // The scheme is matched without regard to case, as URLs' are.
+    let after_scheme = ["https://", "http://"].iter().find_map(|scheme| {
+        text.get(..scheme.len()).filter(|start| start.eq_ignore_ascii_case(scheme)).map(|start| &text[start.len()..])
+    });
+    let rest = after_scheme.unwrap_or(text);
+    let Some((host, path)) = rest.split_once('/') else { return text };
+    let host = host.to_ascii_lowercase();
+    let host = host.strip_prefix("www.").or_else(|| host.strip_prefix("mobile.")).unwrap_or(&host);
+    if host != "x.com" && host != "twitter.com" {
+        return text;
+    }
+    let path = path.split(['?', '#']).next().unwrap_or_default();
+    match path.strip_prefix("i/spaces/") {
+        Some(after) => after.split('/').next().unwrap_or(after),
+        None => text,
+    }
+}
+
 /// Which Spaces a search returns (X's `state` parameter).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::VariantArray)]
 #[strum(serialize_all = "lowercase")]
@@ -359,5 +391,28 @@ impl SpaceSettings {
     /// `None` when the provider sent no setting at all, so an empty object is never invented.
     pub(crate) fn non_empty(self) -> Option<Self> {
         (self != SpaceSettings::default()).then_some(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::space_id_of;
+
+    #[test]
+    fn space_ids_come_out_of_the_urls_people_share() {
+        for url in [
+            "https://x.com/i/spaces/1jMJgLdenVjxL",
+            "https://twitter.com/i/spaces/1jMJgLdenVjxL",
+            "https://x.com/i/spaces/1jMJgLdenVjxL/peek",
+            "https://mobile.twitter.com/i/spaces/1jMJgLdenVjxL?s=20&t=abc",
+            "http://www.x.com/i/spaces/1jMJgLdenVjxL#top",
+            "x.com/i/spaces/1jMJgLdenVjxL",
+            "HTTPS://X.COM/i/spaces/1jMJgLdenVjxL",
+        ] {
+            assert_eq!(space_id_of(url), "1jMJgLdenVjxL", "{url}");
+        }
+        for other in ["https://example.com/i/spaces/1jMJgLdenVjxL", "https://x.com/home", "not an id!"] {
+            assert_eq!(space_id_of(other), other, "left as it is");
+        }
     }
 }
