@@ -172,6 +172,7 @@ mod redact;
 mod request;
 pub mod text;
 
+pub use client::{Activity, ActivityEvent, ActivityItem, ActivityKind, EventOptions, Subscription, Subscriptions};
 pub use client::{
     AllFailed, Answer, Attempt, CAPTURE_FORMAT, CAPTURE_SUFFIX, Client, ClientBuilder, Lookup, Providers, RateLimiting,
     RetryPolicy, SeveralLookup, Token,
