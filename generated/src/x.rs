@@ -1330,7 +1330,7 @@ pub mod types {
 #[derive(Clone, Debug)]
 /**Client for X API v2 — Space lookup
 
-Every X API v2 endpoint that returns Spaces: `GET /2/spaces/{id}` (one Space), `GET /2/spaces?ids=` (up to 100 Spaces by id), `GET /2/spaces/by/creator_ids` (live and scheduled Spaces of up to 100 users) and `GET /2/spaces/search` (by title). Written by hand from the X developer documentation (Spaces lookup, Search Spaces and Space object pages) and from real responses; see `specs/README.md` for every deliberate deviation from the official documentation. The field and expansion parameters and the rate-limit headers are written once and shared between operations as YAML anchors (`&name` / `*name`), which the YAML reader expands before regen sees the document.
+Every X API v2 endpoint that returns Spaces: `GET /2/spaces/{id}` (one Space), `GET /2/spaces?ids=` (up to 100 Spaces by id), `GET /2/spaces/by/creator_ids` (live and scheduled Spaces of up to 100 users) and `GET /2/spaces/search` (by title); and X's Activity API for Spaces: the app's subscriptions (`/2/activity/subscriptions`) and its stream of push events (`GET /2/activity/stream`). Written by hand from the X developer documentation (Spaces lookup, Search Spaces and Space object pages) and from real responses; see `specs/README.md` for every deliberate deviation from the official documentation. The field and expansion parameters and the rate-limit headers are written once and shared between operations as YAML anchors (`&name` / `*name`), which the YAML reader expands before regen sees the document.
 
 Version: 2*/
 pub struct Client {
