@@ -278,9 +278,9 @@ pub mod types {
         ///The caller's label, echoed on every event the subscription delivers: how a watcher recognizes its own subscriptions and events on the app-wide stream.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tag: ::std::option::Option<ActivitySubscriptionRequestTag>,
-        ///A registered webhook to deliver the events to as well (never sent by this client, which reads the stream).
+        ///A registered webhook to deliver the events to as well (never sent by this client, which reads the stream). X's `^[0-9]{1,19}$` is not written as a `pattern`: in a request body typify would make it a type checked by a regular-expression engine when built, and no generated type checks a pattern (the library checks what it sends).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub webhook_id: ::std::option::Option<ActivitySubscriptionRequestWebhookId>,
+        pub webhook_id: ::std::option::Option<::std::string::String>,
     }
     ///Which user a Spaces subscription follows (the Spaces events take `user_id` only). X has `keyword` and `direction` too, for other event types, and requires none of them.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -334,64 +334,6 @@ pub mod types {
         }
     }
     impl<'de> ::serde::Deserialize<'de> for ActivitySubscriptionRequestTag {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///A registered webhook to deliver the events to as well (never sent by this client, which reads the stream).
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct ActivitySubscriptionRequestWebhookId(::std::string::String);
-    impl ::std::ops::Deref for ActivitySubscriptionRequestWebhookId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ActivitySubscriptionRequestWebhookId>
-    for ::std::string::String {
-        fn from(value: ActivitySubscriptionRequestWebhookId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ActivitySubscriptionRequestWebhookId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[0-9]{1,19}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[0-9]{1,19}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ActivitySubscriptionRequestWebhookId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ActivitySubscriptionRequestWebhookId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ActivitySubscriptionRequestWebhookId {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::serde::Deserializer<'de>,
