@@ -369,8 +369,9 @@ impl Activity {
     ///   refuses backfill (a 400 or 403), it is asked no more.
     /// - A refusal that trying again cannot fix (401, 403, 402, another
     ///   4xx) ends the stream with [`ActivityItem::Failed`].
-    /// - [`EventOptions::stop_on`] ends it cleanly: any wait ends at once
-    ///   and the connection is closed.
+    /// - [`EventOptions::stop_on`] ends it cleanly: any wait ends at once,
+    ///   the connection is closed, and what was already read (at most one
+    ///   chunk's items) is yielded before the end.
     ///
     /// Every text of every item has passed the client's redaction.
     pub fn events(&self, options: EventOptions) -> impl Stream<Item = ActivityItem> + Send + Unpin + 'static {
@@ -503,7 +504,8 @@ impl EventOptions {
     }
 
     /// Ends the stream cleanly when `signal` resolves (a Ctrl-C): a wait
-    /// ends at once, the connection is closed, and nothing more is yielded.
+    /// ends at once, the connection is closed, nothing more is read, and
+    /// the items of what was already read come out before the end.
     pub fn stop_on(mut self, signal: impl Future<Output = ()> + Send + 'static) -> Self {
         self.signal = Some(Box::pin(signal));
         self
