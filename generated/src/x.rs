@@ -7,9 +7,372 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
+    ///The envelope every event shares: which subscription it matched (`event_type`, `filter`, `tag`), a delivery id, and the event's own `payload`. Nothing is required: members may be missing.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct ActivityEvent {
+        ///The subscribed event type, in dot notation (`spaces.start`); open.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub event_type: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub event_uuid: ::std::option::Option<ActivityEventId>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub filter: ::std::option::Option<ActivityFilter>,
+        ///Expanded objects, when there are any (2.167: `Expansions`). Not used; free-form so that no other event type's expansions fail a line.
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub includes: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub payload: ::std::option::Option<ActivityPayload>,
+        ///The subscription's tag, when it has one.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tag: ::std::option::Option<::std::string::String>,
+    }
+    ///One delivery's id: a signed 64-bit number as a string. 2.167 says `^[0-9]{1,19}$`, but most of the documented examples are negative (`spaces.end`'s is `-498317022904955631`). Kept a plain string; `x-audit` states the form seen.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[serde(transparent)]
+    pub struct ActivityEventId(pub ::std::string::String);
+    impl ::std::ops::Deref for ActivityEventId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ActivityEventId> for ::std::string::String {
+        fn from(value: ActivityEventId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ActivityEventId {
+        fn from(value: ::std::string::String) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for ActivityEventId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    impl ::std::str::FromStr for ActivityEventId {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.to_string()))
+        }
+    }
+    ///The event types this client subscribes to, in dot notation. X's enum has many more (profile, follow, post, like, chat, dm, mute, block, news); only the Spaces lifecycle is asked for here. A request value, so a closed enum.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum ActivityEventType {
+        #[serde(rename = "spaces.start")]
+        SpacesStart,
+        #[serde(rename = "spaces.end")]
+        SpacesEnd,
+    }
+    impl ::std::fmt::Display for ActivityEventType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::SpacesStart => f.write_str("spaces.start"),
+                Self::SpacesEnd => f.write_str("spaces.end"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ActivityEventType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "spaces.start" => Ok(Self::SpacesStart),
+                "spaces.end" => Ok(Self::SpacesEnd),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ActivityEventType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ActivityEventType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///A subscription's filter, also echoed on each event it delivers. The Spaces events filter by `user_id` only.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct ActivityFilter {
+        ///X documents `inbound` and `outbound` (a closed enum there); kept open.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub direction: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub keyword: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub user_id: ::std::option::Option<::std::string::String>,
+    }
+    ///An event's own data. X's spec has no Spaces payload (its `oneOf` of profile, news, follow, post and like payloads has no mapping for `spaces.*`); this is the Spaces one, open so that any other event type's object payload decodes too. `broadcast_id` is the Space id (the `/2/spaces/{id}` pattern); there is no state, title or time.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct ActivityPayload {
+        ///The new value, in a `profile.update.*` payload. Not used.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub after: ::std::option::Option<::std::string::String>,
+        ///The old value, in a `profile.update.*` payload (X's `ProfileUpdateActivityResponsePayload`): another tool's events come on the same stream. Not used.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub before: ::std::option::Option<::std::string::String>,
+        ///The Space's id.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub broadcast_id: ::std::option::Option<::std::string::String>,
+        ///The inner event type of a Spaces event. The payload page's prose says `start` and `end`; its examples (captured from the live stream) say `spaces_start` and `spaces_end`. Both are accepted; open.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub event_type: ::std::option::Option<::std::string::String>,
+        ///The host, as `{data: User}` (a v2 User whose counts have `*_str` twins). Not used: the Space's users come from looking the Space up; free-form so that a user without a member does not fail the event.
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub user: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    ///One line of the stream: an event (`data`) or an in-stream error (`errors`), or neither (`{}`). X's name.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct ActivityStreamResponse {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub data: ::std::option::Option<ActivityEvent>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub errors: ::std::vec::Vec<Problem>,
+    }
+    ///One subscription, as X lists and creates them. Every member is optional and open (X's schemas set `additionalProperties: false`, left out here), so that any of the documented answer shapes decodes.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct ActivitySubscription {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub created_at: ::std::option::Option<Timestamp>,
+        ///The event type in dot notation (`spaces.start`, `spaces.end`, or any other type another tool of the app subscribed to); open.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub event_type: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub filter: ::std::option::Option<ActivityFilter>,
+        ///Its id, a string of digits.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub subscription_id: ::std::option::Option<::std::string::String>,
+        ///The label given at creation, when one was.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tag: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub updated_at: ::std::option::Option<Timestamp>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub webhook_id: ::std::option::Option<::std::string::String>,
+    }
+    ///The answer to a create. Nothing is required.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct ActivitySubscriptionCreateResponse {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub data: ::std::option::Option<ActivitySubscriptionCreated>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub errors: ::std::vec::Vec<Problem>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub meta: ::std::option::Option<ActivitySubscriptionsMeta>,
+    }
+    ///The `data` of a create, in any of the three shapes X documents: a list of the one subscription (the quickstart's first answer), or an object that is either the subscription itself (its second answer) or holds it as `subscription` (2.167; 2.159 adds `total_subscriptions_for_instance_id`).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(untagged)]
+    pub enum ActivitySubscriptionCreated {
+        List(ActivitySubscriptionList),
+        CreatedObject(ActivitySubscriptionCreatedObject),
+    }
+    impl ::std::convert::From<ActivitySubscriptionList> for ActivitySubscriptionCreated {
+        fn from(value: ActivitySubscriptionList) -> Self {
+            Self::List(value)
+        }
+    }
+    impl ::std::convert::From<ActivitySubscriptionCreatedObject>
+    for ActivitySubscriptionCreated {
+        fn from(value: ActivitySubscriptionCreatedObject) -> Self {
+            Self::CreatedObject(value)
+        }
+    }
+    ///The object forms of a create's `data`: `subscription` (2.159, 2.167), or the subscription's own members (the quickstart's flat answer).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct ActivitySubscriptionCreatedObject {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub created_at: ::std::option::Option<Timestamp>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub event_type: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub filter: ::std::option::Option<ActivityFilter>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub subscription: ::std::option::Option<ActivitySubscription>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub subscription_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tag: ::std::option::Option<::std::string::String>,
+        ///2.159 only.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub total_subscriptions_for_instance_id: ::std::option::Option<i32>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub updated_at: ::std::option::Option<Timestamp>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub webhook_id: ::std::option::Option<::std::string::String>,
+    }
+    ///The answer to a delete. Nothing is required.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct ActivitySubscriptionDeleteResponse {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub data: ::std::option::Option<ActivitySubscriptionDeleted>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub errors: ::std::vec::Vec<Problem>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub meta: ::std::option::Option<ActivitySubscriptionsMeta>,
+    }
+    ///Whether it was deleted (2.167 requires `deleted`; optional here).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct ActivitySubscriptionDeleted {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub deleted: ::std::option::Option<bool>,
+    }
+    ///A list of subscriptions.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct ActivitySubscriptionList(pub ::std::vec::Vec<ActivitySubscription>);
+    impl ::std::ops::Deref for ActivitySubscriptionList {
+        type Target = ::std::vec::Vec<ActivitySubscription>;
+        fn deref(&self) -> &::std::vec::Vec<ActivitySubscription> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ActivitySubscriptionList>
+    for ::std::vec::Vec<ActivitySubscription> {
+        fn from(value: ActivitySubscriptionList) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::vec::Vec<ActivitySubscription>>
+    for ActivitySubscriptionList {
+        fn from(value: ::std::vec::Vec<ActivitySubscription>) -> Self {
+            Self(value)
+        }
+    }
+    ///The body of `POST /2/activity/subscriptions`. Request-side, so its rules are closed: typify turns `tag`'s length limits into a checked type, and `event_type` into a closed enum.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct ActivitySubscriptionRequest {
+        pub event_type: ActivityEventType,
+        pub filter: ActivitySubscriptionRequestFilter,
+        ///The caller's label, echoed on every event the subscription delivers: how a watcher recognizes its own subscriptions and events on the app-wide stream.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tag: ::std::option::Option<ActivitySubscriptionRequestTag>,
+        ///A registered webhook to deliver the events to as well (never sent by this client, which reads the stream). X's `^[0-9]{1,19}$` is not written as a `pattern`: in a request body typify would make it a type checked by a regular-expression engine when built, and no generated type checks a pattern (the library checks what it sends).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub webhook_id: ::std::option::Option<::std::string::String>,
+    }
+    ///Which user a Spaces subscription follows (the Spaces events take `user_id` only). X has `keyword` and `direction` too, for other event types, and requires none of them.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct ActivitySubscriptionRequestFilter {
+        pub user_id: UserId,
+    }
+    ///The caller's label, echoed on every event the subscription delivers: how a watcher recognizes its own subscriptions and events on the app-wide stream.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ActivitySubscriptionRequestTag(::std::string::String);
+    impl ::std::ops::Deref for ActivitySubscriptionRequestTag {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ActivitySubscriptionRequestTag> for ::std::string::String {
+        fn from(value: ActivitySubscriptionRequestTag) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ActivitySubscriptionRequestTag {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 200usize {
+                return Err("longer than 200 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ActivitySubscriptionRequestTag {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ActivitySubscriptionRequestTag {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ActivitySubscriptionRequestTag {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///Whichever counts the answer carries: `total_subscriptions` (the quickstart's answers), `result_count` and `next_token` (2.159's list). 2.167 declares no `meta` at all.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct ActivitySubscriptionsMeta {
+        ///The `pagination_token` of the next page.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub next_token: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub result_count: ::std::option::Option<i32>,
+        ///How many subscriptions the app holds (after a delete, how many are left).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub total_subscriptions: ::std::option::Option<i32>,
+    }
+    ///The list of subscriptions. Nothing is required.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct ActivitySubscriptionsResponse {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub data: ::std::option::Option<ActivitySubscriptionList>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub errors: ::std::vec::Vec<Problem>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub meta: ::std::option::Option<ActivitySubscriptionsMeta>,
+    }
     ///The body of a non-2xx response: a Problem list, a single top-level Problem, or both.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct ErrorResponse {
+        ///A stream connection's issue (`TooManyConnections`, ...), in a top-level connection-exception Problem; kept open.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub connection_issue: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub detail: ::std::option::Option<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -122,8 +485,14 @@ pub mod types {
         ///The error code of a legacy v1.1 error (88 for the rate limit).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub code: ::std::option::Option<i32>,
+        ///What is wrong with a stream connection, in a connection-exception Problem. 2.159 documents `TooManyConnections`, `ProvisioningSubscription`, `RuleConfigurationIssue` and `RulesInvalidIssue`; kept open.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub connection_issue: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub detail: ::std::option::Option<::std::string::String>,
+        ///Why a stream was closed, in an operational-disconnect Problem (an in-stream error line). 2.159 documents `OperationalDisconnect`, `UpstreamOperationalDisconnect`, `ForceDisconnect`, `UpstreamUncleanDisconnect`, `SlowReader`, `InternalError`, `ClientApplicationStateDegraded` and `InvalidRules`; kept open.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub disconnect_type: ::std::option::Option<::std::string::String>,
         ///The field a field-unauthorized, not-authorized-for-field or field-hydration-failure Problem is about.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub field: ::std::option::Option<::std::string::String>,
@@ -903,7 +1272,7 @@ pub mod types {
 #[derive(Clone, Debug)]
 /**Client for X API v2 — Space lookup
 
-Every X API v2 endpoint that returns Spaces: `GET /2/spaces/{id}` (one Space), `GET /2/spaces?ids=` (up to 100 Spaces by id), `GET /2/spaces/by/creator_ids` (live and scheduled Spaces of up to 100 users) and `GET /2/spaces/search` (by title). Written by hand from the X developer documentation (Spaces lookup, Search Spaces and Space object pages) and from real responses; see `specs/README.md` for every deliberate deviation from the official documentation. The field and expansion parameters and the rate-limit headers are written once and shared between operations as YAML anchors (`&name` / `*name`), which the YAML reader expands before regen sees the document.
+Every X API v2 endpoint that returns Spaces: `GET /2/spaces/{id}` (one Space), `GET /2/spaces?ids=` (up to 100 Spaces by id), `GET /2/spaces/by/creator_ids` (live and scheduled Spaces of up to 100 users) and `GET /2/spaces/search` (by title); and X's Activity API for Spaces: the app's subscriptions (`/2/activity/subscriptions`) and its stream of push events (`GET /2/activity/stream`). Written by hand from the X developer documentation (Spaces lookup, Search Spaces and Space object pages) and from real responses; see `specs/README.md` for every deliberate deviation from the official documentation. The field and expansion parameters and the rate-limit headers are written once and shared between operations as YAML anchors (`&name` / `*name`), which the YAML reader expands before regen sees the document.
 
 Version: 2*/
 pub struct Client {
@@ -1246,6 +1615,250 @@ Arguments:
             500u16..=599u16 => {
                 Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
             }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**The app's X Activity API subscriptions, every event type and every tag
+
+Lists the subscriptions the app holds (the Activity API is app-wide: other tools of the same app have theirs here too). 2.167 takes `max_results` and `pagination_token` but answers without `meta`; 2.159 answered with `meta.next_token` and `meta.result_count`; the quickstart shows `meta.total_subscriptions`. A caller follows `meta.next_token` when one comes.
+
+Sends a `GET` request to `/2/activity/subscriptions`
+
+Arguments:
+- `max_results`: The most subscriptions per page, 1 to 1000 (2.159 said 100).
+- `pagination_token`: The `meta.next_token` of the previous page (base32hex, at least 16 characters).
+*/
+    pub async fn get_activity_subscriptions<'a>(
+        &'a self,
+        max_results: Option<::std::num::NonZeroU32>,
+        pagination_token: Option<&'a str>,
+    ) -> Result<
+        ResponseValue<types::ActivitySubscriptionsResponse>,
+        Error<types::ErrorResponse>,
+    > {
+        let url = format!("{}/2/activity/subscriptions", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .query(&progenitor_client::QueryParam::new("max_results", &max_results))
+            .query(
+                &progenitor_client::QueryParam::new(
+                    "pagination_token",
+                    &pagination_token,
+                ),
+            )
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "get_activity_subscriptions",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            400u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            401u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            403u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            429u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            500u16..=599u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Subscribe the app to one event type for one user (here `spaces.start` or `spaces.end`)
+
+Creates one subscription per (event type, filter). X documents no answer to a subscription that already exists (no 409): a caller lists first and creates only what is missing. The answer comes in three documented shapes (see `ActivitySubscriptionCreated`); only the subscription's id is needed from it.
+
+Sends a `POST` request to `/2/activity/subscriptions`
+
+*/
+    pub async fn create_activity_subscription<'a>(
+        &'a self,
+        body: &'a types::ActivitySubscriptionRequest,
+    ) -> Result<
+        ResponseValue<types::ActivitySubscriptionCreateResponse>,
+        Error<types::ErrorResponse>,
+    > {
+        let url = format!("{}/2/activity/subscriptions", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .post(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "create_activity_subscription",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            400u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            401u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            403u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            429u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            500u16..=599u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Delete one of the app's Activity subscriptions
+
+Sends a `DELETE` request to `/2/activity/subscriptions/{subscription_id}`
+
+Arguments:
+- `subscription_id`: The subscription's id, a string of digits.
+*/
+    pub async fn delete_activity_subscription<'a>(
+        &'a self,
+        subscription_id: &'a str,
+    ) -> Result<
+        ResponseValue<types::ActivitySubscriptionDeleteResponse>,
+        Error<types::ErrorResponse>,
+    > {
+        let url = format!(
+            "{}/2/activity/subscriptions/{}", self.baseurl, encode_path(& subscription_id
+            .to_string()),
+        );
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .delete(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "delete_activity_subscription",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            400u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            401u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            403u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            429u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            500u16..=599u16 => {
+                Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+            }
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**The app-wide stream of Activity events, one JSON object per line
+
+A long-lived GET read incrementally: every event of every subscription the app holds (the request takes no filter; each event's `tag` and `filter` say which subscription it matched), one JSON object per line (`ActivityStreamResponse`), with a keep-alive `\r\n` at least every 20 seconds, and `{}` lines that carry nothing. An in-stream error line (`errors`, e.g. an operational disconnect) comes before the server closes the connection. Messages may come twice, out of order, and with members in any order. X allows 2 connections per app and 450 connection requests per 15 minutes.
+
+Sends a `GET` request to `/2/activity/stream`
+
+Arguments:
+- `backfill_minutes`: On a reconnect: how many minutes of events missed while disconnected to deliver first, 0 to 5. Backfilled events may repeat ones already delivered.
+- `end_time`: `YYYY-MM-DDTHH:mm:ssZ`: the latest UTC timestamp from which activities are provided.
+- `start_time`: `YYYY-MM-DDTHH:mm:ssZ`: the earliest UTC timestamp from which activities are provided.
+*/
+    pub async fn activity_stream<'a>(
+        &'a self,
+        backfill_minutes: Option<i32>,
+        end_time: Option<&'a ::chrono::DateTime<::chrono::offset::Utc>>,
+        start_time: Option<&'a ::chrono::DateTime<::chrono::offset::Utc>>,
+    ) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
+        let url = format!("{}/2/activity/stream", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .query(
+                &progenitor_client::QueryParam::new(
+                    "backfill_minutes",
+                    &backfill_minutes,
+                ),
+            )
+            .query(&progenitor_client::QueryParam::new("end_time", &end_time))
+            .query(&progenitor_client::QueryParam::new("start_time", &start_time))
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "activity_stream",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => Ok(ResponseValue::stream(response)),
+            400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             _ => Err(Error::UnexpectedResponse(response)),
         }
     }
@@ -1753,6 +2366,399 @@ pub static SPEC: crate::SpecFacts = crate::SpecFacts {
                     name: "rate_limited_v1_1",
                     statuses: &["400", "401", "403", "429", "5XX"],
                     body: r#"{"errors":[{"code":88,"message":"Rate limit exceeded"}]}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::ErrorResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+            ],
+        },
+        crate::Operation {
+            operation_id: "get_activity_subscriptions",
+            method: "GET",
+            path: "/2/activity/subscriptions",
+            params: &[
+                crate::Param {
+                    name: "max_results",
+                    location: crate::ParamLocation::Query,
+                    required: false,
+                    rules: crate::ParamRules {
+                        minimum: Some(1),
+                        maximum: Some(1000),
+                        ..crate::ParamRules::NONE
+                    },
+                },
+                crate::Param {
+                    name: "pagination_token",
+                    location: crate::ParamLocation::Query,
+                    required: false,
+                    rules: crate::ParamRules {
+                        min_length: Some(16),
+                        ..crate::ParamRules::NONE
+                    },
+                },
+            ],
+            examples: &[
+                crate::Example {
+                    name: "quickstart",
+                    statuses: &["200"],
+                    body: r#"{"data":[{"subscription_id":"1976325569252868096","event_type":"profile.update.bio","filter":{"user_id":"123456789"},"created_at":"2025-10-09T16:35:08.000Z","updated_at":"2025-10-10T03:50:59.000Z"},{"subscription_id":"1976325569252868097","event_type":"profile.update.profile_picture","filter":{"user_id":"987654321"},"created_at":"2025-10-08T14:35:08.000Z","updated_at":"2025-10-08T14:35:08.000Z"}],"meta":{"total_subscriptions":2}}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<
+                            types::ActivitySubscriptionsResponse,
+                        >(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "spaces",
+                    statuses: &["200"],
+                    body: r#"{"data":[{"subscription_id":"1976325569252868101","event_type":"spaces.start","filter":{"user_id":"2244994945"},"tag":"spaces-watch","created_at":"2026-02-02T09:12:40.000Z","updated_at":"2026-02-02T09:12:40.000Z"},{"subscription_id":"1976325569252868102","event_type":"spaces.end","filter":{"user_id":"2244994945"},"tag":"spaces-watch","created_at":"2026-02-02T09:12:41.000Z","updated_at":"2026-02-02T09:12:41.000Z"},{"subscription_id":"1976325569252868117","event_type":"spaces.start","filter":{"user_id":"2244994945"},"created_at":"2026-01-30T17:01:05.000Z","updated_at":"2026-01-30T17:01:05.000Z"}]}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<
+                            types::ActivitySubscriptionsResponse,
+                        >(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "paginated",
+                    statuses: &["200"],
+                    body: r#"{"data":[{"subscription_id":"1976325569252868101","event_type":"spaces.start","filter":{"user_id":"2244994945"},"tag":"spaces-watch"}],"meta":{"result_count":1,"next_token":"7140dibdnow9c7btw3w29grvxfcgvpb9n9coehpk7xz5i"}}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<
+                            types::ActivitySubscriptionsResponse,
+                        >(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "none",
+                    statuses: &["200"],
+                    body: r#"{"meta":{"total_subscriptions":0}}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<
+                            types::ActivitySubscriptionsResponse,
+                        >(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "invalid_request",
+                    statuses: &["400", "401", "403", "429", "5XX"],
+                    body: r#"{"errors":[{"parameters":{"id":["not-an-id!"]},"message":"The `id` query parameter value [not-an-id!] does not match ^[a-zA-Z0-9]{1,13}$"}],"title":"Invalid Request","detail":"One or more parameters to your request was invalid.","type":"https://api.twitter.com/2/problems/invalid-request"}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::ErrorResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "unauthorized",
+                    statuses: &["400", "401", "403", "429", "5XX"],
+                    body: r#"{"title":"Unauthorized","type":"about:blank","status":401,"detail":"Unauthorized"}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::ErrorResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "rate_limited",
+                    statuses: &["400", "401", "403", "429", "5XX"],
+                    body: r#"{"title":"Too Many Requests","detail":"Too Many Requests","type":"about:blank","status":429}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::ErrorResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "rate_limited_v1_1",
+                    statuses: &["400", "401", "403", "429", "5XX"],
+                    body: r#"{"errors":[{"code":88,"message":"Rate limit exceeded"}]}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::ErrorResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+            ],
+        },
+        crate::Operation {
+            operation_id: "create_activity_subscription",
+            method: "POST",
+            path: "/2/activity/subscriptions",
+            params: &[],
+            examples: &[
+                crate::Example {
+                    name: "v2_167",
+                    statuses: &["200"],
+                    body: r#"{"data":{"subscription":{"subscription_id":"1976325569252868096","event_type":"spaces.start","filter":{"user_id":"2244994945"},"tag":"spaces-watch","created_at":"2025-10-09T16:35:08.000Z","updated_at":"2025-10-09T16:35:08.000Z"}}}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<
+                            types::ActivitySubscriptionCreateResponse,
+                        >(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "quickstart_list",
+                    statuses: &["200"],
+                    body: r#"{"data":[{"created_at":"2025-10-09T16:35:08.000Z","event_type":"profile.update.bio","filter":{"user_id":"2244994945"},"subscription_id":"1976325569252868096","tag":"Xdevelopers' bio updates","updated_at":"2025-10-09T16:35:08.000Z"}],"meta":{"total_subscriptions":1}}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<
+                            types::ActivitySubscriptionCreateResponse,
+                        >(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "quickstart_flat",
+                    statuses: &["200"],
+                    body: r#"{"data":{"subscription_id":"1976325569252868096","event_type":"profile.update.bio","filter":{"user_id":"123456789"},"created_at":"2025-10-09T16:35:08.000Z","updated_at":"2025-10-09T16:35:08.000Z","tag":"my bio updates","webhook_id":"1976325569252868099"}}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<
+                            types::ActivitySubscriptionCreateResponse,
+                        >(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "v2_159",
+                    statuses: &["200"],
+                    body: r#"{"data":{"subscription":{"subscription_id":"1976325569252868102","event_type":"spaces.end","filter":{"user_id":"2244994945"},"tag":"spaces-watch","created_at":"2026-02-02T09:12:41.000Z","updated_at":"2026-02-02T09:12:41.000Z"},"total_subscriptions_for_instance_id":2},"meta":{"total_subscriptions":2}}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<
+                            types::ActivitySubscriptionCreateResponse,
+                        >(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "invalid_request",
+                    statuses: &["400", "401", "403", "429", "5XX"],
+                    body: r#"{"errors":[{"parameters":{"id":["not-an-id!"]},"message":"The `id` query parameter value [not-an-id!] does not match ^[a-zA-Z0-9]{1,13}$"}],"title":"Invalid Request","detail":"One or more parameters to your request was invalid.","type":"https://api.twitter.com/2/problems/invalid-request"}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::ErrorResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "unauthorized",
+                    statuses: &["400", "401", "403", "429", "5XX"],
+                    body: r#"{"title":"Unauthorized","type":"about:blank","status":401,"detail":"Unauthorized"}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::ErrorResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "rate_limited",
+                    statuses: &["400", "401", "403", "429", "5XX"],
+                    body: r#"{"title":"Too Many Requests","detail":"Too Many Requests","type":"about:blank","status":429}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::ErrorResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "rate_limited_v1_1",
+                    statuses: &["400", "401", "403", "429", "5XX"],
+                    body: r#"{"errors":[{"code":88,"message":"Rate limit exceeded"}]}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::ErrorResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+            ],
+        },
+        crate::Operation {
+            operation_id: "delete_activity_subscription",
+            method: "DELETE",
+            path: "/2/activity/subscriptions/{subscription_id}",
+            params: &[
+                crate::Param {
+                    name: "subscription_id",
+                    location: crate::ParamLocation::Path,
+                    required: true,
+                    rules: crate::ParamRules {
+                        pattern: Some(r#"^[0-9]{1,19}$"#),
+                        ..crate::ParamRules::NONE
+                    },
+                },
+            ],
+            examples: &[
+                crate::Example {
+                    name: "quickstart",
+                    statuses: &["200"],
+                    body: r#"{"data":{"deleted":true},"meta":{"total_subscriptions":0}}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<
+                            types::ActivitySubscriptionDeleteResponse,
+                        >(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "invalid_request",
+                    statuses: &["400", "401", "403", "429", "5XX"],
+                    body: r#"{"errors":[{"parameters":{"id":["not-an-id!"]},"message":"The `id` query parameter value [not-an-id!] does not match ^[a-zA-Z0-9]{1,13}$"}],"title":"Invalid Request","detail":"One or more parameters to your request was invalid.","type":"https://api.twitter.com/2/problems/invalid-request"}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::ErrorResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "unauthorized",
+                    statuses: &["400", "401", "403", "429", "5XX"],
+                    body: r#"{"title":"Unauthorized","type":"about:blank","status":401,"detail":"Unauthorized"}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::ErrorResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "rate_limited",
+                    statuses: &["400", "401", "403", "429", "5XX"],
+                    body: r#"{"title":"Too Many Requests","detail":"Too Many Requests","type":"about:blank","status":429}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::ErrorResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "rate_limited_v1_1",
+                    statuses: &["400", "401", "403", "429", "5XX"],
+                    body: r#"{"errors":[{"code":88,"message":"Rate limit exceeded"}]}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::ErrorResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+            ],
+        },
+        crate::Operation {
+            operation_id: "activity_stream",
+            method: "GET",
+            path: "/2/activity/stream",
+            params: &[
+                crate::Param {
+                    name: "backfill_minutes",
+                    location: crate::ParamLocation::Query,
+                    required: false,
+                    rules: crate::ParamRules {
+                        minimum: Some(0),
+                        maximum: Some(5),
+                        ..crate::ParamRules::NONE
+                    },
+                },
+                crate::Param {
+                    name: "start_time",
+                    location: crate::ParamLocation::Query,
+                    required: false,
+                    rules: crate::ParamRules::NONE,
+                },
+                crate::Param {
+                    name: "end_time",
+                    location: crate::ParamLocation::Query,
+                    required: false,
+                    rules: crate::ParamRules::NONE,
+                },
+            ],
+            examples: &[
+                crate::Example {
+                    name: "spaces_start",
+                    statuses: &["200"],
+                    body: r#"{"data":{"event_uuid":"4093201169289922041","filter":{"user_id":"1111111111111111111"},"event_type":"spaces.start","tag":"spaces-start","payload":{"user":{"data":{"affiliation":{"description":"X","badge_url":"https://pbs.twimg.com/profile_images/0000000000000000001/example_normal.jpg","url":"https://twitter.com/X"},"location":"San Francisco, CA","name":"Example User","profile_image_url":"https://pbs.twimg.com/profile_images/0000000000000000001/example_normal.jpg","created_at":"2023-10-23T13:44:53.000Z","protected":false,"verified":true,"url":"https://t.co/xxxxxxxx","public_metrics":{"followers_count":5502,"followers_count_str":"5502","following_count":651,"following_count_str":"651","tweet_count":789,"tweet_count_str":"789","listed_count":46,"listed_count_str":"46","like_count":8010,"like_count_str":"8010","media_count":79,"media_count_str":"79"},"is_identity_verified":true,"description":"Building with the X AnotherUser @XDevelopers","verified_type":"blue","entities":{"url":{"urls":[{"start":0,"start_str":"0","end":23,"end_str":"23","url":"https://t.co/xxxxxxxx","expanded_url":"https://developer.x.com","display_url":"developer.x.com"}]},"description":{"mentions":[{"start":48,"start_str":"48","end":50,"end_str":"50","username":"X"},{"start":51,"start_str":"51","end":63,"end_str":"63","username":"XDevelopers"}]}},"profile_banner_url":"https://pbs.twimg.com/profile_banners/1111111111111111111/1600000000","username":"ExampleUser","id":"1111111111111111111"}},"broadcast_id":"1qxvvvyLLdnxB","event_type":"spaces_start"}}}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::ActivityStreamResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "spaces_end",
+                    statuses: &["200"],
+                    body: r#"{"data":{"event_uuid":"-498317022904955631","filter":{"user_id":"1111111111111111111"},"event_type":"spaces.end","tag":"spaces-end","payload":{"user":{"data":{"description":"Building with the X AnotherUser @XDevelopers","protected":false,"is_identity_verified":true,"affiliation":{"url":"https://twitter.com/X","badge_url":"https://pbs.twimg.com/profile_images/0000000000000000001/example_normal.jpg","description":"X"},"entities":{"url":{"urls":[{"start":0,"start_str":"0","end":23,"end_str":"23","url":"https://t.co/xxxxxxxx","expanded_url":"https://developer.x.com","display_url":"developer.x.com"}]},"description":{"mentions":[{"start":48,"start_str":"48","end":50,"end_str":"50","username":"X"},{"start":51,"start_str":"51","end":63,"end_str":"63","username":"XDevelopers"}]}},"profile_banner_url":"https://pbs.twimg.com/profile_banners/1111111111111111111/1600000000","public_metrics":{"followers_count":5502,"followers_count_str":"5502","following_count":651,"following_count_str":"651","tweet_count":789,"tweet_count_str":"789","listed_count":46,"listed_count_str":"46","like_count":8010,"like_count_str":"8010","media_count":79,"media_count_str":"79"},"id":"1111111111111111111","verified_type":"blue","profile_image_url":"https://pbs.twimg.com/profile_images/0000000000000000001/example_normal.jpg","name":"Example User","url":"https://t.co/xxxxxxxx","username":"ExampleUser","location":"San Francisco, CA","verified":true,"created_at":"2023-10-23T13:44:53.000Z"}},"broadcast_id":"1qxvvvyLLdnxB","event_type":"spaces_end"}}}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::ActivityStreamResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "spaces_start_prose",
+                    statuses: &["200"],
+                    body: r#"{"data":{"event_uuid":"2080761390344937796","filter":{"user_id":"2244994945"},"event_type":"spaces.start","tag":"spaces-watch","payload":{"user":{"data":{"id":"2244994945","name":"Developers","username":"XDevelopers"}},"broadcast_id":"1jMJgLdenVjxL","event_type":"start"}}}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::ActivityStreamResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "other_subscription",
+                    statuses: &["200"],
+                    body: r#"{"data":{"filter":{"user_id":"2244994945"},"event_type":"profile.update.bio","tag":"Xdevelopers' bio updates","payload":{"before":"Mars & Cars","after":"Mars, Cars & AI"}}}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::ActivityStreamResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "empty_object",
+                    statuses: &["200"],
+                    body: r#"{}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::ActivityStreamResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "operational_disconnect",
+                    statuses: &["200"],
+                    body: r#"{"errors":[{"title":"operational-disconnect","disconnect_type":"UpstreamOperationalDisconnect","detail":"This stream has been disconnected upstream for operational reasons.","type":"https://api.x.com/2/problems/operational-disconnect"}]}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::ActivityStreamResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "unauthorized",
+                    statuses: &["400", "401", "403", "429", "5XX"],
+                    body: r#"{"title":"Unauthorized","type":"about:blank","status":401,"detail":"Unauthorized"}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::ErrorResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
+                    name: "too_many_connections",
+                    statuses: &["400", "401", "403", "429", "5XX"],
+                    body: r#"{"title":"ConnectionException","detail":"This stream is currently at the maximum allowed connection limit.","connection_issue":"TooManyConnections","type":"https://api.x.com/2/problems/streaming-connection"}"#,
                     decode: |body| {
                         ::serde_json::from_str::<types::ErrorResponse>(body)
                             .map(drop)

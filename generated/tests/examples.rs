@@ -266,7 +266,16 @@ fn facts_read_from_the_specs() {
     let operation_ids: Vec<&str> = x::SPEC.operations.iter().map(|operation| operation.operation_id).collect();
     assert_eq!(
         operation_ids,
-        ["find_space_by_id", "find_spaces_by_ids", "find_spaces_by_creator_ids", "search_spaces"],
+        [
+            "find_space_by_id",
+            "find_spaces_by_ids",
+            "find_spaces_by_creator_ids",
+            "search_spaces",
+            "get_activity_subscriptions",
+            "create_activity_subscription",
+            "delete_activity_subscription",
+            "activity_stream",
+        ],
         "the lookup first, in the spec's order"
     );
 
@@ -342,4 +351,60 @@ fn x_request_rules_are_facts_with_a_matcher() {
         None => None,
     };
     assert_eq!((BATCH.operation_id, MAX_IDS), ("find_spaces_by_ids", Some(100)));
+}
+
+/// X's Activity API operations (`spaces::Activity` and the mock's
+/// `activity` module rely on these): their paths and rules, and the examples
+/// the mock builds its stream from.
+#[test]
+fn x_activity_operations() {
+    use spaces_generated::x::SPEC;
+
+    let cases = [
+        ("get_activity_subscriptions", "GET", "/2/activity/subscriptions", &["max_results", "pagination_token"][..]),
+        ("create_activity_subscription", "POST", "/2/activity/subscriptions", &[][..]),
+        ("delete_activity_subscription", "DELETE", "/2/activity/subscriptions/{subscription_id}", &["subscription_id"]),
+        ("activity_stream", "GET", "/2/activity/stream", &["backfill_minutes", "start_time", "end_time"]),
+    ];
+    for (operation_id, method, path, params) in cases {
+        let operation = SPEC.operation(operation_id).unwrap_or_else(|| panic!("x has no `{operation_id}`"));
+        assert_eq!((operation.method, operation.path), (method, path), "{operation_id}");
+        let names: Vec<&str> = operation.params.iter().map(|param| param.name).collect();
+        assert_eq!(names, params, "{operation_id}");
+        assert!(operation.example("not_found").is_none(), "{operation_id}: `not_found` belongs to the lookup alone");
+        let unauthorized = operation.example("unauthorized").expect("every operation has `unauthorized`");
+        assert_eq!(unauthorized.status(401), Some(401), "{operation_id}");
+        assert!(operation.examples.iter().any(Example::is_success), "{operation_id}: no success example");
+    }
+
+    let delete = SPEC.operation("delete_activity_subscription").expect("delete");
+    let id = delete.id_param().expect("subscription_id");
+    assert_eq!((id.location, id.rules.pattern), (ParamLocation::Path, Some("^[0-9]{1,19}$")));
+    let list = SPEC.operation("get_activity_subscriptions").expect("list");
+    let max_results = &list.param("max_results").expect("max_results").rules;
+    assert_eq!((max_results.minimum, max_results.maximum), (Some(1), Some(1000)));
+    let stream = SPEC.operation("activity_stream").expect("stream");
+    let backfill = &stream.param("backfill_minutes").expect("backfill_minutes").rules;
+    assert_eq!((backfill.minimum, backfill.maximum), (Some(0), Some(5)));
+
+    // Both spellings of the inner event type, a negative event_uuid, `{}`,
+    // another subscription's event and an in-stream error line: what the
+    // stream must tolerate, each as one line.
+    let body = |name: &str| -> serde_json::Value {
+        let example = stream.example(name).unwrap_or_else(|| panic!("activity_stream has no `{name}`"));
+        assert!(example.is_success(), "{name}: a line of the 200 stream");
+        serde_json::from_str(example.body).expect("JSON")
+    };
+    let inner = |name: &str| body(name).pointer("/data/payload/event_type").cloned();
+    assert_eq!(inner("spaces_start"), Some("spaces_start".into()));
+    assert_eq!(inner("spaces_end"), Some("spaces_end".into()));
+    assert_eq!(inner("spaces_start_prose"), Some("start".into()));
+    assert!(body("spaces_end")["data"]["event_uuid"].as_str().is_some_and(|uuid| uuid.starts_with('-')));
+    assert_eq!(body("empty_object"), serde_json::json!({}));
+    assert_eq!(body("other_subscription")["data"]["event_type"], "profile.update.bio");
+    assert_eq!(body("operational_disconnect")["errors"][0]["title"], "operational-disconnect");
+    let mock_base = body("spaces_start_prose");
+    for pointer in ["/data/event_uuid", "/data/filter/user_id", "/data/tag", "/data/payload/broadcast_id"] {
+        assert!(mock_base.pointer(pointer).is_some_and(serde_json::Value::is_string), "{pointer}");
+    }
 }

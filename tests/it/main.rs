@@ -1,5 +1,6 @@
 //! The workspace's one integration-test binary.
 
+mod activity;
 mod bad_inputs;
 mod batch;
 mod cli;

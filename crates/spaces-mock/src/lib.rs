@@ -34,6 +34,7 @@
 
 #![deny(missing_docs)]
 
+pub mod activity;
 pub mod lifecycle;
 pub mod rate_limit;
 pub mod x_multi;

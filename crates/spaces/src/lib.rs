@@ -174,6 +174,7 @@ mod request;
 pub mod text;
 pub mod watch;
 
+pub use client::{Activity, ActivityEvent, ActivityItem, ActivityKind, EventOptions, Subscription, Subscriptions};
 pub use client::{
     AllFailed, Answer, Attempt, CAPTURE_FORMAT, CAPTURE_SUFFIX, Client, ClientBuilder, Lookup, Providers, RateLimiting,
     RetryPolicy, SeveralLookup, Token,

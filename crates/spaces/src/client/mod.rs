@@ -2,6 +2,7 @@
 //! clients: auth, id validation, timeouts, retries, a rate limiter, a body
 //! cap, one redaction point, and errors a caller can match on.
 
+mod activity;
 mod builder;
 mod bulk;
 mod multi;
@@ -20,6 +21,7 @@ use futures_util::stream::{self, Stream, StreamExt};
 use spaces_generated::Operation;
 use tracing::Instrument;
 
+pub use activity::{Activity, ActivityEvent, ActivityItem, ActivityKind, EventOptions, Subscription, Subscriptions};
 pub use builder::ClientBuilder;
 pub use bulk::Lookup;
 pub use multi::{AllFailed, Answer, Attempt, Providers, SeveralLookup};

@@ -31,6 +31,7 @@ use crate::list::{Decoded, SpaceList};
 use crate::model::{Provider, Space};
 use crate::request::Search;
 pub(crate) use exchange::{Exchanged, Interpreter, RateHeaders, exchange};
+pub(crate) use x::activity;
 
 impl Provider {
     /// What the crate knows about the provider: its spec's facts (API root,

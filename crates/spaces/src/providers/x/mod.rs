@@ -1,6 +1,7 @@
 //! The X API v2 (`specs/x.yaml`): `GET /2/spaces/{id}`, and the multi-Space
 //! endpoints `GET /2/spaces?ids=`, `/2/spaces/by/creator_ids` and `/2/spaces/search`.
 
+pub(crate) mod activity;
 mod convert;
 
 use std::num::NonZeroU32;
