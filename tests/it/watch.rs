@@ -93,12 +93,21 @@ fn every_transition_exactly_once_across_a_sigkill_and_a_restart() {
 
     // The first watcher is killed with SIGKILL a few seconds in, mid-run.
     let mut first = watch_command(&url, &store).spawn().expect("spawn the watcher");
-    let first_lines = collect_lines(&mut first);
-    std::thread::sleep(Duration::from_millis(3_500));
+    let stdout = first.stdout.take().expect("stdout");
+    let (sender, lines) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = sender.send(line);
+        }
+    });
+    // Killed once it has stored something (a loaded machine may take a while
+    // to start it), and at least 3.5 s in: mid-script.
+    let mut first_lines = vec![lines.recv_timeout(Duration::from_secs(60)).expect("the first run stores an event")];
+    std::thread::sleep(Duration::from_millis(3_500).saturating_sub(started.elapsed()));
     first.kill().expect("SIGKILL");
     let _ = first.wait();
-    let first_lines = first_lines.join().expect("the reader");
-    assert!(!first_lines.is_empty(), "the first run saw something before it was killed");
+    reader.join().expect("the reader");
+    first_lines.extend(lines.try_iter());
 
     // Down for a while: transitions happen meanwhile.
     std::thread::sleep(Duration::from_millis(1_500));
