@@ -13,7 +13,8 @@ use spaces::watch::lifecycle::EventKind;
 use spaces::watch::{Happening, Store, WatchOptions, Watcher};
 use spaces::{Provider, RateLimit};
 use spaces_mock::DEMO_TOKEN;
-use spaces_mock::lifecycle::{Lifecycle, Timeline, XBudget};
+use spaces_mock::activity::{ActivityMock, StreamEvent};
+use spaces_mock::lifecycle::{Audience, Lifecycle, MockClock, SpaceScript, Timeline, XBudget};
 use wiremock::MockServer;
 
 use crate::cli::{spaces_bin, text};
@@ -72,6 +73,16 @@ fn collect_lines(child: &mut Child) -> std::thread::JoinHandle<Vec<String>> {
     std::thread::spawn(move || BufReader::new(stdout).lines().map_while(Result::ok).collect())
 }
 
+/// Reads `child`'s stderr on a thread (a full pipe would stall it), to show when a test fails.
+fn drain_stderr(child: &mut Child) -> std::thread::JoinHandle<String> {
+    let mut stderr = child.stderr.take().expect("stderr");
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
+        text
+    })
+}
+
 /// Each Space's event kinds, in order, from NDJSON event lines.
 fn kinds_of(lines: &[String]) -> BTreeMap<String, Vec<EventKind>> {
     let mut kinds: BTreeMap<String, Vec<EventKind>> = BTreeMap::new();
@@ -100,13 +111,20 @@ fn every_transition_exactly_once_across_a_sigkill_and_a_restart() {
             let _ = sender.send(line);
         }
     });
+    let stderr = drain_stderr(&mut first);
     // Killed once it has stored something (a loaded machine may take a while
     // to start it), and at least 3.5 s in: mid-script.
-    let mut first_lines = vec![lines.recv_timeout(Duration::from_secs(60)).expect("the first run stores an event")];
+    let Ok(first_line) = lines.recv_timeout(Duration::from_secs(60)) else {
+        let _ = first.kill();
+        let _ = first.wait();
+        panic!("the first run stored no event in 60 s:\n{}", stderr.join().unwrap_or_default());
+    };
+    let mut first_lines = vec![first_line];
     std::thread::sleep(Duration::from_millis(3_500).saturating_sub(started.elapsed()));
     first.kill().expect("SIGKILL");
     let _ = first.wait();
     reader.join().expect("the reader");
+    let _ = stderr.join();
     first_lines.extend(lines.try_iter());
 
     // Down for a while: transitions happen meanwhile.
@@ -115,18 +133,14 @@ fn every_transition_exactly_once_across_a_sigkill_and_a_restart() {
     // The second runs until the script is over, then gets a SIGINT: exit 0.
     let mut second = watch_command(&url, &store).spawn().expect("spawn the watcher again");
     let second_lines = collect_lines(&mut second);
+    let stderr = drain_stderr(&mut second);
     let script = served.lifecycle.timeline().last_change().div_f64(2.0);
     let until = script.saturating_sub(started.elapsed()) + Duration::from_secs(2);
     std::thread::sleep(until);
     let killed = Command::new("kill").args(["-INT", &second.id().to_string()]).status().expect("kill -INT");
     assert!(killed.success());
     let status = second.wait().expect("the second run ends");
-    let stderr = second.stderr.take().map(|mut stderr| {
-        let mut text = String::new();
-        let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
-        text
-    });
-    assert_eq!(status.code(), Some(0), "{stderr:?}");
+    assert_eq!(status.code(), Some(0), "{}", stderr.join().unwrap_or_default());
     let second_lines = second_lines.join().expect("the reader");
 
     // On stdout, across both runs: each transition once, none repeated.
@@ -234,4 +248,181 @@ fn only_x_can_be_watched_and_a_second_watcher_names_the_lock() {
     let output = crate::cli::run(command, b"");
     assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
     assert!(text(&output.stderr).contains("spaces.db.lock"), "names the file: {}", text(&output.stderr));
+}
+
+/// One user's Space, scheduled at 0 to start at 60 s, live at 60 s, ended
+/// at 120 s, on a clock that moves only when told; the watcher polls once
+/// an hour, so only a push tells it of the start or the end within the test.
+struct Pushed {
+    lifecycle: Lifecycle,
+    _server: MockServer,
+    activity: ActivityMock,
+}
+
+const PUSH_USER: &str = "1001";
+const PUSH_SPACE: &str = "1PushSpace001";
+
+impl Pushed {
+    async fn start() -> Pushed {
+        let timeline = Timeline::new().user(PUSH_USER, "pusher", "Push Radio").space(
+            SpaceScript::new(PUSH_SPACE, PUSH_USER, "Pushed live")
+                .scheduled(Duration::ZERO, Duration::from_secs(60))
+                .live(Duration::from_secs(60), Audience::new(10, 0, &[PUSH_USER]))
+                .ended(Duration::from_secs(120)),
+        );
+        let lifecycle = Lifecycle::new(timeline)
+            .with_clock(MockClock::manual())
+            .with_budget(XBudget::per_endpoint(600, Duration::from_secs(30)));
+        let server = MockServer::start().await;
+        lifecycle.mount(&server).await;
+        let activity = ActivityMock::start_in_front_of_server(&server).await;
+        Pushed { lifecycle, _server: server, activity }
+    }
+
+    fn watcher(&self, store: &std::path::Path) -> Watcher {
+        let client = build(test_builder(Provider::X, self.activity.base_url()).token(spaces::Token::new(DEMO_TOKEN)));
+        let options = WatchOptions::default()
+            .budget(budget(600, Duration::from_secs(30)))
+            .interval(Duration::from_secs(3_600))
+            .activity(Watcher::ACTIVITY_TAG);
+        Watcher::open(client, store, [PUSH_USER.to_owned()], options).expect("a watcher")
+    }
+
+    fn lookups(&self) -> usize {
+        self.lifecycle.requests().iter().filter(|request| request.operation_id == spaces_mock::x_multi::BATCH).count()
+    }
+}
+
+/// What a watcher run reported: its events, and the subscriptions it made.
+#[derive(Default)]
+struct Reported {
+    created: usize,
+    reused: usize,
+}
+
+/// Runs `watcher` while `script` plays (given a receiver of the run's
+/// committed events), then stops it; returns what it reported.
+async fn run_while<F>(
+    watcher: &mut Watcher,
+    script: impl FnOnce(tokio::sync::mpsc::UnboundedReceiver<spaces::watch::Event>) -> F,
+) -> Reported
+where
+    F: std::future::Future<Output = ()>,
+{
+    let (events, received) = tokio::sync::mpsc::unbounded_channel();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let mut reported = Reported::default();
+    let run = watcher.run(
+        async move {
+            let _ = stopped.await;
+        },
+        |happening| match happening {
+            Happening::Event(event) => {
+                let _ = events.send(event.clone());
+            }
+            Happening::Subscribed(made) => {
+                reported.created += made.created.len();
+                reported.reused += made.existing.len();
+            }
+            _ => {}
+        },
+    );
+    let script = async move {
+        script(received).await;
+        let _ = stop.send(());
+    };
+    let (ran, ()) = tokio::join!(run, script);
+    ran.expect("the watch runs");
+    reported
+}
+
+/// The next committed event, within 20 s (the watcher polls once an hour).
+async fn next_event(received: &mut tokio::sync::mpsc::UnboundedReceiver<spaces::watch::Event>) -> EventKind {
+    let event = tokio::time::timeout(Duration::from_secs(20), received.recv()).await;
+    event.expect("an event within seconds, long before the next poll").expect("the watcher runs").kind
+}
+
+#[tokio::test]
+async fn pushed_events_are_looked_up_at_once_and_a_repeat_changes_nothing() {
+    let pushed = &Pushed::start().await;
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let store = dir.path().join("spaces.db");
+
+    // First run: subscribes (start and end), sees the Space scheduled at
+    // its first poll, then is told of the start by a push.
+    let mut watcher = pushed.watcher(&store);
+    let first = run_while(&mut watcher, |mut received| async move {
+        assert_eq!(next_event(&mut received).await, EventKind::Scheduled);
+        pushed.activity.wait_for_connections(1).await;
+        pushed.lifecycle.clock().advance_to(Duration::from_secs(61));
+        // Another tool's event, and another user's, on the same app-wide stream: not ours.
+        pushed.activity.send_event(&StreamEvent::start(PUSH_USER, "1OtherTool001").tag("another-tool"));
+        pushed.activity.send_event(&StreamEvent::start("2002", "1OtherUser001").tag(Watcher::ACTIVITY_TAG));
+        pushed.activity.send_keep_alive();
+        pushed.activity.send_event(&StreamEvent::start(PUSH_USER, PUSH_SPACE).tag(Watcher::ACTIVITY_TAG));
+        assert_eq!(next_event(&mut received).await, EventKind::Started);
+    })
+    .await;
+    assert_eq!((first.created, first.reused), (2, 0), "spaces.start and spaces.end, made once");
+    drop(watcher);
+
+    // Second run on the same store (a new stream, which remembers no event):
+    // the same start delivered again is looked up and changes nothing; the
+    // end is reported once.
+    let mut watcher = pushed.watcher(&store);
+    let second = run_while(&mut watcher, |mut received| async move {
+        pushed.activity.wait_for_connections(2).await;
+        let lookups = pushed.lookups();
+        pushed.activity.send_event(&StreamEvent::start(PUSH_USER, PUSH_SPACE).tag(Watcher::ACTIVITY_TAG));
+        let looked_up = async {
+            while pushed.lookups() == lookups {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(20), looked_up).await.expect("the repeat is looked up");
+        pushed.lifecycle.clock().advance_to(Duration::from_secs(121));
+        pushed.activity.send_event(&StreamEvent::end(PUSH_USER, PUSH_SPACE).tag(Watcher::ACTIVITY_TAG));
+        assert_eq!(next_event(&mut received).await, EventKind::Ended, "the repeated start made no event");
+    })
+    .await;
+    assert_eq!((second.created, second.reused), (0, 2), "the subscriptions are reused, never made twice");
+    drop(watcher);
+
+    // Third run: the end delivered again is about a Space the store knows is over: not even looked up.
+    let mut watcher = pushed.watcher(&store);
+    let lookups = pushed.lookups();
+    run_while(&mut watcher, |mut received| async move {
+        pushed.activity.wait_for_connections(3).await;
+        pushed.activity.send_event(&StreamEvent::end(PUSH_USER, PUSH_SPACE).tag(Watcher::ACTIVITY_TAG));
+        let nothing = tokio::time::timeout(Duration::from_millis(1_500), received.recv()).await;
+        assert!(nothing.is_err(), "no event for a repeat about a Space that is over: {nothing:?}");
+    })
+    .await;
+    assert_eq!(pushed.lookups(), lookups, "no lookup of a Space the store knows is over");
+    assert_eq!(pushed.activity.subscriptions().len(), 2, "two subscriptions, after three runs");
+    let store = Store::open(&store).expect("the store");
+    let kinds: Vec<EventKind> =
+        store.events_after(0, 100).expect("the events").into_iter().map(|event| event.kind).collect();
+    assert_eq!(kinds, [EventKind::Scheduled, EventKind::Started, EventKind::Ended], "each transition once");
+}
+
+#[test]
+fn watch_activity_subscribes_connects_and_says_so() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
+    let pushed = runtime.block_on(Pushed::start());
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let mut command = spaces_bin();
+    command
+        .args(["watch", PUSH_USER, "--activity", "--for", "2s", "--budget", "600/30s", "--store"])
+        .arg(dir.path().join("spaces.db"))
+        .args(["--base-url", &format!("x={}", pushed.activity.base_url())])
+        .env("X_BEARER_TOKEN", DEMO_TOKEN);
+    let output = crate::cli::run(command, b"");
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("activity: 0 subscriptions reused, 2 made (tag `spaces-watch`)"), "{stderr}");
+    assert!(stderr.contains("activity: stream connected"), "{stderr}");
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains(r#""type":"scheduled""#) && stdout.contains(PUSH_SPACE), "{stdout}");
+    assert_eq!(pushed.activity.subscriptions().len(), 2);
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use clap::Args;
 use spaces::watch::{Happening, WatchError, WatchOptions, Watcher};
-use spaces::{Capability, Provider, RateLimit};
+use spaces::{ActivityItem, Capability, Provider, RateLimit};
 
 use crate::args::{parse_duration, provider_parser};
 use crate::connect::{self, ConnectArgs};
@@ -42,6 +42,13 @@ pub struct WatchArgs {
     /// creator: `REQUESTS/DURATION`, e.g. `900/15m` for a raised quota.
     #[arg(long, value_name = "REQUESTS/DURATION", value_parser = parse_budget)]
     pub budget: Option<RateLimit>,
+    /// Also take X's push events (its Activity API): subscribe each user to
+    /// `spaces.start` and `spaces.end` (tagged `spaces-watch`; existing ones
+    /// are reused) and hold X's event stream open, so a start is reported
+    /// within seconds. Each event costs (X's pay-per-use pricing); polling
+    /// goes on for scheduled and canceled Spaces.
+    #[arg(long)]
+    pub activity: bool,
     /// The provider to watch: only X lists Spaces by creator.
     #[arg(long, short, default_value = "x", value_parser = provider_parser())]
     pub provider: Provider,
@@ -84,6 +91,9 @@ fn open(args: &WatchArgs) -> Result<(Watcher, spaces::Client), Failure> {
     }
     if let Some(budget) = args.budget {
         options = options.budget(budget);
+    }
+    if args.activity {
+        options = options.activity(Watcher::ACTIVITY_TAG);
     }
     let watcher = Watcher::open(client.clone(), &args.store, user_ids, options).map_err(watch_failure)?;
     Ok((watcher, client))
@@ -152,7 +162,24 @@ async fn watch(mut watcher: Watcher, run_for: Option<Duration>) -> ExitCode {
                     }
                 }
             }
-            Happening::Problem(error) => note!("warning: {error}; asked again at the next poll"),
+            Happening::Problem(error) => note!("warning: {error}; polling goes on"),
+            Happening::Subscribed(made) => note!(
+                "activity: {} subscriptions reused, {} made (tag `{}`); {} of other tags left alone",
+                made.existing.len(),
+                made.created.len(),
+                Watcher::ACTIVITY_TAG,
+                made.others.len()
+            ),
+            Happening::Stream(ActivityItem::Connected { backfill_minutes: 0 }) => {
+                note!("activity: stream connected");
+            }
+            Happening::Stream(ActivityItem::Connected { backfill_minutes }) => {
+                note!("activity: stream connected again, asking for the last {backfill_minutes} min");
+            }
+            Happening::Stream(ActivityItem::Disconnected { error, retry_in }) => {
+                note!("activity: stream lost ({error}); connecting again in {:.1}s", retry_in.as_secs_f64());
+            }
+            Happening::Stream(ActivityItem::Skipped(error)) => note!("warning: activity: a line skipped: {error}"),
             _ => {}
         })
         .await;

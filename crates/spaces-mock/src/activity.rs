@@ -305,8 +305,18 @@ impl ActivityMock {
     ///
     /// When no loopback port can be bound, or `providers` is not on one.
     pub async fn start_in_front_of(providers: &MockProviders) -> ActivityMock {
-        let upstream = *providers.server().address();
-        Self::serve(Some(upstream)).await
+        Self::start_in_front_of_server(providers.server()).await
+    }
+
+    /// Starts the server in front of any mock server (a
+    /// [`Lifecycle`](crate::lifecycle::Lifecycle)'s): requests for anything
+    /// but the Activity API are passed on to it.
+    ///
+    /// # Panics
+    ///
+    /// When no loopback port can be bound.
+    pub async fn start_in_front_of_server(upstream: &wiremock::MockServer) -> ActivityMock {
+        Self::serve(Some(*upstream.address())).await
     }
 
     async fn serve(upstream: Option<SocketAddr>) -> ActivityMock {

@@ -10,6 +10,15 @@
 //! resumes from what the store knows: no event already committed comes
 //! again, and a transition that happened meanwhile is reported once, at
 //! the first poll that sees it, with the time it was observed.
+//!
+//! With [`WatchOptions::activity`], it also subscribes each watched user to
+//! X's `spaces.start` and `spaces.end` push events (tagged, reusing the
+//! subscriptions it made before) and holds X's event stream open: each
+//! event of its own names a Space, which is looked up at once (within the
+//! batch lookup's pace) and fed to the same state machine, so a start is
+//! reported within seconds of X's event, and a repeated delivery changes
+//! nothing. Polling goes on meanwhile: only it sees scheduled and canceled
+//! Spaces.
 
 pub mod lifecycle;
 pub mod store;
@@ -21,9 +30,12 @@ use std::pin::pin;
 use std::time::Duration;
 
 use chrono::Utc;
-use futures_util::future::{Either, select};
+use futures_util::StreamExt;
+use futures_util::stream::{self, BoxStream};
+use tokio::time::Instant;
 
 use crate::client::Client;
+use crate::client::{ActivityItem, EventOptions, Subscriptions};
 use crate::error::Error;
 use crate::list::SpaceList;
 use crate::model::{Provider, Space};
@@ -42,6 +54,10 @@ pub struct WatchOptions {
     /// The budget to pace to, in place of the provider's documented one for
     /// Spaces by creator (a raised quota, or a test's scaled clock).
     pub budget: Option<RateLimit>,
+    /// X's push events too, under this subscription tag
+    /// ([`Watcher::ACTIVITY_TAG`] unless another is wanted): see the module
+    /// docs. Default: off (polling only).
+    pub activity: Option<String>,
 }
 
 impl WatchOptions {
@@ -54,6 +70,15 @@ impl WatchOptions {
     /// The budget to pace to.
     pub fn budget(mut self, budget: RateLimit) -> Self {
         self.budget = Some(budget);
+        self
+    }
+
+    /// X's push events too, under the subscription tag `tag` (usually
+    /// [`Watcher::ACTIVITY_TAG`]). Each watched user gets a `spaces.start`
+    /// and a `spaces.end` subscription with this tag, unless it has them;
+    /// the stream's events of other tags or users are not the watcher's.
+    pub fn activity(mut self, tag: impl Into<String>) -> Self {
+        self.activity = Some(tag.into());
         self
     }
 }
@@ -84,8 +109,19 @@ pub enum Happening<'a> {
     /// A lifecycle event, committed.
     Event(&'a Event),
     /// A request that failed and will be tried again (a 5xx, a timeout, a
-    /// rate limit): nothing is lost, the next poll asks again.
+    /// rate limit): nothing is lost, the next poll asks again. With push
+    /// events, also the end of X's stream for a reason no retry fixes but
+    /// polling survives (a plan without the Activity API): polling goes on.
     Problem(&'a Error),
+    /// With push events: the watched users' subscriptions, reused and made,
+    /// before the first poll.
+    Subscribed(&'a Subscriptions),
+    /// With push events: the stream (re)connected, lost its connection, or
+    /// skipped a line of the watcher's own that is no event. Never an
+    /// [`ActivityItem::Event`] (each event is looked up, and reported as
+    /// the lifecycle events it leads to), nor [`ActivityItem::Failed`] (a
+    /// [`Problem`](Happening::Problem), or the end of the watch).
+    Stream(&'a ActivityItem),
 }
 
 /// Watches users' Spaces over time; see the module docs.
@@ -101,10 +137,18 @@ pub struct Watcher {
     pace: Duration,
     /// The time between two polls (`pace`, or longer when the interval asks).
     tick: Duration,
+    /// The earliest time of the next batch lookup (one per `pace`).
+    next_lookup: Instant,
+    /// The subscription tag, with push events.
+    activity: Option<String>,
     _lock: WatchLock,
 }
 
 impl Watcher {
+    /// The subscription tag `spaces watch --activity` uses: every watcher
+    /// of one app shares it (each keeps only its own users' events).
+    pub const ACTIVITY_TAG: &'static str = "spaces-watch";
+
     /// A watcher of `users` (added to the store's; none: the store's), on
     /// the store at `store`, asking through `client`.
     ///
@@ -148,7 +192,18 @@ impl Watcher {
             Some(interval) => pace.max(interval / u32::try_from(requests_per_cycle).unwrap_or(u32::MAX)),
             None => pace,
         };
-        Ok(Watcher { client, store: opened, users, tracked, pending: Vec::new(), pace, tick, _lock: lock })
+        Ok(Watcher {
+            client,
+            store: opened,
+            users,
+            tracked,
+            pending: Vec::new(),
+            pace,
+            tick,
+            next_lookup: Instant::now(),
+            activity: options.activity,
+            _lock: lock,
+        })
     }
 
     /// The time between two requests to an endpoint: the budget's steady
@@ -183,30 +238,87 @@ impl Watcher {
     /// to `on` once its poll is committed. A stop that comes while a poll is
     /// under way lets it finish and commit first.
     ///
+    /// With push events ([`WatchOptions::activity`]), the subscriptions are
+    /// made first, and each pushed event's Space is looked up as soon as
+    /// the batch lookup's pace allows, its events committed and handed to
+    /// `on` like a poll's.
+    ///
     /// # Errors
     ///
-    /// A [`WatchError`] that no retry fixes: the store failing, a token refused, credits spent.
+    /// A [`WatchError`] that no retry fixes: the store failing, a token
+    /// refused, credits spent, the subscriptions refused.
     pub async fn run(
         &mut self,
         stop: impl Future<Output = ()>,
         mut on: impl FnMut(Happening<'_>),
     ) -> Result<(), WatchError> {
         let mut stop = pin!(stop);
+        let mut pushed = match &self.activity {
+            Some(tag) => {
+                let activity = self.client.activity()?;
+                let subscriptions = tokio::select! {
+                    () = stop.as_mut() => return Ok(()),
+                    made = activity.ensure_subscriptions(self.users.iter().cloned(), tag) => made?,
+                };
+                on(Happening::Subscribed(&subscriptions));
+                activity.events(EventOptions::new(tag.clone()).user_ids(self.users.iter().cloned())).boxed()
+            }
+            None => stream::pending().boxed(),
+        };
         let mut ticker = tokio::time::interval(self.tick);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut next = 0;
         loop {
-            match select(stop.as_mut(), pin!(ticker.tick())).await {
-                Either::Left(((), _)) => return Ok(()),
-                Either::Right(_) => {}
-            }
-            let chunks = self.chunks().count();
-            let events = self.poll(next % chunks.max(1), &mut on).await?;
+            let chunks = self.chunks().count().max(1);
+            let lookup_due = !self.pending.is_empty();
+            let events = tokio::select! {
+                biased;
+                () = stop.as_mut() => return Ok(()),
+                _ = ticker.tick() => {
+                    let index = next % chunks;
+                    next = (next + 1) % chunks;
+                    self.poll(index, &mut on).await?
+                }
+                item = pushed.next() => {
+                    self.take_pushed(item, &mut pushed, &mut on)?;
+                    continue;
+                }
+                () = tokio::time::sleep_until(self.next_lookup), if lookup_due => {
+                    let mut poll = Poll { at: Utc::now(), ..Poll::default() };
+                    self.confirm(&mut poll, &mut on).await?;
+                    self.commit(poll)?
+                }
+            };
             for event in &events {
                 on(Happening::Event(event));
             }
-            next = (next + 1) % chunks.max(1);
         }
+    }
+
+    /// One item of the push stream: an event's Space is queued for a
+    /// lookup (first in line), unless it is being looked up already or the
+    /// store knows it is over; the stream's end leaves polling alone.
+    fn take_pushed(
+        &mut self,
+        item: Option<ActivityItem>,
+        pushed: &mut BoxStream<'static, ActivityItem>,
+        on: &mut impl FnMut(Happening<'_>),
+    ) -> Result<(), WatchError> {
+        match item {
+            Some(ActivityItem::Event(event)) => {
+                let known_over = self.store.is_final(&event.space_id)?;
+                if !known_over && !self.pending.contains(&event.space_id) {
+                    self.pending.insert(0, event.space_id);
+                }
+            }
+            Some(ActivityItem::Failed(error)) => {
+                *pushed = stream::pending().boxed();
+                fail_or_note(error, on)?;
+            }
+            Some(other) => on(Happening::Stream(&other)),
+            None => *pushed = stream::pending().boxed(),
+        }
+        Ok(())
     }
 
     /// One poll of the `index`-th group of users, and the confirmation of
@@ -234,6 +346,11 @@ impl Watcher {
             Err(error) => fail_or_note(error, on)?,
         }
         self.confirm(&mut poll, on).await?;
+        self.commit(poll)
+    }
+
+    /// Commits a poll's changes (if any), and keeps what is now known.
+    fn commit(&mut self, poll: Poll) -> Result<Vec<Event>, WatchError> {
         for (space, tracked) in &poll.spaces {
             self.remember(&space.id, tracked);
         }
@@ -301,13 +418,16 @@ impl Watcher {
         }
     }
 
-    /// One batch lookup of Spaces that stopped appearing (as many as a
-    /// request takes; the rest at the next poll): each one's answer goes
+    /// One batch lookup of Spaces that stopped appearing or were pushed (as
+    /// many as a request takes; the rest next time), unless the last one
+    /// was less than a pace ago: each one's answer goes
     /// through the state machine, not found is `gone`.
     async fn confirm(&mut self, poll: &mut Poll, on: &mut impl FnMut(Happening<'_>)) -> Result<(), WatchError> {
-        if self.pending.is_empty() {
+        // One lookup per pace: pushed events may ask between polls.
+        if self.pending.is_empty() || Instant::now() < self.next_lookup {
             return Ok(());
         }
+        self.next_lookup = Instant::now() + self.pace;
         let per_request = self.client.ids_per_request(false);
         let asked: Vec<String> = self.pending.iter().take(per_request).cloned().collect();
         let outcomes = self.client.batch_paced(&asked).await;

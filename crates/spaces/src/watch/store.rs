@@ -371,6 +371,20 @@ impl Store {
         Ok(tracked)
     }
 
+    /// Whether the store knows `space_id` in a final phase (ended,
+    /// canceled, gone): a repeated push event about it changes nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Sqlite`].
+    pub fn is_final(&self, space_id: &str) -> Result<bool, StoreError> {
+        let mut select = self
+            .connection
+            .prepare_cached("SELECT 1 FROM spaces WHERE space_id = ?1 AND phase IN ('ended', 'canceled', 'gone')")
+            .map_err(|error| sqlite(&self.path, &error))?;
+        select.exists([space_id]).map_err(|error| sqlite(&self.path, &error))
+    }
+
     /// Commits one poll: the Spaces' rows, the events (each given its
     /// `seq`), and the samples, all in one transaction. Returns the events
     /// as committed, in order.
