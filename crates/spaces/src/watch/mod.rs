@@ -30,6 +30,7 @@ use crate::model::{Provider, Space};
 use crate::providers::{Budget, Capability, RateLimit};
 use lifecycle::{EventKind, Phase, Seen, advance};
 pub use store::{Event, Poll, SCHEMA_VERSION, Sample, Store, StoreError, Tracked, WatchLock};
+pub use store::{Forgotten, Rows, SpaceRow};
 
 /// How a [`Watcher`] runs beyond its defaults.
 #[derive(Clone, Debug, Default)]
