@@ -11,6 +11,7 @@
 //! again, and a transition that happened meanwhile is reported once, at
 //! the first poll that sees it, with the time it was observed.
 
+pub mod export;
 pub mod lifecycle;
 pub mod store;
 
