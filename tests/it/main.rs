@@ -14,5 +14,6 @@ mod multi;
 mod properties;
 mod record;
 mod secrets;
+mod store;
 mod stream;
 mod support;
