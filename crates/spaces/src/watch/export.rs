@@ -472,7 +472,7 @@ impl<'a> Export<'a> {
     ///
     /// # Errors
     ///
-    /// As [`write`].
+    /// As [`write()`].
     pub fn write(self, format: Format, out: impl Write + Send) -> Result<u64, ExportError> {
         write(format, &self.columns, self.rows, out)
     }
@@ -514,7 +514,7 @@ pub fn write(
 ///
 /// # Errors
 ///
-/// As [`write`].
+/// As [`write()`].
 pub fn write_csv(
     columns: &[Column],
     rows: impl Iterator<Item = Result<Row, StoreError>>,
@@ -544,7 +544,7 @@ pub fn write_csv(
 ///
 /// # Errors
 ///
-/// As [`write`].
+/// As [`write()`].
 pub fn write_ndjson(
     columns: &[Column],
     rows: impl Iterator<Item = Result<Row, StoreError>>,
