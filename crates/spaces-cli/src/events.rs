@@ -43,7 +43,7 @@ pub struct EventsArgs {
 
 pub async fn run(args: EventsArgs) -> ExitCode {
     // Taken before the first line, so that a signal after it is never missed.
-    let mut stop = Stop::new();
+    let mut stop = on_signal();
     let store = match open(&args.store) {
         Ok(store) => store,
         Err(failure) => return failure.report(),
@@ -57,7 +57,7 @@ pub async fn run(args: EventsArgs) -> ExitCode {
     }
     loop {
         tokio::select! {
-            code = stop.wait() => return ExitCode::from(code),
+            _ = stop.changed() => return ExitCode::from(*stop.borrow()),
             () = tokio::time::sleep(FOLLOW_EVERY) => {}
         }
         if let Err(failure) = print_after(&store, &mut after) {
@@ -102,21 +102,35 @@ pub fn store_failure(error: StoreError) -> Failure {
     Failure::new(Exit::Failure, error.to_string())
 }
 
-/// The first SIGINT or SIGTERM, taken from the moment [`Stop::new`] is called.
-pub struct Stop {
+/// Takes SIGINT and SIGTERM from now on: the first sets the returned value
+/// to the exit code shells report for a process it ended (130 or 143); a
+/// second one exits at once (a reader that waits on a stalled stdout cannot
+/// see the first). Without signal handlers, it never changes.
+pub fn on_signal() -> tokio::sync::watch::Receiver<u8> {
+    let (sender, receiver) = tokio::sync::watch::channel(0);
+    let mut stop = Stop::new();
+    tokio::spawn(async move {
+        let code = stop.wait().await;
+        let _ = sender.send(code);
+        stop.wait().await;
+        std::process::exit(i32::from(code));
+    });
+    receiver
+}
+
+/// SIGINT and SIGTERM, taken from the moment [`Stop::new`] is called.
+struct Stop {
     sigint: Option<Signal>,
     sigterm: Option<Signal>,
 }
 
 impl Stop {
-    /// Takes SIGINT and SIGTERM (when handlers cannot be installed, it never stops).
-    pub fn new() -> Stop {
+    fn new() -> Stop {
         Stop { sigint: signal(SignalKind::interrupt()).ok(), sigterm: signal(SignalKind::terminate()).ok() }
     }
 
-    /// Resolves at the first signal, with the exit code shells report for
-    /// a process it ended: 130 (SIGINT) or 143 (SIGTERM).
-    pub async fn wait(&mut self) -> u8 {
+    /// The next signal's exit code: 130 (SIGINT) or 143 (SIGTERM).
+    async fn wait(&mut self) -> u8 {
         async fn received(signal: Option<&mut Signal>) {
             match signal {
                 Some(signal) => {

@@ -12,15 +12,13 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
 
 use clap::Args;
 use clap::builder::TypedValueParser;
 use spaces::watch::StoreError;
 use spaces::watch::export::{self, Cell, Column, Export, ExportError, Format, Record, Row, Table};
 
-use crate::events::{self, DEFAULT_STORE, Stop};
+use crate::events::{self, DEFAULT_STORE};
 use crate::exit::{Exit, Failure};
 use crate::output::{closed, json_line, shown};
 use crate::stderr::note;
@@ -82,60 +80,52 @@ fn export(args: &ExportArgs) -> Result<Option<u8>, Failure> {
     }
     let store = events::open(&args.store)?;
     // A signal stops the export between two rows; a file is then not written at all.
-    let stopped = Arc::new(AtomicU8::new(0));
-    let noted = Arc::clone(&stopped);
-    let mut stop = Stop::new();
-    let watch = tokio::spawn(async move { noted.store(stop.wait().await, Ordering::Release) });
+    let stop = events::on_signal();
     let export = Export::new(&store, args.table);
     let table = args.table;
-    let outcome =
-        match file {
-            None => write(export, args.format, terminal, &stopped, BufWriter::new(io::stdout()))
-                .map_err(|error| failure(error, "stdout"))
-                .map(|written| match signal(&stopped) {
-                    Some(code) => {
-                        note!("interrupted: {written} rows of {table} written, the rest not");
-                        Some(code)
-                    }
-                    None => {
-                        note!("{table}: {written} {} written", rows(written));
-                        None
-                    }
-                }),
-            Some(path) => write_atomically(path, &stopped, |out| write(export, args.format, false, &stopped, out)).map(
-                |written| match (written, signal(&stopped)) {
-                    (Some(written), _) => {
-                        note!("{table}: {written} {} written to {}", rows(written), path.display());
-                        None
-                    }
-                    (None, code) => {
-                        note!("interrupted: {} not written", path.display());
-                        code
-                    }
-                },
-            ),
-        };
-    watch.abort();
-    outcome
+    match file {
+        None => {
+            let out = BufWriter::new(io::stdout());
+            let written = write(export, args.format, terminal, &stop, out).map_err(|error| failure(error, "stdout"))?;
+            if let Some(code) = signal(&stop) {
+                note!("interrupted: {written} {} of {table} written, the rest not", rows(written));
+                return Ok(Some(code));
+            }
+            note!("{table}: {written} {} written", rows(written));
+        }
+        Some(path) => {
+            let to_file = |out: &mut BufWriter<File>| write(export, args.format, false, &stop, out);
+            let Some(written) = write_atomically(path, &stop, to_file)? else {
+                note!("interrupted: {} not written", path.display());
+                return Ok(signal(&stop));
+            };
+            note!("{table}: {written} {} written to {}", rows(written), path.display());
+        }
+    }
+    Ok(None)
 }
 
 fn rows(count: u64) -> &'static str {
     if count == 1 { "row" } else { "rows" }
 }
 
-fn signal(stopped: &AtomicU8) -> Option<u8> {
-    match stopped.load(Ordering::Acquire) {
+/// The exit code of the signal that stopped the export, if one did.
+fn signal(stop: &Stop) -> Option<u8> {
+    match *stop.borrow() {
         0 => None,
         code => Some(code),
     }
 }
+
+/// What [`events::on_signal`] gives.
+type Stop = tokio::sync::watch::Receiver<u8>;
 
 /// Writes the rows (until a signal) in `format` to `out`.
 fn write(
     export: Export<'_>,
     format: Format,
     terminal: bool,
-    stopped: &AtomicU8,
+    stopped: &Stop,
     out: impl Write + Send,
 ) -> Result<u64, ExportError> {
     let columns = export.columns().to_vec();
@@ -186,7 +176,7 @@ fn write_ndjson(
 /// failure or signal.
 fn write_atomically(
     path: &Path,
-    stopped: &AtomicU8,
+    stopped: &Stop,
     write: impl FnOnce(&mut BufWriter<File>) -> Result<u64, ExportError>,
 ) -> Result<Option<u64>, Failure> {
     let Some(name) = path.file_name() else {
