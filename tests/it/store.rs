@@ -806,3 +806,29 @@ fn spaces_events_follow_ends_quietly_when_its_reader_goes() {
     assert_eq!(status.code(), Some(0), "{stderr}");
     assert_eq!(stderr, "");
 }
+
+/// `spaces ARGS` with stdout on a terminal (a pseudo-terminal `script` makes).
+fn on_a_terminal(args: &str) -> Output {
+    let program = spaces_bin().get_program().to_string_lossy().into_owned();
+    let mut command = Command::new("script");
+    command.args(["-q", "-e", "-c", &format!("{program} {args}"), "/dev/null"]);
+    run(command, b"")
+}
+
+#[test]
+fn spaces_export_on_a_terminal_escapes_provider_text_and_refuses_parquet() {
+    let dir = temp();
+    let path = dir.path().join("spaces.db");
+    drop(history(&path));
+    let store = path.display();
+    let output = on_a_terminal(&format!("export --store {store} --table events --format csv"));
+    let shown = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{shown}");
+    assert!(!shown.contains('\u{1b}'), "a raw escape reached the terminal: {shown:?}");
+    assert!(shown.contains(r#""quoted""\nnext line \u{1b}[31m"#), "{shown}");
+    let output = on_a_terminal(&format!("export --store {store} --table events --format parquet"));
+    let shown = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(2), "{shown}");
+    let expected = if cfg!(feature = "parquet") { "not to a terminal" } else { "`parquet` feature" };
+    assert!(shown.contains(expected), "{shown}");
+}
