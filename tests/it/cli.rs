@@ -14,15 +14,15 @@ use crate::support::{recorded_with, with_member, workspace_root};
 pub fn spaces_bin() -> Command {
     static BIN: OnceLock<std::path::PathBuf> = OnceLock::new();
     let path = BIN.get_or_init(|| {
-        escargot::CargoBuild::new()
+        let build = escargot::CargoBuild::new()
             .manifest_path(workspace_root().join("Cargo.toml"))
             .package("spaces-cli")
             .bin("spaces")
-            .current_release()
-            .run()
-            .expect("cargo builds the spaces binary")
-            .path()
-            .to_path_buf()
+            .current_release();
+        // The tests' `parquet` feature tests the binary's too.
+        #[cfg(feature = "parquet")]
+        let build = build.features("parquet");
+        build.run().expect("cargo builds the spaces binary").path().to_path_buf()
     });
     let mut command = Command::new(path);
     // Tests decide which tokens exist, and how wide the output may be (80 without COLUMNS: stdout is a pipe).

@@ -15,6 +15,7 @@ mod multi;
 mod properties;
 mod record;
 mod secrets;
+mod store;
 mod stream;
 mod support;
 mod watch;

@@ -7,7 +7,10 @@ mod compare;
 mod connect;
 mod convert;
 mod demo;
+mod events;
 mod exit;
+mod export;
+mod forget;
 mod ids;
 mod interrupt;
 mod lines;
@@ -79,6 +82,15 @@ enum Command {
         /// The input file; `-` or nothing reads stdin.
         file: Option<PathBuf>,
     },
+    /// Print the watch store's event log as NDJSON, one event per line in order;
+    /// --follow goes on printing each new event as a watcher commits it.
+    Events(events::EventsArgs),
+    /// Write a table of the watch store (spaces, events, samples) in flat columns,
+    /// as CSV, NDJSON or Parquet, to stdout or a file.
+    Export(export::ExportArgs),
+    /// Drop what the watch store still keeps of Spaces that are gone: the Space
+    /// their earlier events carried, and their samples.
+    ForgetGone(forget::ForgetGoneArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
     ///
     /// For example: `spaces completions bash > ~/.local/share/bash-completion/completions/spaces`.
@@ -129,6 +141,9 @@ fn main() -> ExitCode {
             Command::Compare(args) => compare::run(args).await,
             Command::Watch(args) => watch::run(args).await,
             Command::Demo => demo::run().await,
+            Command::Events(args) => events::run(args).await,
+            Command::Export(args) => export::run(args),
+            Command::ForgetGone(args) => forget::run(args),
             Command::Convert { .. } | Command::Completions { .. } => unreachable!("handled above, without a runtime"),
         }
     })

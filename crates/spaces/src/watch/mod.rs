@@ -20,6 +20,7 @@
 //! nothing. Polling goes on meanwhile: only it sees scheduled and canceled
 //! Spaces.
 
+pub mod export;
 pub mod lifecycle;
 pub mod store;
 
@@ -42,6 +43,7 @@ use crate::model::{Provider, Space};
 use crate::providers::{Budget, Capability, RateLimit};
 use lifecycle::{EventKind, Phase, Seen, advance};
 pub use store::{Event, Poll, SCHEMA_VERSION, Sample, Store, StoreError, Tracked, WatchLock};
+pub use store::{Forgotten, Rows, SpaceRow};
 
 /// How a [`Watcher`] runs beyond its defaults.
 #[derive(Clone, Debug, Default)]

@@ -19,6 +19,26 @@
 //! watcher killed at any moment leaves either all of a poll or none of it.
 //! The file is in WAL mode, so `spaces events --follow` and exports read it
 //! while a watcher writes.
+//!
+//! # What is kept of a gone Space
+//!
+//! X's policy is not to keep content that is no longer available. When a
+//! Space is found gone, its row loses its content (`space`) at once and its
+//! `gone` event carries none; what stays is its id, its creator's user id
+//! (a user the store watches), the phase `gone`, when it was first and last
+//! seen, who answered last and when, and the type and time of each of its
+//! events. Its earlier events still carry the Space as it was then, and its
+//! samples stay, until [`Store::forget_gone`] drops them (and its scheduled
+//! start): run it (`spaces forget-gone`) after each watch, or on a
+//! schedule. Deleted content is overwritten with zeros in the file
+//! (`PRAGMA secure_delete`), not left in its free pages.
+//!
+//! # Reading
+//!
+//! [`Store::open_existing`] opens a store to read it (it never creates one);
+//! [`Store::event_rows`], [`Store::space_rows`] and [`Store::sample_rows`]
+//! read each table a page at a time; [`export`](super::export) writes them
+//! as flat columns.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -28,7 +48,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::lifecycle::{EventKind, Known, Phase};
-use crate::model::Space;
+use crate::model::{Provider, Space};
 
 /// The schema this version of the crate writes; a store of a newer one is
 /// refused rather than misread.
@@ -220,6 +240,10 @@ impl Store {
         let store = Store { connection, path };
         store.configure()?;
         let found = store.version()?;
+        if found == 0 {
+            let detail = "not a spaces store (no schema version in it)".to_owned();
+            return Err(StoreError::Sqlite { path: store.path, detail });
+        }
         if found > SCHEMA_VERSION {
             return Err(StoreError::NewerSchema { path: store.path, found, supported: SCHEMA_VERSION });
         }
@@ -261,7 +285,11 @@ impl Store {
         // WAL: readers (`events --follow`, exports) read while the watcher writes.
         // A writer waits a little for another's transaction rather than failing.
         self.connection
-            .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+            // secure_delete: what is deleted (a gone Space's content) is overwritten, not left in free pages.
+            .execute_batch(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                 PRAGMA secure_delete = ON;",
+            )
             .and_then(|()| self.connection.busy_timeout(std::time::Duration::from_secs(5)))
             .map_err(|error| sqlite(&self.path, &error))
     }
@@ -515,6 +543,269 @@ impl Store {
             });
         }
         Ok(events)
+    }
+}
+
+/// One row of the `spaces` table, as [`Store::space_rows`] reads it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SpaceRow {
+    /// The Space.
+    pub space_id: String,
+    /// Its creator, when known.
+    pub user_id: Option<String>,
+    /// Where it is in its lifecycle.
+    pub phase: Phase,
+    /// Its scheduled start: the latest answer's, or the last one seen when
+    /// that answer had none (`None` once [`Store::forget_gone`] ran on a
+    /// gone Space).
+    pub scheduled_start: Option<DateTime<Utc>>,
+    /// When a watcher first saw it.
+    pub first_seen: DateTime<Utc>,
+    /// When a watcher last saw it (or found it gone).
+    pub last_seen: DateTime<Utc>,
+    /// The provider whose answer [`space`](Self::space) is.
+    pub provider: Provider,
+    /// When that answer was received.
+    pub retrieved_at: DateTime<Utc>,
+    /// The latest Space as the provider described it; `None` once it is gone.
+    pub space: Option<Space>,
+}
+
+/// What [`Store::forget_gone`] dropped.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Forgotten {
+    /// The gone Spaces in the store (each keeps its row, without content).
+    pub gone: u64,
+    /// The events of gone Spaces whose Space was dropped.
+    pub events: u64,
+    /// The samples of gone Spaces deleted.
+    pub samples: u64,
+    /// Whether the write-ahead log was emptied into the file and truncated
+    /// (false while another connection, a reader or a watcher, still reads
+    /// an older snapshot: then SQLite does it at a later checkpoint).
+    pub checkpointed: bool,
+}
+
+/// The rows of one table, read a page at a time ([`Store::space_rows`],
+/// [`Store::event_rows`], [`Store::sample_rows`]): memory stays flat
+/// however large the store. Each page is its own read, so a watcher writing
+/// meanwhile is not blocked; rows are read in key order, each once (a row
+/// added behind the cursor meanwhile is not read, one added ahead is).
+/// After an error the iterator ends.
+pub struct Rows<'a, T> {
+    store: &'a Store,
+    cursor: Cursor,
+    fetch: fn(&Store, &mut Cursor, usize) -> Result<Vec<T>, StoreError>,
+    page: std::collections::VecDeque<T>,
+    done: bool,
+}
+
+/// Where a [`Rows`] is: after this key.
+enum Cursor {
+    Text(String),
+    Number(i64),
+}
+
+impl<T> Iterator for Rows<'_, T> {
+    type Item = Result<T, StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(row) = self.page.pop_front() {
+            return Some(Ok(row));
+        }
+        if self.done {
+            return None;
+        }
+        match (self.fetch)(self.store, &mut self.cursor, Store::PAGE) {
+            Ok(page) => {
+                self.done = page.len() < Store::PAGE;
+                self.page = page.into();
+                self.page.pop_front().map(Ok)
+            }
+            Err(error) => {
+                self.done = true;
+                Some(Err(error))
+            }
+        }
+    }
+}
+
+impl Store {
+    /// Rows read per query by [`Rows`].
+    const PAGE: usize = 512;
+
+    /// Every row of the `spaces` table, by Space id.
+    pub fn space_rows(&self) -> Rows<'_, SpaceRow> {
+        self.rows(Cursor::Text(String::new()), Store::spaces_page)
+    }
+
+    /// Every event after `seq`, in order (as [`events_after`](Self::events_after), a page at a time).
+    pub fn event_rows(&self, seq: u64) -> Rows<'_, Event> {
+        self.rows(Cursor::Number(i64::try_from(seq).unwrap_or(i64::MAX)), Store::events_page)
+    }
+
+    /// Every sample, in the order they were taken.
+    pub fn sample_rows(&self) -> Rows<'_, Sample> {
+        self.rows(Cursor::Number(0), Store::samples_page)
+    }
+
+    fn rows<T>(
+        &self,
+        cursor: Cursor,
+        fetch: fn(&Store, &mut Cursor, usize) -> Result<Vec<T>, StoreError>,
+    ) -> Rows<'_, T> {
+        Rows { store: self, cursor, fetch, page: std::collections::VecDeque::new(), done: false }
+    }
+
+    fn spaces_page(&self, cursor: &mut Cursor, limit: usize) -> Result<Vec<SpaceRow>, StoreError> {
+        let Cursor::Text(after) = cursor else { return Ok(Vec::new()) };
+        let mut select = self
+            .connection
+            .prepare_cached(
+                "SELECT space_id, user_id, phase, scheduled_start, first_seen, last_seen, provider, retrieved_at, space
+                 FROM spaces WHERE space_id > ?1 ORDER BY space_id LIMIT ?2",
+            )
+            .map_err(|error| sqlite(&self.path, &error))?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = select
+            .query_map(params![after.as_str(), limit], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, Option<String>>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, Option<String>>(3)?,
+                    [row.get::<_, String>(4)?, row.get::<_, String>(5)?, row.get::<_, String>(7)?],
+                    row.get::<_, String>(6)?,
+                    row.get::<_, Option<String>>(8)?,
+                ))
+            })
+            .map_err(|error| sqlite(&self.path, &error))?;
+        let corrupt = |detail: String| StoreError::Sqlite { path: self.path.clone(), detail };
+        let mut page = Vec::new();
+        for row in rows {
+            let (space_id, user_id, phase, scheduled_start, [first_seen, last_seen, retrieved_at], provider, space) =
+                row.map_err(|error| sqlite(&self.path, &error))?;
+            let at = |name: &str, text: &str| {
+                text.parse::<DateTime<Utc>>()
+                    .map_err(|error| corrupt(format!("Space {space_id}: {name} `{text}`: {error}")))
+            };
+            page.push(SpaceRow {
+                phase: phase.parse().map_err(|detail| corrupt(format!("Space {space_id}: {detail}")))?,
+                scheduled_start: scheduled_start.map(|text| at("scheduled_start", &text)).transpose()?,
+                first_seen: at("first_seen", &first_seen)?,
+                last_seen: at("last_seen", &last_seen)?,
+                provider: provider.parse().map_err(|error| corrupt(format!("Space {space_id}: {error}")))?,
+                retrieved_at: at("retrieved_at", &retrieved_at)?,
+                space: space
+                    .map(|json| serde_json::from_str(&json))
+                    .transpose()
+                    .map_err(|error| corrupt(format!("Space {space_id}: its content: {error}")))?,
+                user_id,
+                space_id,
+            });
+        }
+        if let Some(last) = page.last() {
+            after.clone_from(&last.space_id);
+        }
+        Ok(page)
+    }
+
+    fn events_page(&self, cursor: &mut Cursor, limit: usize) -> Result<Vec<Event>, StoreError> {
+        let Cursor::Number(after) = cursor else { return Ok(Vec::new()) };
+        let page = self.events_after(u64::try_from(*after).unwrap_or_default(), limit)?;
+        if let Some(last) = page.last() {
+            *after = i64::try_from(last.seq).unwrap_or(i64::MAX);
+        }
+        Ok(page)
+    }
+
+    fn samples_page(&self, cursor: &mut Cursor, limit: usize) -> Result<Vec<Sample>, StoreError> {
+        let Cursor::Number(after) = cursor else { return Ok(Vec::new()) };
+        let mut select = self
+            .connection
+            .prepare_cached(
+                "SELECT rowid, space_id, at, participant_count, subscriber_count, speakers
+                 FROM samples WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
+            )
+            .map_err(|error| sqlite(&self.path, &error))?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = select
+            .query_map(params![*after, limit], |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                    [row.get::<_, Option<i64>>(3)?, row.get::<_, Option<i64>>(4)?, row.get::<_, Option<i64>>(5)?],
+                ))
+            })
+            .map_err(|error| sqlite(&self.path, &error))?;
+        let mut page = Vec::new();
+        for row in rows {
+            let (rowid, space_id, at, [participant_count, subscriber_count, speakers]) =
+                row.map_err(|error| sqlite(&self.path, &error))?;
+            let count = |count: Option<i64>| count.and_then(|count| u64::try_from(count).ok());
+            page.push(Sample {
+                at: at.parse().map_err(|error| StoreError::Sqlite {
+                    path: self.path.clone(),
+                    detail: format!("sample of Space {space_id}: time `{at}`: {error}"),
+                })?,
+                space_id,
+                participant_count: count(participant_count),
+                subscriber_count: count(subscriber_count),
+                speakers: count(speakers),
+            });
+            *after = rowid;
+        }
+        Ok(page)
+    }
+
+    /// Drops what the store still keeps of Spaces that are gone, beyond
+    /// their row: the Space each earlier event carried (the event itself
+    /// stays: its type, Space id, user id and time), their samples, and
+    /// their scheduled start. The store already keeps no content of a gone
+    /// Space's own row, nor of its `gone` event. All in one transaction,
+    /// then the write-ahead log is emptied and truncated; the store
+    /// overwrites deleted content with zeros (`PRAGMA secure_delete`), so
+    /// none of it stays in the file's free space either. Running it again
+    /// drops nothing more; a Space found gone later is dropped by the next
+    /// run. It may run while a watcher writes (it waits for the watcher's
+    /// transaction).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Sqlite`]; then nothing was dropped.
+    pub fn forget_gone(&mut self) -> Result<Forgotten, StoreError> {
+        let path = self.path.clone();
+        let fail = |error: rusqlite::Error| sqlite(&path, &error);
+        const GONE: &str = "SELECT space_id FROM spaces WHERE phase = 'gone'";
+        let transaction = self.connection.transaction().map_err(fail)?;
+        let events = transaction
+            .execute(&format!("UPDATE events SET space = NULL WHERE space IS NOT NULL AND space_id IN ({GONE})"), [])
+            .map_err(fail)?;
+        let samples =
+            transaction.execute(&format!("DELETE FROM samples WHERE space_id IN ({GONE})"), []).map_err(fail)?;
+        transaction
+            .execute(
+                "UPDATE spaces SET space = NULL, scheduled_start = NULL
+                 WHERE phase = 'gone' AND (space IS NOT NULL OR scheduled_start IS NOT NULL)",
+                [],
+            )
+            .map_err(fail)?;
+        let gone: i64 = transaction
+            .query_row("SELECT count(*) FROM spaces WHERE phase = 'gone'", [], |row| row.get(0))
+            .map_err(fail)?;
+        transaction.commit().map_err(fail)?;
+        // (busy, frames in the log, frames checkpointed); busy = 1 when a reader kept it from finishing.
+        let busy: i64 =
+            self.connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0)).map_err(fail)?;
+        let count = |count: usize| u64::try_from(count).unwrap_or(u64::MAX);
+        Ok(Forgotten {
+            gone: u64::try_from(gone).unwrap_or_default(),
+            events: count(events),
+            samples: count(samples),
+            checkpointed: busy == 0,
+        })
     }
 }
 
