@@ -422,6 +422,16 @@ pub static SPEC: crate::SpecFacts = crate::SpecFacts {
                     },
                 },
                 crate::Example {
+                    name: "live_space",
+                    statuses: &["200"],
+                    body: r#"{"data":{"id":"1u8jzPde0IgxL","title":"Late night synth jam","state":"Running","created_at":"2024-05-17T22:58:10.417Z","scheduled_start":null,"updated_at":"2024-05-17T23:42:09.226Z","media_key":"28_1791604150019962066","is_subscribed":false,"settings":{"conversation_controls":0,"disallow_join":false,"is_employee_only":false,"is_locked":false,"is_muted":false,"is_space_available_for_clipping":true,"is_space_available_for_replay":true,"no_incognito":false,"narrow_cast_space_type":0,"max_guest_sessions":10,"max_admin_capacity":2},"stats":{"total_replay_watched":0,"total_live_listeners":121,"total_participants":66},"creator":{"id":"1318764930281472003","name":"Night Shift Radio","userName":"nightshiftfm","location":"","url":"","description":"Synths and field recordings, after midnight.","protected":false,"isVerified":false,"isBlueVerified":false,"verifiedType":"","followers":8841,"following":312,"favouritesCount":5310,"statusesCount":2764,"mediaCount":388,"createdAt":"2020-10-21T03:12:45.000000Z","coverPicture":"https://pbs.twimg.com/profile_banners/1318764930281472003/1603250210","profilePicture":"https://pbs.twimg.com/profile_images/1318765502381400064/Qm2lTz9x_normal.jpg","canDm":true,"affiliatesHighlightedLabel":{},"isAutomated":false,"automatedBy":null}},"status":"success","msg":"success"}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::SpaceDetailResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
                     name: "not_found",
                     statuses: &["200"],
                     body: r#"{"data":null,"status":"error","msg":"space not found"}"#,

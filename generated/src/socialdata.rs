@@ -357,6 +357,16 @@ pub static SPEC: crate::SpecFacts = crate::SpecFacts {
                     },
                 },
                 crate::Example {
+                    name: "live_space",
+                    statuses: &["200"],
+                    body: r#"{"state":"Running","title":"Late night synth jam","media_key":"28_1791604150019962066","created_at":1715986690417,"started_at":1715986802806,"updated_at":1715989312318,"disallow_join":false,"narrow_cast_space_type":0,"is_employee_only":false,"is_locked":false,"is_space_available_for_replay":true,"is_space_available_for_clipping":true,"conversation_controls":0,"total_replay_watched":0,"total_live_listeners":118,"id":"1u8jzPde0IgxL","creator":{"id":"1318764930281472003","affiliates_highlighted_label":{},"has_graduated_access":true,"is_blue_verified":false,"profile_image_shape":"Circle","legacy":{"can_dm":true,"can_media_tag":true,"created_at":"Wed Oct 21 03:12:45 +0000 2020","default_profile":false,"default_profile_image":false,"description":"Synths and field recordings, after midnight.","entities":{"description":{"urls":[]}},"fast_followers_count":0,"favourites_count":5310,"followers_count":8841,"friends_count":312,"has_custom_timelines":false,"is_translator":false,"listed_count":57,"location":"","media_count":388,"name":"Night Shift Radio","normal_followers_count":8841,"pinned_tweet_ids_str":[],"possibly_sensitive":false,"profile_banner_url":"https://pbs.twimg.com/profile_banners/1318764930281472003/1603250210","profile_image_url_https":"https://pbs.twimg.com/profile_images/1318765502381400064/Qm2lTz9x_normal.jpg","profile_interstitial_type":"","screen_name":"nightshiftfm","statuses_count":2764,"translator_type":"none","verified":false,"want_retweets":false,"withheld_in_countries":[]}}}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::SpaceShowResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
                     name: "error_in_200",
                     statuses: &["200"],
                     body: r#"{"status":"error","message":"Space not found"}"#,

@@ -1946,6 +1946,16 @@ pub static SPEC: crate::SpecFacts = crate::SpecFacts {
                     },
                 },
                 crate::Example {
+                    name: "live_space",
+                    statuses: &["200"],
+                    body: r#"{"data":{"id":"1u8jzPde0IgxL","state":"live","title":"Late night synth jam","lang":"en","created_at":"2024-05-17T22:58:10.000Z","started_at":"2024-05-17T23:00:02.000Z","updated_at":"2024-05-17T23:41:37.000Z","creator_id":"1318764930281472003","host_ids":["1318764930281472003"],"speaker_ids":["1318764930281472003","2875112390"],"topic_ids":["848920371311001600","1131692081271422976"],"is_ticketed":false,"participant_count":64},"includes":{"users":[{"id":"1318764930281472003","name":"Night Shift Radio","username":"nightshiftfm","created_at":"2020-10-21T03:12:45.000Z","description":"Synths and field recordings, after midnight.","protected":false,"verified":false,"public_metrics":{"followers_count":8841,"following_count":312,"tweet_count":2764,"listed_count":57}},{"id":"2875112390","name":"Lena Brandt","username":"lenabrandt","created_at":"2014-11-02T09:30:12.000Z","protected":false,"verified":true,"verified_type":"blue","public_metrics":{"followers_count":20417,"following_count":655,"tweet_count":11903,"listed_count":240}}],"topics":[{"id":"848920371311001600","name":"Technology","description":"All about technology"},{"id":"1131692081271422976","name":"Podcasts & radio"}]}}"#,
+                    decode: |body| {
+                        ::serde_json::from_str::<types::SpaceLookupResponse>(body)
+                            .map(drop)
+                            .map_err(|error| error.to_string())
+                    },
+                },
+                crate::Example {
                     name: "not_found",
                     statuses: &["200"],
                     body: r#"{"errors":[{"value":"1OdKrjgmNkeKX","detail":"Could not find space with id: [1OdKrjgmNkeKX].","title":"Not Found Error","resource_type":"space","parameter":"id","resource_id":"1OdKrjgmNkeKX","type":"https://api.x.com/2/problems/resource-not-found"}]}"#,

@@ -10,6 +10,9 @@ use spaces_generated::{ALL_SPECS, Auth, Example, Operation, ParamLocation, SpecF
 /// The recorded demo Space, "The Algorithm goes open source".
 const DEMO_SPACE_ID: &str = "1jMJgLdenVjxL";
 
+/// The live Space every spec answers for in its example `live_space`, "Late night synth jam".
+const LIVE_SPACE_ID: &str = "1u8jzPde0IgxL";
+
 /// The id a `not_found` example names, where the provider's body names one.
 const MISSING_SPACE_ID: &str = "1OdKrjgmNkeKX";
 
@@ -67,14 +70,21 @@ fn lookup(spec: &SpecFacts) -> &'static Operation {
     lookup
 }
 
-/// What the mock serves, by name: the demo Space, `not_found` (the requested
-/// id replacing [`MISSING_SPACE_ID`]) and `unauthorized`.
+/// What the mock serves, by name: the demo Space, `live_space` (the live
+/// Space), `not_found` (the requested id replacing [`MISSING_SPACE_ID`]) and
+/// `unauthorized`.
 #[test]
 fn every_spec_has_the_examples_the_mock_serves() {
     for spec in ALL_SPECS {
         let lookup = lookup(spec);
         let demo = lookup.examples.iter().find(|example| example.is_success() && example.body.contains(DEMO_SPACE_ID));
         assert!(demo.is_some(), "{}: no success example of the demo Space {DEMO_SPACE_ID}", spec.file);
+
+        let live =
+            lookup.example("live_space").unwrap_or_else(|| panic!("{}: no example named `live_space`", spec.file));
+        assert!(live.is_success(), "{}: `live_space` is declared under {:?}, not a 2xx", spec.file, live.statuses);
+        assert!(live.body.contains(LIVE_SPACE_ID), "{}: `live_space` is not Space {LIVE_SPACE_ID}", spec.file);
+        assert!(!live.body.contains(DEMO_SPACE_ID), "{}: `live_space` names the demo Space", spec.file);
 
         let not_found = lookup.example("not_found").expect("found above");
         assert!(

@@ -9,8 +9,9 @@
 //! from each spec (through [`Provider::info`]), and every answer is one of
 //! the spec's own response examples:
 //! - each success example that decodes into a Space is served for that
-//!   Space's id (every spec has one of [`DEMO_SPACE_ID`]), when the request
-//!   carries [`DEMO_TOKEN`] the way the provider expects it;
+//!   Space's id (every spec has one of [`DEMO_SPACE_ID`] and one of
+//!   [`LIVE_SPACE_ID`]), when the request carries [`DEMO_TOKEN`] the way the
+//!   provider expects it;
 //! - the example named `not_found` for any other id with that token, with
 //!   the requested id in place of [`EXAMPLE_MISSING_ID`] (X names the id);
 //!   its status is 404 where the spec declares it under 404 (SocialData),
@@ -50,6 +51,11 @@ pub use x_multi::{EveryIdFound, batch_endpoint, requested_ids};
 
 /// The Space every provider's spec has a recorded example of: "The Algorithm goes open source".
 pub const DEMO_SPACE_ID: &str = "1jMJgLdenVjxL";
+
+/// A live Space every provider's spec has an answer for (its example
+/// `live_space`), answered a little differently by each: what a compare or a
+/// merge shows. "Late night synth jam", by @nightshiftfm.
+pub const LIVE_SPACE_ID: &str = "1u8jzPde0IgxL";
 
 /// The token the mock accepts.
 pub const DEMO_TOKEN: &str = "demo-token";
