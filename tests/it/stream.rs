@@ -17,8 +17,10 @@ use wiremock::{MockServer, Request, Respond, ResponseTemplate};
 use crate::cli::{spaces_bin, text};
 use crate::support::{TEST_TOKEN, base_url, build, test_builder, test_client, with_member};
 
-/// X's batch endpoint answering every id found, the first request at once
-/// and each later one after `later`; it counts the requests it answered.
+/// X's batch endpoint answering every id found: the request holding the
+/// input's first id at once, every other one after `later` (whichever
+/// reaches the server first: with two in flight, either may); it counts the
+/// requests it answered.
 struct FirstFast {
     later: Duration,
     answered: Arc<AtomicUsize>,
@@ -26,9 +28,10 @@ struct FirstFast {
 
 impl Respond for FirstFast {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        let nth = self.answered.fetch_add(1, Ordering::SeqCst);
+        self.answered.fetch_add(1, Ordering::SeqCst);
+        let first = spaces_mock::requested_ids(request).iter().any(|id| *id == ids(1)[0]);
         let answer = EveryIdFound.respond(request);
-        if nth == 0 { answer } else { answer.set_delay(self.later) }
+        if first { answer } else { answer.set_delay(self.later) }
     }
 }
 
