@@ -18,4 +18,5 @@ mod secrets;
 mod store;
 mod stream;
 mod support;
+mod table;
 mod watch;

@@ -21,9 +21,12 @@ pub struct CompareArgs {
     /// available (its environment variable, or a `--token-file PROVIDER=FILE`).
     #[arg(long, value_delimiter = ',', value_parser = provider_parser())]
     pub providers: Vec<Provider>,
-    /// `table` for people (wrapped to the terminal's width, or COLUMNS), `json` for programs (the same rows, as data).
+    /// `table` for people (fitted to the terminal's width, or COLUMNS), `json` for programs (every field, as data).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Show every field in the table, not only those the providers disagree on.
+    #[arg(long)]
+    pub all: bool,
     #[command(flatten)]
     pub connect: ConnectArgs,
 }
@@ -38,7 +41,7 @@ pub async fn run(args: CompareArgs) -> ExitCode {
         Err(failure) => return failure.report(),
     };
     let comparison = Comparison::fetch(&clients, spaces::space_id_of(&args.id)).await;
-    let exit = comparison.print(args.format, table::width());
+    let exit = comparison.print(args.format, table::width(), args.all);
     crate::connect::report_recording(&clients, exit)
 }
 
@@ -48,6 +51,17 @@ pub struct Comparison {
     answers: Vec<(Provider, Result<Space, spaces::Error>)>,
 }
 
+/// One field compared: its name, each provider's value (as JSON, and as a
+/// table shows it), and whether every provider that has a value agrees
+/// (by [`Field::same`]: timestamps to the second, `state_raw` without
+/// regard to case, users and topics by id).
+struct Compared {
+    name: String,
+    json: Vec<Option<Value>>,
+    cells: Vec<Option<String>>,
+    agree: bool,
+}
+
 impl Comparison {
     /// Asks every client at once.
     pub async fn fetch(clients: &[Client], id: &str) -> Comparison {
@@ -55,11 +69,12 @@ impl Comparison {
         Comparison { id: id.to_owned(), answers: futures_util::future::join_all(requests).await }
     }
 
-    /// Prints the table (at most `width` columns wide) or JSON; the exit code
+    /// Prints the table (at most `width` columns wide; every field with
+    /// `all`, else those the providers disagree on) or JSON; the exit code
     /// says whether any provider answered.
-    pub fn print(&self, format: Format, width: usize) -> ExitCode {
+    pub fn print(&self, format: Format, width: usize, all: bool) -> ExitCode {
         let text = match format {
-            Format::Table => self.table(width),
+            Format::Table => self.table(width, all),
             Format::Json => crate::output::json_pretty(&self.json()).unwrap_or_default(),
         };
         if let Err(failure) = write_stdout(&text) {
@@ -76,10 +91,8 @@ impl Comparison {
         }
     }
 
-    /// `(field, one value per provider)`, in the model's field order.
-    fn rows(&self) -> Vec<(String, Vec<Option<Value>>)> {
-        let spaces: Vec<Option<&Space>> = self.answers.iter().map(|(_, answer)| answer.as_ref().ok()).collect();
-        rows_of(&spaces)
+    fn spaces(&self) -> Vec<Option<&Space>> {
+        self.answers.iter().map(|(_, answer)| answer.as_ref().ok()).collect()
     }
 
     fn json(&self) -> Value {
@@ -91,48 +104,156 @@ impl Comparison {
                 answer.as_ref().err().map(|error| (provider.to_string(), Value::String(error.to_string())))
             })
             .collect();
-        let fields: Vec<Value> = self
-            .rows()
+        let fields: Vec<Value> = compare(&self.spaces())
             .into_iter()
-            .map(|(field, values)| {
-                let differs = differs(&values);
+            .map(|row| {
                 let values: Map<String, Value> = providers
                     .iter()
-                    .zip(values)
+                    .zip(row.json)
                     .map(|(provider, value)| ((*provider).to_owned(), value.unwrap_or(Value::Null)))
                     .collect();
-                json!({ "field": field, "values": values, "differs": differs })
+                json!({ "field": row.name, "values": values, "differs": !row.agree })
             })
             .collect();
         json!({ "id": self.id, "providers": providers, "errors": errors, "fields": fields })
     }
 
-    fn table(&self, width: usize) -> String {
-        let mut header = vec!["field".to_owned()];
-        header.extend(self.answers.iter().map(|(provider, _)| provider.to_string()));
-        let status = self
-            .answers
+    /// The fields the providers disagree on, one column per provider; with
+    /// `all`, then every field they agree on, each value once. A table too
+    /// wide for `width` becomes one block per field.
+    fn table(&self, width: usize, all: bool) -> String {
+        let providers: Vec<String> = self.answers.iter().map(|(provider, _)| provider.to_string()).collect();
+        let rows = compare(&self.spaces());
+        let (differ, agree): (Vec<&Compared>, Vec<&Compared>) = rows.iter().partition(|row| !row.agree);
+        let answered: Vec<&str> =
+            self.answers.iter().filter(|(_, answer)| answer.is_ok()).map(|(provider, _)| provider.as_str()).collect();
+        let failed = self.answers.len() - answered.len();
+        // Fields they agree on, but only some of them give: what a merge adds.
+        let partial = agree
             .iter()
-            .map(|(_, answer)| if answer.is_ok() { "ok".to_owned() } else { "FAILED (see below)".to_owned() });
-        let mut rows =
-            vec![Row { marked: false, cells: std::iter::once("(answer)".to_owned()).chain(status).collect() }];
-        for (field, values) in self.rows() {
-            let marked = differs(&values);
-            let cells = values.iter().map(|value| cell(value.as_ref()));
-            rows.push(Row { marked, cells: std::iter::once(field).chain(cells).collect() });
-        }
-        let intro = format!(
-            "Space {} — one column per provider; `*` marks fields whose values differ, `—` means not provided.",
-            self.id
+            .filter(|row| {
+                let given = row.cells.iter().filter(|cell| cell.is_some()).count();
+                given > 0 && given < answered.len()
+            })
+            .count();
+        let mut intro = format!(
+            "Space {} from {} (times in UTC; `—`: not provided). {} of {} fields differ",
+            self.id,
+            answered.join(", "),
+            differ.len(),
+            rows.len()
         );
-        format!("{}\n{}", table::fill(&intro, width), table::render(&header, &rows, width))
+        if partial > 0 {
+            intro.push_str(&format!("; {partial} more are given by only some (`show --merge` combines them)"));
+        }
+        intro.push_str(match (all, differ.is_empty()) {
+            (true, _) => "; then the fields they agree on.",
+            (false, true) => {
+                ": where several give a value, they give the same; `--all` lists every field and who has it."
+            }
+            (false, false) => "; `--all` shows the others.",
+        });
+        if failed > 0 {
+            intro.push_str(&format!(" {failed} provider(s) failed (see stderr)."));
+        }
+        let mut out = table::fill(&intro, width);
+        let mut header = vec!["field".to_owned()];
+        header.extend(providers);
+        let differing: Vec<Row> = differ
+            .iter()
+            .map(|row| {
+                let cells = row.cells.iter().map(|cell| cell.clone().unwrap_or_else(|| "—".to_owned()));
+                Row { marked: false, cells: std::iter::once(row.name.clone()).chain(cells).collect() }
+            })
+            .collect();
+        if !differing.is_empty() {
+            out.push('\n');
+            out.push_str(&table::render_fitted(&header, &differing, width));
+        }
+        if all && !agree.is_empty() {
+            out.push_str(&table::fill(&format!("\nThe {} fields they agree on:", agree.len()), width));
+            let header = ["field".to_owned(), "value".to_owned(), "from".to_owned()];
+            let agreeing: Vec<Row> = agree
+                .iter()
+                .map(|row| {
+                    let from: Vec<&str> = header_names(&self.answers)
+                        .into_iter()
+                        .zip(&row.cells)
+                        .filter(|(_, cell)| cell.is_some())
+                        .map(|(name, _)| name)
+                        .collect();
+                    let value = row.cells.iter().flatten().next().cloned().unwrap_or_else(|| "—".to_owned());
+                    let from = if from.len() == answered.len() {
+                        "all".to_owned()
+                    } else if from.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        from.join(", ")
+                    };
+                    Row { marked: false, cells: vec![row.name.clone(), value, from] }
+                })
+                .collect();
+            out.push_str(&table::render_fitted(&header, &agreeing, width));
+        }
+        out
     }
 }
 
-/// Values differ when two providers gave different non-null values.
-fn differs(values: &[Option<Value>]) -> bool {
-    let present: Vec<&Value> = values.iter().flatten().collect();
-    present.windows(2).any(|pair| pair[0] != pair[1])
+fn header_names(answers: &[(Provider, Result<Space, spaces::Error>)]) -> Vec<&'static str> {
+    answers.iter().map(|(provider, _)| provider.as_str()).collect()
+}
+
+/// Every field but `provider`, in the model's order, compared across the
+/// Spaces (`None`: a provider that did not answer). A group no Space has
+/// (`settings`) is one row under its own name.
+fn compare(spaces: &[Option<&Space>]) -> Vec<Compared> {
+    let groups: Vec<&str> = spaces
+        .iter()
+        .flatten()
+        .flat_map(|space| space.fields())
+        .filter(|(field, value)| field.member().is_some() && !value.is_absent())
+        .map(|(field, _)| field.key())
+        .collect();
+    let mut rows: Vec<Compared> = Vec::new();
+    for &field in Field::ALL.iter().filter(|&&field| field != Field::Provider) {
+        if field.member().is_some() && !groups.contains(&field.key()) {
+            if rows.last().is_none_or(|row| row.name != field.key()) {
+                let (json, cells) = (vec![None; spaces.len()], vec![None; spaces.len()]);
+                rows.push(Compared { name: field.key().to_owned(), json, cells, agree: true });
+            }
+            continue;
+        }
+        let values: Vec<FieldValue<'_>> =
+            spaces.iter().map(|space| space.map_or(FieldValue::Absent, |space| space.field(field))).collect();
+        let present: Vec<&FieldValue<'_>> = values.iter().filter(|value| !value.is_absent()).collect();
+        let agree = present.windows(2).all(|pair| field.same(pair[0], pair[1]));
+        let json = values.iter().map(|value| json_of(value.clone())).collect();
+        let cells = values.iter().map(|value| json_of(value.clone()).map(|json| cell_of(value, &json))).collect();
+        rows.push(Compared { name: field.to_string(), json, cells, agree });
+    }
+    rows
+}
+
+/// A value as JSON, lists of users and topics as their handles and names;
+/// `None` when absent.
+fn json_of(value: FieldValue<'_>) -> Option<Value> {
+    match value {
+        FieldValue::Absent => None,
+        FieldValue::Users(users) => {
+            Some(users.iter().map(|user| user.username.clone().map_or(Value::Null, Value::String)).collect())
+        }
+        FieldValue::Topics(topics) => Some(topics.iter().map(|topic| Value::String(topic.name.clone())).collect()),
+        other => serde_json::to_value(other).ok(),
+    }
+}
+
+/// A value as a table cell: a time to the second (`2023-03-31 18:38:03`,
+/// UTC), everything else as [`cell`] shows its JSON.
+fn cell_of(value: &FieldValue<'_>, json: &Value) -> String {
+    match value {
+        FieldValue::Time(at) => at.format("%Y-%m-%d %H:%M:%S").to_string(),
+        _ => cell(Some(json)),
+    }
 }
 
 /// A value as table text: strings bare, lists comma-separated (the table
@@ -152,52 +273,12 @@ pub fn cell(value: Option<&Value>) -> String {
 }
 
 /// The Space as `field → value` (`null` when absent): its fields as
-/// [`Space::fields`] walks them, `provider` aside, shown as in [`rows_of`].
+/// [`Space::fields`] walks them, `provider` aside, as [`compare`] shows them.
 pub fn flatten(space: &Space) -> Map<String, Value> {
-    rows_of(&[Some(space)])
+    compare(&[Some(space)])
         .into_iter()
-        .map(|(field, mut values)| (field, values.pop().flatten().unwrap_or(Value::Null)))
+        .map(|mut row| (row.name, row.json.pop().flatten().unwrap_or(Value::Null)))
         .collect()
-}
-
-/// `(field, one value per Space)` (`None` for a Space that is not there, or
-/// a value it lacks): every field but `provider`, in the model's order,
-/// `creator.*` and `settings.*` member by member, except that a group no
-/// Space has is one row under its own name (`settings`), not one empty row
-/// per member.
-fn rows_of(spaces: &[Option<&Space>]) -> Vec<(String, Vec<Option<Value>>)> {
-    let groups: Vec<&str> = spaces
-        .iter()
-        .flatten()
-        .flat_map(|space| space.fields())
-        .filter(|(field, value)| field.member().is_some() && !value.is_absent())
-        .map(|(field, _)| field.key())
-        .collect();
-    let mut rows: Vec<(String, Vec<Option<Value>>)> = Vec::new();
-    for &field in Field::ALL.iter().filter(|&&field| field != Field::Provider) {
-        if field.member().is_some() && !groups.contains(&field.key()) {
-            if rows.last().is_none_or(|(name, _)| name != field.key()) {
-                rows.push((field.key().to_owned(), vec![None; spaces.len()]));
-            }
-            continue;
-        }
-        let values = spaces.iter().map(|space| space.and_then(|space| shown(space.field(field)))).collect();
-        rows.push((field.to_string(), values));
-    }
-    rows
-}
-
-/// A value as a row shows it: as in the Space's JSON, but lists of users
-/// and topics as their handles and names; `None` when absent.
-fn shown(value: FieldValue<'_>) -> Option<Value> {
-    match value {
-        FieldValue::Absent => None,
-        FieldValue::Users(users) => {
-            Some(users.iter().map(|user| user.username.clone().map_or(Value::Null, Value::String)).collect())
-        }
-        FieldValue::Topics(topics) => Some(topics.iter().map(|topic| Value::String(topic.name.clone())).collect()),
-        other => serde_json::to_value(other).ok(),
-    }
 }
 
 #[cfg(test)]
@@ -206,6 +287,7 @@ mod tests {
     use spaces_mock::{DEMO_SPACE_ID, recorded_space};
 
     use super::Comparison;
+    use crate::table;
 
     fn every_provider() -> Comparison {
         let answers = Provider::ALL
@@ -216,28 +298,41 @@ mod tests {
     }
 
     #[test]
-    fn the_table_fits_the_width_and_every_row_starts_with_its_field() {
+    fn the_table_shows_what_differs_within_the_width_and_never_splits_a_value() {
         let comparison = every_provider();
-        let fields: Vec<String> = comparison.rows().into_iter().map(|(field, _)| field).collect();
-        assert!(fields.len() > 20, "{fields:?}");
-        for width in [80, 100, 160, 250] {
-            let table = comparison.table(width);
-            for line in table.lines() {
-                assert!(line.chars().count() <= width, "{} > {width}: {line}\n{table}", line.chars().count());
+        let rows = super::compare(&comparison.spaces());
+        let differing: Vec<&str> = rows.iter().filter(|row| !row.agree).map(|row| row.name.as_str()).collect();
+        let agreeing = rows.iter().filter(|row| row.agree).count();
+        assert!(agreeing > 20, "the recordings agree on most fields");
+        for width in [40, 60, 80, 120, 200, table::UNLIMITED] {
+            for all in [false, true] {
+                let table = comparison.table(width, all);
+                for line in table.lines() {
+                    assert!(line.chars().count() <= width, "{} > {width}: {line}\n{table}", line.chars().count());
+                }
+                for field in &differing {
+                    assert!(table.contains(field), "{field} differs at {width}:\n{table}");
+                }
+                // No id or timestamp is broken over two lines.
+                assert!(table.contains("1jMJgLdenVjxL"), "{width}:\n{table}");
+                assert!(!table.contains("1jMJgLdenV\n"), "{width}:\n{table}");
+                let stamps = table.matches("2023-03-31 ").count();
+                let whole = table.matches(char::is_numeric).count();
+                assert!(stamps == 0 || whole > 0, "{width}:\n{table}");
+                if all {
+                    assert!(table.contains("state_raw") || table.contains("title"), "every field with --all:\n{table}");
+                }
             }
-            for field in &fields {
-                assert!(
-                    table.lines().any(|line| line.get(2..).is_some_and(|rest| rest.starts_with(&format!("{field} ")))),
-                    "no row starts with {field} at {width}:\n{table}"
-                );
-            }
-            assert!(table.lines().any(|line| line.starts_with("* ")), "{table}");
         }
+        // Without --all, an agreeing field is not shown.
+        let table = comparison.table(200, false);
+        assert!(!table.lines().any(|line| line.trim_start().starts_with("lang ")), "{table}");
     }
 
     #[test]
     fn a_wide_table_keeps_each_value_on_one_line() {
-        let table = every_provider().table(250);
+        let table = every_provider().table(250, true);
         assert!(table.contains("The Algorithm goes open source"), "{table}");
+        assert!(table.contains("2023-03-31 "), "times to the second: {table}");
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! Starts the mock providers on 127.0.0.1 (a random free port), points a real
 //! client for each provider at it — the generated progenitor clients, over
-//! real HTTP — and prints the comparison table for one recorded Space. Then,
+//! real HTTP — and prints where they differ on one live Space. Then,
 //! briefly, what only X offers: a batch lookup of several ids in one request
 //! (`Client::spaces`), a search, and a short watch of a scripted timeline
 //! (the mock's lifecycle) at four times real speed.
@@ -14,7 +14,7 @@ use std::time::Duration;
 use spaces::watch::{Happening, WatchOptions, Watcher};
 use spaces::{Client, Provider, RateLimit, RateLimiting, Search, Token};
 use spaces_mock::lifecycle::{Lifecycle, Timeline, XBudget};
-use spaces_mock::{DEMO_SPACE_ID, DEMO_TOKEN, EXAMPLE_MISSING_ID, MockProviders};
+use spaces_mock::{DEMO_SPACE_ID, DEMO_TOKEN, EXAMPLE_MISSING_ID, LIVE_SPACE_ID, MockProviders};
 
 use crate::args::Format;
 use crate::compare::Comparison;
@@ -41,15 +41,16 @@ pub async fn run() -> ExitCode {
     let titles: Vec<&str> = Provider::ALL.iter().map(|provider| provider.info().title).collect();
     let intro = format!(
         "Mock providers listening on {} (recorded responses; nothing leaves this machine).\n\
-         Fetching Space {DEMO_SPACE_ID} from {} through the generated clients...\n",
+         Fetching the live Space {LIVE_SPACE_ID} from {} through the generated clients; \
+         the fields they answer differently:\n",
         mock.server().uri(),
         titles.join(", ")
     );
     if let Err(failure) = write_stdout(&table::fill(&intro, width)) {
         return failure.report();
     }
-    let comparison = Comparison::fetch(&clients, DEMO_SPACE_ID).await;
-    let mut code = comparison.print(Format::Table, width);
+    let comparison = Comparison::fetch(&clients, LIVE_SPACE_ID).await;
+    let mut code = comparison.print(Format::Table, width, false);
     if let Some(x) = clients.iter().find(|client| client.provider() == Provider::X) {
         match x_only(x, width).await {
             Ok(text) => {
@@ -105,7 +106,7 @@ async fn x_only(x: &Client, width: usize) -> Result<String, Failure> {
         };
         rows.push(Row { marked: false, cells: vec![id, cell] });
     }
-    text.push_str(&table::render(&["id".to_owned(), "outcome".to_owned()], &rows, width));
+    text.push_str(&table::render_fitted(&["id".to_owned(), "outcome".to_owned()], &rows, width));
     if !demo_found {
         return Err(Failure::new(Exit::Failure, format!("x: the batch lookup did not find {DEMO_SPACE_ID}")));
     }

@@ -340,7 +340,7 @@ pub fn render(spaces: &[Space], width: usize) -> String {
             Row { marked: false, cells }
         })
         .collect();
-    table::render(&header, &rows, width)
+    table::render_fitted(&header, &rows, width)
 }
 
 #[cfg(test)]
@@ -370,14 +370,18 @@ mod tests {
             spaces::Decoded::Many(list) => list,
             spaces::Decoded::One(_) => panic!("a multi-Space body"),
         };
-        for width in [60, 80, 120] {
+        for width in [40, 60, 80, 120] {
             let table = render(&list.spaces, width);
             assert!(table.lines().all(|line| line.chars().count() <= width), "{table}");
-            assert!(table.lines().next().is_some_and(|line| line.starts_with("  id ")), "{table}");
             for space in &list.spaces {
-                assert!(table.lines().any(|line| line.starts_with(&format!("  {} ", space.id))), "{table}");
+                // One row per Space, or one block when the terminal is too narrow: its id whole either way.
+                let row = format!("  {} ", space.id);
+                let block = format!("  -[ {} ]", space.id);
+                assert!(table.lines().any(|line| line.starts_with(&row) || line.starts_with(&block)), "{table}");
             }
-            assert!(table.contains("@zedpark") && table.contains("(scheduled)"), "{table}");
+            assert!(table.contains("@zedpark") && table.contains("scheduled"), "{table}");
         }
+        let wide = render(&list.spaces, 120);
+        assert!(wide.lines().next().is_some_and(|line| line.starts_with("  id ")), "a table when it fits:\n{wide}");
     }
 }

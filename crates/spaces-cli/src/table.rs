@@ -30,20 +30,25 @@ const MARKER: usize = 2;
 const FIELD_GAP: usize = 2;
 
 /// The output width: `COLUMNS` when it is set to a positive number, else the
-/// terminal's width when stdout is a terminal, else [`DEFAULT_WIDTH`].
+/// terminal's width when stdout is a terminal ([`DEFAULT_WIDTH`] if it
+/// cannot be read), else unlimited: output piped to a file or to `grep` is
+/// never wrapped.
 pub fn width() -> usize {
     let columns = std::env::var("COLUMNS").ok().and_then(|value| value.trim().parse::<usize>().ok());
     if let Some(columns) = columns.filter(|&columns| columns > 0) {
         return columns;
     }
-    if io::stdout().is_terminal()
-        && let Some((terminal_size::Width(columns), _)) = terminal_size::terminal_size()
-        && columns > 0
-    {
-        return usize::from(columns);
+    if !io::stdout().is_terminal() {
+        return UNLIMITED;
     }
-    DEFAULT_WIDTH
+    match terminal_size::terminal_size() {
+        Some((terminal_size::Width(columns), _)) if columns > 0 => usize::from(columns),
+        _ => DEFAULT_WIDTH,
+    }
 }
+
+/// The width of output that is not a terminal: lines are never wrapped.
+pub const UNLIMITED: usize = usize::MAX;
 
 /// The columns a character takes: its display width, and at least one, so
 /// that a line's character count never exceeds its measured width either.
@@ -90,6 +95,79 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
         lines.push(line);
     }
     lines
+}
+
+/// A table cell in lines at most `width` columns wide: wrapped at spaces
+/// like [`wrap`], but a word longer than a line (an id, a timestamp, a URL)
+/// is never broken in two: it is cut, ending in `…`.
+pub fn wrap_cell(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    for paragraph in text.split('\n') {
+        let mut line = String::new();
+        let mut line_width = 0;
+        for word in units(paragraph) {
+            let word = cut(&word, width);
+            let word_width = text_width(&word);
+            if line_width > 0 && line_width + 1 + word_width > width {
+                lines.push(std::mem::take(&mut line));
+                line_width = 0;
+            }
+            if line_width > 0 {
+                line.push(' ');
+                line_width += 1;
+            }
+            line.push_str(&word);
+            line_width += word_width;
+        }
+        lines.push(line);
+    }
+    lines
+}
+
+/// The words of a line that wrapping must keep whole: split at spaces, but a
+/// date and the time after it (`2023-03-31 18:38:03`) are one.
+fn units(paragraph: &str) -> Vec<String> {
+    let is_date = |word: &str| {
+        word.len() == 10
+            && word
+                .bytes()
+                .enumerate()
+                .all(|(at, byte)| if at == 4 || at == 7 { byte == b'-' } else { byte.is_ascii_digit() })
+    };
+    let is_time = |word: &str| {
+        (word.len() == 5 || word.len() == 8)
+            && word.bytes().enumerate().all(|(at, byte)| if at % 3 == 2 { byte == b':' } else { byte.is_ascii_digit() })
+    };
+    let mut units: Vec<String> = Vec::new();
+    for word in paragraph.split(|c: char| c.is_whitespace() || c.is_control()).filter(|word| !word.is_empty()) {
+        match units.last_mut() {
+            Some(date) if is_date(date) && is_time(word) => {
+                date.push(' ');
+                date.push_str(word);
+            }
+            _ => units.push(word.to_owned()),
+        }
+    }
+    units
+}
+
+/// `word` in at most `width` columns: as it is, or cut ending in `…`.
+fn cut(word: &str, width: usize) -> std::borrow::Cow<'_, str> {
+    if text_width(word) <= width {
+        return std::borrow::Cow::Borrowed(word);
+    }
+    let mut kept = String::new();
+    let mut kept_width = 0;
+    for c in word.chars() {
+        if kept_width + char_width(c) + 1 > width {
+            break;
+        }
+        kept.push(c);
+        kept_width += char_width(c);
+    }
+    kept.push('…');
+    std::borrow::Cow::Owned(kept)
 }
 
 /// `text` wrapped to `width`, as lines ending in `\n`.
@@ -140,7 +218,7 @@ fn render_row(out: &mut String, marked: bool, cells: &[String], widths: &Layout)
     let wrapped: Vec<Vec<String>> = cells
         .iter()
         .zip(&widths.columns)
-        .map(|(cell, &width)| clip(wrap(&shown(cell), width), MAX_CELL_LINES, width))
+        .map(|(cell, &width)| clip(wrap_cell(&shown(cell), width), MAX_CELL_LINES, width))
         .collect();
     let height = wrapped.iter().map(Vec::len).max().unwrap_or(0);
     for index in 0..height {
@@ -157,6 +235,75 @@ fn render_row(out: &mut String, marked: bool, cells: &[String], widths: &Layout)
         out.push_str(line.trim_end());
         out.push('\n');
     }
+}
+
+/// A value column is never narrower than this in a table, nor than the
+/// widest word it must keep whole (an id, a timestamp): narrower, one block
+/// per row reads better.
+const MIN_VALUE_COLUMN: usize = 8;
+
+/// `header` and `rows` as a table when it fits `width` with readable value
+/// columns, else one block per row ([`render_blocks`]).
+pub fn render_fitted(header: &[String], rows: &[Row], width: usize) -> String {
+    if fits(header, rows, width) { render(header, rows, width) } else { render_blocks(header, rows, width) }
+}
+
+/// Whether `header` and `rows` fit `width` with every value column at
+/// least its widest word and [`MIN_VALUE_COLUMN`] wide (or its natural
+/// width, when narrower): else [`render_blocks`] reads better.
+fn fits(header: &[String], rows: &[Row], width: usize) -> bool {
+    let cells = |column: usize| {
+        std::iter::once(&header[column]).chain(rows.iter().filter_map(move |row| row.cells.get(column)))
+    };
+    let natural = |column: usize| cells(column).map(|cell| text_width(&shown(cell))).max().unwrap_or(0);
+    let widest_word = |column: usize| {
+        cells(column).flat_map(|cell| units(&shown(cell))).map(|word| text_width(&word)).max().unwrap_or(0)
+    };
+    let Some(field) = (0..header.len()).next().map(natural) else { return true };
+    let values: usize =
+        (1..header.len()).map(|column| natural(column).min(widest_word(column).max(MIN_VALUE_COLUMN))).sum();
+    let gaps = header.len().saturating_sub(2);
+    MARKER + field + FIELD_GAP + gaps + values <= width
+}
+
+/// One block per row, psql's expanded display (`\x`), for a terminal too
+/// narrow for the columns: `-[ field ]---` and then one line per value
+/// column, its header and its value (wrapped at spaces, a word too long cut
+/// with `…`); marked rows start with `* `.
+fn render_blocks(header: &[String], rows: &[Row], width: usize) -> String {
+    let label = header.iter().skip(1).map(|name| text_width(name)).max().unwrap_or(0);
+    let value_width = width.saturating_sub(MARKER + label + FIELD_GAP).max(MIN_COLUMN);
+    let title_of = |name: &String| format!("-[ {} ]", cut(&shown(name), width.saturating_sub(MARKER + 5).max(1)));
+    // Every block's rule ends in the same column: a few dashes past the longest title.
+    let rule_end = rows
+        .iter()
+        .filter_map(|row| row.cells.first())
+        .map(|name| text_width(&title_of(name)) + 4)
+        .max()
+        .unwrap_or(0)
+        .min(width.saturating_sub(MARKER));
+    let mut out = String::new();
+    for row in rows {
+        let Some((name, values)) = row.cells.split_first() else { continue };
+        let title = title_of(name);
+        let rule = rule_end.saturating_sub(text_width(&title));
+        out.push_str(if row.marked { "* " } else { "  " });
+        out.push_str(&title);
+        out.extend(std::iter::repeat_n('-', rule));
+        out.push('\n');
+        for (name, value) in header.iter().skip(1).zip(values) {
+            for (index, line) in
+                clip(wrap_cell(&shown(value), value_width), MAX_CELL_LINES, value_width).iter().enumerate()
+            {
+                let name = if index == 0 { name.as_str() } else { "" };
+                let padding = label.saturating_sub(text_width(name));
+                let text = format!("  {name}{}  {line}", " ".repeat(padding));
+                out.push_str(text.trim_end());
+                out.push('\n');
+            }
+        }
+    }
+    out
 }
 
 /// Each column's width, and the gap between value columns.
@@ -176,7 +323,7 @@ fn column_widths(header: &[String], rows: &[Row], width: usize) -> Layout {
         .map(|column| {
             std::iter::once(&header[column])
                 .chain(rows.iter().filter_map(|row| row.cells.get(column)))
-                .flat_map(|cell| wrap(&shown(cell), usize::MAX))
+                .flat_map(|cell| wrap_cell(&shown(cell), usize::MAX))
                 .map(|line| text_width(&line))
                 .max()
                 .unwrap_or(0)
@@ -184,10 +331,21 @@ fn column_widths(header: &[String], rows: &[Row], width: usize) -> Layout {
         .collect();
     let Some((&field, values)) = natural.split_first() else { return Layout { columns: Vec::new(), gap: 2 } };
     let fixed = |field: usize, gap: usize| MARKER + field + FIELD_GAP + gap * values.len().saturating_sub(1);
+    // Each value column starts as wide as its widest word (an id, a
+    // timestamp: never cut when there is room) and its header.
+    let widest_word = |column: usize| {
+        std::iter::once(&header[column])
+            .chain(rows.iter().filter_map(|row| row.cells.get(column)))
+            .flat_map(|cell| units(&shown(cell)))
+            .map(|word| text_width(&word))
+            .max()
+            .unwrap_or(0)
+    };
     let with_headers: Vec<usize> = values
         .iter()
         .zip(&header[1..])
-        .map(|(&natural, header)| natural.min(MIN_COLUMN).max(text_width(header)))
+        .enumerate()
+        .map(|(index, (&natural, header))| natural.min(MIN_COLUMN.max(widest_word(index + 1))).max(text_width(header)))
         .collect();
     for gap in [2, 1] {
         let room = width.saturating_sub(fixed(field, gap));
