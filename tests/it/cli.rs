@@ -19,6 +19,8 @@ pub fn spaces_bin() -> Command {
             .package("spaces-cli")
             .bin("spaces")
             .current_release();
+        // `spaces demo` and `spaces mock` are tested: the mock is built in.
+        let build = build.features("mock");
         // The tests' `parquet` feature tests the binary's too.
         #[cfg(feature = "parquet")]
         let build = build.features("parquet");

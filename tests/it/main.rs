@@ -11,6 +11,7 @@ mod faults;
 mod fixtures;
 mod hostile;
 mod layers;
+mod mock;
 mod multi;
 mod properties;
 mod record;

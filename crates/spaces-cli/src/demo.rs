@@ -69,11 +69,11 @@ pub async fn run() -> ExitCode {
         }
         Err(failure) => code = failure.report(),
     }
-    let next = format!(
-        "\nNext: `spaces show {DEMO_SPACE_ID} --provider x --format table` with X_BEARER_TOKEN set, \
-         `spaces show --provider x --ids-file ids.txt` (100 ids per request), `spaces search QUERY`, or `spaces --help`."
-    );
-    if let Err(failure) = write_stdout(&table::fill(&next, width)) {
+    let next = "\nNext: `spaces mock` runs these mock providers until Ctrl-C and prints the options and token to \
+        point every command at them: try show, bulk, search, compare, merge and watch without keys. With real \
+        keys: `spaces show ID_OR_URL --format table`, `spaces show --ids-file ids.txt` (100 ids per request), \
+        `spaces search QUERY`, or `spaces --help`.";
+    if let Err(failure) = write_stdout(&table::fill(next, width)) {
         return failure.report();
     }
     code

@@ -6,6 +6,7 @@ mod args;
 mod compare;
 mod connect;
 mod convert;
+#[cfg(feature = "mock")]
 mod demo;
 mod events;
 mod exit;
@@ -15,6 +16,7 @@ mod ids;
 mod interrupt;
 mod lines;
 mod list;
+mod mock;
 mod output;
 mod show;
 mod stderr;
@@ -63,7 +65,16 @@ enum Command {
     /// gone) as one NDJSON line once it is stored.
     Watch(watch::WatchArgs),
     /// See the whole pipeline work: no network, no keys (a mock server on 127.0.0.1).
+    ///
+    /// Needs a binary built with the cargo feature `mock`, as `cargo run -p spaces-cli --features mock -- demo` does.
+    #[command(after_help = "Example:\n  cargo run -p spaces-cli --features mock -- demo")]
     Demo,
+    /// Run the mock of every provider on 127.0.0.1 until Ctrl-C, and print the
+    /// base URL and token for each, with commands to paste: try show, bulk,
+    /// search, by-creator, compare, merge and watch without keys.
+    ///
+    /// Needs a binary built with the cargo feature `mock`.
+    Mock(mock::MockArgs),
     /// Normalize raw provider response bodies (a file or stdin) into Space JSON.
     ///
     /// A body with one Space prints it as JSON. A multi-Space body (X's batch
@@ -140,7 +151,14 @@ fn main() -> ExitCode {
             Command::ByCreator(args) => list::by_creator(args).await,
             Command::Compare(args) => compare::run(args).await,
             Command::Watch(args) => watch::run(args).await,
+            #[cfg(feature = "mock")]
             Command::Demo => demo::run().await,
+            #[cfg(feature = "mock")]
+            Command::Mock(args) => mock::run(args).await,
+            #[cfg(not(feature = "mock"))]
+            Command::Demo => mock::not_built_in("demo"),
+            #[cfg(not(feature = "mock"))]
+            Command::Mock(_) => mock::not_built_in("mock"),
             Command::Events(args) => events::run(args).await,
             Command::Export(args) => export::run(args),
             Command::ForgetGone(args) => forget::run(args),

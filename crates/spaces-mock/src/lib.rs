@@ -104,7 +104,25 @@ pub struct MockProviders {
 impl MockProviders {
     /// Starts the server on 127.0.0.1 with a random free port.
     pub async fn start() -> MockProviders {
-        let server = MockServer::start().await;
+        MockProviders::mounted(MockServer::start().await).await
+    }
+
+    /// Starts the server on 127.0.0.1:`port` (0: a free port) for a mock
+    /// that runs until it is stopped (`spaces mock`). It keeps no record of
+    /// the requests it answers, so it does not grow with them;
+    /// [`received_requests`](MockServer::received_requests) is then `None`.
+    ///
+    /// # Errors
+    ///
+    /// When the port cannot be bound (in use, or not allowed).
+    pub async fn serve(port: u16) -> std::io::Result<MockProviders> {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
+        let server = MockServer::builder().listener(listener).disable_request_recording().start().await;
+        Ok(MockProviders::mounted(server).await)
+    }
+
+    /// Every provider's recordings and X's multi-Space endpoints, mounted on `server`.
+    async fn mounted(server: MockServer) -> MockProviders {
         let mock = MockProviders { server, windows: Windows::start() };
         for &provider in Provider::ALL {
             mock.mount_recordings(provider).await;

@@ -115,7 +115,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use chrono::{DateTime, Utc};
@@ -140,16 +140,24 @@ pub struct MockClock {
 
 #[derive(Debug)]
 struct ClockInner {
+    /// Time zero: set when the clock is made, or at its first use.
+    origin: OnceLock<Origin>,
+    /// A manual clock's fixed epoch, if it has one.
+    fixed_epoch: Option<DateTime<Utc>>,
+    /// `None`: a manual clock.
+    speed: Option<f64>,
+    /// What [`MockClock::advance`] added.
+    advanced: Mutex<Duration>,
+}
+
+#[derive(Debug)]
+struct Origin {
     /// The wall-clock second of time zero (what answers' timestamps count from).
     epoch: DateTime<Utc>,
     /// Time zero, for real elapsed time.
     started: Instant,
     /// Time zero on the wall clock, for `x-rate-limit-reset`.
     started_wall: SystemTime,
-    /// `None`: a manual clock.
-    speed: Option<f64>,
-    /// What [`MockClock::advance`] added.
-    advanced: Mutex<Duration>,
 }
 
 impl MockClock {
@@ -180,16 +188,48 @@ impl MockClock {
         MockClock::make(None, epoch)
     }
 
+    /// Real time times `speed`, from its first use: time zero is the first
+    /// time anything asks the clock (a served request, usually), so a mock
+    /// that waits for its first client plays the whole script to it.
+    ///
+    /// # Panics
+    ///
+    /// When `speed` is not a finite number above 0.
+    pub fn at_speed_from_first_use(speed: f64) -> MockClock {
+        assert!(speed.is_finite() && speed > 0.0, "a clock's speed is a finite number above 0, not {speed}");
+        MockClock {
+            inner: Arc::new(ClockInner {
+                origin: OnceLock::new(),
+                fixed_epoch: None,
+                speed: Some(speed),
+                advanced: Mutex::default(),
+            }),
+        }
+    }
+
     fn make(speed: Option<f64>, epoch: DateTime<Utc>) -> MockClock {
-        let epoch = DateTime::from_timestamp(epoch.timestamp(), 0).unwrap_or(epoch);
-        let inner = ClockInner {
-            epoch,
-            started: Instant::now(),
-            started_wall: SystemTime::now(),
-            speed,
-            advanced: Mutex::default(),
+        let clock = MockClock {
+            inner: Arc::new(ClockInner {
+                origin: OnceLock::new(),
+                fixed_epoch: Some(epoch),
+                speed,
+                advanced: Mutex::default(),
+            }),
         };
-        MockClock { inner: Arc::new(inner) }
+        clock.origin();
+        clock
+    }
+
+    /// Time zero, set now if this is the clock's first use.
+    fn origin(&self) -> &Origin {
+        self.inner.origin.get_or_init(|| {
+            let epoch = self.inner.fixed_epoch.unwrap_or_else(Utc::now);
+            Origin {
+                epoch: DateTime::from_timestamp(epoch.timestamp(), 0).unwrap_or(epoch),
+                started: Instant::now(),
+                started_wall: SystemTime::now(),
+            }
+        })
     }
 
     /// The speed of a real clock; `None` for a manual one.
@@ -207,7 +247,7 @@ impl MockClock {
     pub fn elapsed(&self) -> Duration {
         let advanced = self.advanced();
         match self.inner.speed {
-            Some(speed) => self.inner.started.elapsed().mul_f64(speed) + advanced,
+            Some(speed) => self.origin().started.elapsed().mul_f64(speed) + advanced,
             None => advanced,
         }
     }
@@ -223,7 +263,7 @@ impl MockClock {
     pub fn advance_to(&self, at: Duration) {
         let mut advanced = self.inner.advanced.lock().unwrap_or_else(PoisonError::into_inner);
         let elapsed = match self.inner.speed {
-            Some(speed) => self.inner.started.elapsed().mul_f64(speed) + *advanced,
+            Some(speed) => self.origin().started.elapsed().mul_f64(speed) + *advanced,
             None => *advanced,
         };
         *advanced += at.saturating_sub(elapsed);
@@ -231,7 +271,7 @@ impl MockClock {
 
     /// The wall-clock second of time zero.
     pub fn epoch(&self) -> DateTime<Utc> {
-        self.inner.epoch
+        self.origin().epoch
     }
 
     /// The moment `at` after time zero, as answers give it (before the cut
@@ -239,7 +279,7 @@ impl MockClock {
     pub fn time_at(&self, at: Duration) -> DateTime<Utc> {
         chrono::Duration::from_std(at)
             .ok()
-            .and_then(|at| self.inner.epoch.checked_add_signed(at))
+            .and_then(|at| self.origin().epoch.checked_add_signed(at))
             .unwrap_or(DateTime::<Utc>::MAX_UTC)
     }
 
@@ -250,7 +290,7 @@ impl MockClock {
 
     /// Budget time: real time since time zero times the speed (1 for a manual clock).
     pub fn budget_elapsed(&self) -> Duration {
-        self.inner.started.elapsed().mul_f64(self.inner.speed.unwrap_or(1.0))
+        self.origin().started.elapsed().mul_f64(self.inner.speed.unwrap_or(1.0))
     }
 
     /// The real duration of `budget` of budget time.
@@ -260,7 +300,7 @@ impl MockClock {
 
     /// The real Unix second (rounded up) at which budget time reaches `budget_at`.
     fn unix_seconds_at(&self, budget_at: Duration) -> u64 {
-        let at = self.inner.started_wall + self.real_duration(budget_at);
+        let at = self.origin().started_wall + self.real_duration(budget_at);
         let since = at.duration_since(UNIX_EPOCH).unwrap_or_default();
         since.as_secs() + u64::from(since.subsec_nanos() > 0)
     }
@@ -983,8 +1023,15 @@ impl Lifecycle {
     /// (on [`MockProviders::server`](crate::MockProviders::server) too: the
     /// recorded answers there wait at priority 2).
     pub async fn mount(&self, server: &MockServer) {
+        self.mount_under(server, "").await;
+    }
+
+    /// Mounts both endpoints on `server` under `prefix` (`/watch`: X's API
+    /// root for the lifecycle is then `{server}/watch`), beside what else
+    /// the server serves for X at its own root.
+    pub async fn mount_under(&self, server: &MockServer, prefix: &str) {
         for operation_id in [BY_CREATOR, BATCH] {
-            x_multi::operation_endpoint(operation_id)
+            x_multi::operation_endpoint_under(prefix, operation_id)
                 .respond_with(Serve { lifecycle: self.clone(), operation_id })
                 .with_priority(1)
                 .mount(server)

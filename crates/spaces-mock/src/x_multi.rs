@@ -69,8 +69,15 @@ fn full_path(operation_id: &str) -> String {
 
 /// A request matcher for an operation's path and method, whatever its query.
 pub fn operation_endpoint(operation_id: &str) -> MockBuilder {
+    operation_endpoint_under("", operation_id)
+}
+
+/// As [`operation_endpoint`], with the API root moved under `prefix`
+/// (`/watch`: `GET /watch/2/spaces/by/creator_ids`), so that one server can
+/// serve X twice (`spaces mock`: the recordings, and the lifecycle).
+pub fn operation_endpoint_under(prefix: &str, operation_id: &str) -> MockBuilder {
     let operation = operation(operation_id);
-    Mock::given(method(operation.method)).and(path(full_path(operation_id)))
+    Mock::given(method(operation.method)).and(path(format!("{prefix}{}", full_path(operation_id))))
 }
 
 /// A request matcher for the batch lookup: `GET /2/spaces` with an `ids` parameter.
