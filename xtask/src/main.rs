@@ -1,5 +1,5 @@
-//! `cargo xtask regen [--check] [PROVIDER...]`, `cargo xtask coverage [--check]`
-//! and `cargo xtask audit`.
+//! `cargo xtask regen [--check] [PROVIDER...]`, `cargo xtask coverage [--check]`,
+//! `cargo xtask audit`, `cargo xtask fixture add` and `cargo xtask man`.
 
 #![deny(missing_docs)]
 
@@ -13,6 +13,7 @@ const USAGE: &str = "usage: cargo xtask regen [--check] [PROVIDER...]
        cargo xtask audit --provider P [--operation OPERATION_ID] [--json] PATH...
        cargo xtask audit --fixtures [--json]
        cargo xtask fixture add [--provider P] CAPTURE --name NAME
+       cargo xtask man [DIR]
 
   regen       Regenerates generated/src/<provider>.rs from specs/<provider>.yaml
               (the client, its types and the spec's facts as SPEC), and
@@ -24,6 +25,9 @@ const USAGE: &str = "usage: cargo xtask regen [--check] [PROVIDER...]
   fixture add Copies a capture's body (spaces --record DIR) to
               tests/fixtures/<provider>/NAME.json and audits it; see
               `cargo xtask fixture --help`.
+  man         Writes the man pages of `spaces` (spaces.1, spaces-show.1, ...)
+              into DIR (default target/man), with clap_mangen, from the
+              command line `spaces --help` is rendered from.
   --check     write nothing; fail with a diff if the output is stale
   PROVIDER    only these providers (default: every spec in specs/)";
 
@@ -38,6 +42,7 @@ fn main() -> ExitCode {
         "coverage" => run_coverage(rest),
         "audit" => xtask::audit::main(rest),
         "fixture" => xtask::fixture::main(rest),
+        "man" => run_man(rest),
         "-h" | "--help" => {
             println!("{USAGE}");
             ExitCode::SUCCESS
@@ -45,6 +50,46 @@ fn main() -> ExitCode {
         _ => {
             eprintln!("unknown task `{task}`\n\n{USAGE}");
             ExitCode::from(2)
+        }
+    }
+}
+
+/// The CLI owns its command line, so it writes its own pages (the hidden
+/// `spaces man DIR`); this task builds it and says where they went.
+fn run_man(args: &[String]) -> ExitCode {
+    let out = match args {
+        [] => xtask::project_root().join("target/man"),
+        // Relative to where the task was started, not to the workspace root cargo runs in.
+        [dir] if !dir.starts_with('-') => match std::path::absolute(dir) {
+            Ok(dir) => dir,
+            Err(error) => {
+                eprintln!("cannot use {dir}: {error}");
+                return ExitCode::from(2);
+            }
+        },
+        _ => {
+            eprintln!("usage: cargo xtask man [DIR]");
+            return ExitCode::from(2);
+        }
+    };
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .args(["run", "--quiet", "--locked", "-p", "spaces-cli", "--", "man"])
+        .arg(&out)
+        .current_dir(xtask::project_root())
+        .status();
+    match status {
+        Ok(status) if status.success() => {
+            println!("man pages written to {}", out.display());
+            ExitCode::SUCCESS
+        }
+        Ok(status) => {
+            eprintln!("`spaces man` failed: {status}");
+            ExitCode::FAILURE
+        }
+        Err(error) => {
+            eprintln!("cannot run cargo: {error}");
+            ExitCode::FAILURE
         }
     }
 }

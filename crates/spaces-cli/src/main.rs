@@ -110,6 +110,13 @@ enum Command {
         #[arg(value_enum)]
         shell: Shell,
     },
+    /// Write the man pages (spaces.1, spaces-show.1, ...) into a directory:
+    /// what `cargo xtask man` runs. Hidden: installed users get the pages, not the task.
+    #[command(hide = true)]
+    Man {
+        /// The directory to write them into; it is created if missing.
+        out: PathBuf,
+    },
 }
 
 /// The `--help` epilogue: each provider's token variable, then the exit codes.
@@ -138,6 +145,7 @@ fn main() -> ExitCode {
     let command = match cli.command {
         Command::Convert { provider, ndjson, file } => return convert::run(provider, ndjson, file.as_deref()),
         Command::Completions { shell } => return completions(shell),
+        Command::Man { out } => return man_pages(&out),
         command => command,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -162,7 +170,9 @@ fn main() -> ExitCode {
             Command::Events(args) => events::run(args).await,
             Command::Export(args) => export::run(args),
             Command::ForgetGone(args) => forget::run(args),
-            Command::Convert { .. } | Command::Completions { .. } => unreachable!("handled above, without a runtime"),
+            Command::Convert { .. } | Command::Completions { .. } | Command::Man { .. } => {
+                unreachable!("handled above, without a runtime")
+            }
         }
     })
 }
@@ -175,6 +185,18 @@ fn completions(shell: Shell) -> ExitCode {
     match output::write_stdout_bytes(&script) {
         Ok(()) => Exit::Success.into(),
         Err(failure) => failure.report(),
+    }
+}
+
+/// Writes one man page per command into `out`, from the same command line
+/// `--help` is rendered from.
+fn man_pages(out: &std::path::Path) -> ExitCode {
+    let written = std::fs::create_dir_all(out).and_then(|()| clap_mangen::generate_to(cli_command(), out));
+    match written {
+        Ok(()) => Exit::Success.into(),
+        Err(error) => {
+            Failure::new(Exit::Failure, format!("cannot write man pages into {}: {error}", out.display())).report()
+        }
     }
 }
 
