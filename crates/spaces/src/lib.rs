@@ -174,6 +174,15 @@ mod request;
 pub mod text;
 pub mod watch;
 
+// The Rust examples of the README and of docs/library.md, compiled (and run,
+// unless `no_run`) by `cargo test -p spaces --doc`, so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/library.md")]
+pub struct LibraryDoctests;
+
 pub use client::{Activity, ActivityEvent, ActivityItem, ActivityKind, EventOptions, Subscription, Subscriptions};
 pub use client::{
     AllFailed, Answer, Attempt, CAPTURE_FORMAT, CAPTURE_SUFFIX, Client, ClientBuilder, Lookup, Providers, RateLimiting,
