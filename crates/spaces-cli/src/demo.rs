@@ -40,7 +40,7 @@ pub async fn run() -> ExitCode {
     }
     let titles: Vec<&str> = Provider::ALL.iter().map(|provider| provider.info().title).collect();
     let intro = format!(
-        "Mock providers listening on {} (recorded responses; nothing leaves this machine).\n\
+        "Mock providers listening on {} (the specs' example answers; nothing leaves this machine).\n\
          Fetching the live Space {LIVE_SPACE_ID} from {} through the generated clients; \
          the fields they answer differently:\n",
         mock.server().uri(),

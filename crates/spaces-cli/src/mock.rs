@@ -98,7 +98,7 @@ mod with_mock {
         let spaces = this_binary();
         let watch_url = format!("{}{WATCH_PREFIX}", mock.server().uri());
         let mut text = format!(
-            "Mock providers listening on {} (recorded answers; nothing leaves this machine). Ctrl-C stops it.\n\n\
+            "Mock providers listening on {} (the specs' example answers; nothing leaves this machine). Ctrl-C stops it.\n\n\
              Each provider, the option that points `spaces` at it, and the token it accepts:\n",
             mock.server().uri()
         );

@@ -1,7 +1,7 @@
 //! One Space from several providers' answers, field by field, with where
 //! each value came from and where the providers disagree.
 //!
-//! The rules (README, "Several providers"):
+//! The rules (docs/library.md, "Several providers"):
 //! - Only answers about the same Space are merged: an answer whose `id` is
 //!   not the first answer's is left out (and listed in [`Merged::left_out`]).
 //! - A field takes the first non-null value in the caller's order of the
