@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
-use super::schema::{Issue, Kind, Segment};
+use super::schema::{Issue, Kind, Segment, clip, collapsed, value_at};
 
 /// Locations kept per finding (and per skipped status).
 pub const MAX_LOCATIONS: usize = 5;
@@ -21,7 +21,7 @@ pub const MAX_EXAMPLE: usize = 200;
 
 /// Identifies one finding.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Key {
+pub struct FindingKey {
     pub provider: String,
     pub operation: String,
     /// The path with array indexes collapsed: `data[].title`.
@@ -51,7 +51,7 @@ pub struct Skipped {
 /// Everything an audit found.
 #[derive(Debug, Default, Clone)]
 pub struct Report {
-    pub findings: BTreeMap<Key, Finding>,
+    pub findings: BTreeMap<FindingKey, Finding>,
     pub findings_not_kept: u64,
     pub files: u64,
     pub bytes: u64,
@@ -80,7 +80,7 @@ impl Report {
         }
         self.drift_bodies += 1;
         for issue in issues {
-            let key = Key {
+            let key = FindingKey {
                 provider: provider.to_owned(),
                 operation: operation.to_owned(),
                 path: collapsed(&issue.path),
@@ -123,7 +123,7 @@ impl Report {
     ) {
         let issue = Issue { path: Vec::new(), kind, detail };
         self.add_body(provider, operation, None, std::slice::from_ref(&issue), &|_| at.clone());
-        if let Some(finding) = self.findings.get_mut(&Key {
+        if let Some(finding) = self.findings.get_mut(&FindingKey {
             provider: provider.to_owned(),
             operation: operation.to_owned(),
             path: collapsed(&[]),
@@ -195,7 +195,7 @@ impl Report {
     /// The findings as a table, one block per (provider, operation).
     pub fn findings_table(&self, indent: &str) -> String {
         let mut out = String::new();
-        let mut blocks: BTreeMap<(&str, &str), Vec<(&Key, &Finding)>> = BTreeMap::new();
+        let mut blocks: BTreeMap<(&str, &str), Vec<(&FindingKey, &Finding)>> = BTreeMap::new();
         for (key, finding) in &self.findings {
             blocks.entry((&key.provider, &key.operation)).or_default().push((key, finding));
         }
@@ -311,70 +311,5 @@ impl Report {
             "skipped": skipped,
             "errors": self.errors,
         })
-    }
-}
-
-/// A path with array indexes collapsed: `data[].title`; `(root)` for the body itself.
-pub fn collapsed(path: &[Segment]) -> String {
-    if path.is_empty() {
-        return "(root)".to_owned();
-    }
-    let mut out = String::new();
-    for segment in path {
-        match segment {
-            Segment::Index(_) => out.push_str("[]"),
-            Segment::Key(key) => {
-                let plain = !key.is_empty()
-                    && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '$' || c == '@');
-                if plain {
-                    if !out.is_empty() {
-                        out.push('.');
-                    }
-                    out.push_str(key);
-                } else {
-                    out.push('[');
-                    out.push_str(&Value::String(key.clone()).to_string());
-                    out.push(']');
-                }
-            }
-        }
-    }
-    out
-}
-
-/// The value at a path, if there is one.
-pub fn value_at<'a>(body: &'a Value, path: &[Segment]) -> Option<&'a Value> {
-    path.iter().try_fold(body, |value, segment| match segment {
-        Segment::Key(key) => value.get(key),
-        Segment::Index(index) => value.get(index),
-    })
-}
-
-/// At most `max` characters of `text`, with `…` when cut.
-pub fn clip(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max.saturating_sub(1)) {
-        Some((cut, _)) if text[cut..].chars().nth(1).is_some() => format!("{}…", &text[..cut]),
-        _ => text.to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paths_collapse_arrays_and_quote_odd_keys() {
-        let path =
-            [Segment::Key("data".into()), Segment::Index(3), Segment::Key("title".into()), Segment::Key("a.b".into())];
-        assert_eq!(collapsed(&path), r#"data[].title["a.b"]"#);
-        assert_eq!(collapsed(&[Segment::Index(0), Segment::Key("id".into())]), "[].id");
-        assert_eq!(collapsed(&[]), "(root)");
-    }
-
-    #[test]
-    fn clip_cuts_on_characters() {
-        assert_eq!(clip("abcdef", 4), "abc…");
-        assert_eq!(clip("abcd", 4), "abcd");
-        assert_eq!(clip("ééééé", 3), "éé…");
     }
 }

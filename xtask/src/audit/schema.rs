@@ -541,7 +541,7 @@ fn show_number(x: f64) -> String {
 
 fn enum_detail(options: &[Value]) -> String {
     let listed: Vec<String> = options.iter().map(Value::to_string).collect();
-    super::report::clip(&format!("not one of {}", listed.join(", ")), 100)
+    clip(&format!("not one of {}", listed.join(", ")), 100)
 }
 
 /// Builds the node graph from the OpenAPI document.
@@ -787,12 +787,55 @@ pub fn content_schema<'a>(doc: &'a Value, pointer: &str, response: &'a Value) ->
     Ok((pointer, schema))
 }
 
+/// A path with array indexes collapsed: `data[].title`; `(root)` for the body itself.
+pub fn collapsed(path: &[Segment]) -> String {
+    if path.is_empty() {
+        return "(root)".to_owned();
+    }
+    let mut out = String::new();
+    for segment in path {
+        match segment {
+            Segment::Index(_) => out.push_str("[]"),
+            Segment::Key(key) => {
+                let plain = !key.is_empty()
+                    && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '$' || c == '@');
+                if plain {
+                    if !out.is_empty() {
+                        out.push('.');
+                    }
+                    out.push_str(key);
+                } else {
+                    out.push('[');
+                    out.push_str(&Value::String(key.clone()).to_string());
+                    out.push(']');
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The value at a path, if there is one.
+pub fn value_at<'a>(body: &'a Value, path: &[Segment]) -> Option<&'a Value> {
+    path.iter().try_fold(body, |value, segment| match segment {
+        Segment::Key(key) => value.get(key),
+        Segment::Index(index) => value.get(index),
+    })
+}
+
+/// At most `max` characters of `text`, with `…` when cut.
+pub fn clip(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max.saturating_sub(1)) {
+        Some((cut, _)) if text[cut..].chars().nth(1).is_some() => format!("{}…", &text[..cut]),
+        _ => text.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::audit::report::collapsed;
 
     fn findings(components: Value, root: Value, body: Value) -> Vec<String> {
         let doc = json!({"components": {"schemas": components}});
@@ -983,5 +1026,21 @@ mod tests {
         let root = json!({"type": "integer", "minimum": 1, "maximum": 100, "exclusiveMaximum": true});
         assert_eq!(findings(json!({}), root.clone(), json!(100)), ["(root) constraint exclusive maximum 100"]);
         assert_eq!(findings(json!({}), root, json!(0)), ["(root) constraint minimum 1"]);
+    }
+
+    #[test]
+    fn paths_collapse_arrays_and_quote_odd_keys() {
+        let path =
+            [Segment::Key("data".into()), Segment::Index(3), Segment::Key("title".into()), Segment::Key("a.b".into())];
+        assert_eq!(collapsed(&path), r#"data[].title["a.b"]"#);
+        assert_eq!(collapsed(&[Segment::Index(0), Segment::Key("id".into())]), "[].id");
+        assert_eq!(collapsed(&[]), "(root)");
+    }
+
+    #[test]
+    fn clip_cuts_on_characters() {
+        assert_eq!(clip("abcdef", 4), "abc…");
+        assert_eq!(clip("abcd", 4), "abcd");
+        assert_eq!(clip("ééééé", 3), "éé…");
     }
 }
