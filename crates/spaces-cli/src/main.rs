@@ -11,6 +11,7 @@ mod events;
 mod exit;
 mod export;
 mod forget;
+mod format;
 mod ids;
 mod interrupt;
 mod lines;
