@@ -1,7 +1,7 @@
 //! Argument pieces more than one command takes.
 
-use clap::{Args, ValueEnum};
 use clap::builder::TypedValueParser;
+use clap::{Args, ValueEnum};
 use spaces::Provider;
 
 /// Parses a provider name; the choices shown in `--help` are every
@@ -44,12 +44,15 @@ pub struct OutputArgs {
     /// flat columns of `spaces export` (dotted names, lists as JSON), with a
     /// header row. Default: json for one Space (`show ID`), ndjson for several
     /// (`show` with --ids-file or ids on stdin, `search`, `by-creator`), table
-    /// for `compare`. A format a command cannot print is refused (exit 2).
+    /// for `compare` (whose table and json compare field by field, and whose
+    /// ndjson and csv give each provider's Space). A format a command cannot
+    /// print is refused (exit 2): a bulk `show` streams, so it has no table.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<Format>,
     /// With --format table or csv: the columns, comma-separated, by their flat
     /// names (e.g. `id,state,title,creator.username,participant_count`); a
-    /// wrong name is refused with the list of names.
+    /// wrong name is refused with the list of names. `compare`'s table: the
+    /// fields compared, whether or not the providers agree.
     #[arg(long, value_delimiter = ',', value_name = "FIELDS")]
     pub fields: Vec<String>,
 }

@@ -26,9 +26,6 @@ pub struct CompareArgs {
     /// available (its environment variable, or a `--token-file PROVIDER=FILE`).
     #[arg(long, value_delimiter = ',', value_parser = provider_parser())]
     pub providers: Vec<Provider>,
-    /// (`table` compares field by field, fitted to the terminal's width or COLUMNS;
-    /// with --fields, exactly those fields. `json` is the comparison as data:
-    /// every field, each provider's value. `ndjson` and `csv`: each provider's Space.)
     #[command(flatten)]
     pub output: OutputArgs,
     /// Show every field in the table, not only those the providers disagree on.

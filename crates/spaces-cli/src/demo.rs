@@ -18,8 +18,8 @@ use spaces_mock::{DEMO_SPACE_ID, DEMO_TOKEN, EXAMPLE_MISSING_ID, LIVE_SPACE_ID, 
 
 use crate::args::Format;
 use crate::compare::Comparison;
-use crate::format::Output;
 use crate::exit::{Exit, Failure};
+use crate::format::Output;
 use crate::output::write_stdout;
 use crate::table::Row;
 use crate::{exit, list, table};

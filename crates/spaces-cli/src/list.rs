@@ -18,9 +18,9 @@ use futures_util::StreamExt;
 use spaces::{Capability, Client, Provider, Search, SearchState, Space, SpaceList};
 
 use crate::args::{Format, OutputArgs, provider_parser};
-use crate::format::{Output, Writer};
 use crate::connect::{self, ConnectArgs};
 use crate::exit::{self, Exit, Failure};
+use crate::format::{Output, Writer};
 use crate::lines::{Line, read_capped_line};
 use crate::output::{shown, write_stdout};
 use crate::stderr::note;
@@ -39,7 +39,6 @@ pub struct SearchArgs {
     /// The provider to ask (default: x; only X offers search).
     #[arg(long, short, default_value = "x", value_parser = provider_parser())]
     pub provider: Provider,
-    /// (`table` without --fields: id, state, title, creator, start.)
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
@@ -59,7 +58,6 @@ pub struct ByCreatorArgs {
     /// The provider to ask (default: x; only X lists Spaces by creator).
     #[arg(long, short, default_value = "x", value_parser = provider_parser())]
     pub provider: Provider,
-    /// (`table` without --fields: id, state, title, creator, start.)
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]

@@ -16,9 +16,9 @@ use spaces::{AllFailed, Answer, Client, Error, Merged, Outcome, Provider, Provid
 use crate::args::{Format, OutputArgs, provider_parser};
 use crate::connect::{self, ConnectArgs};
 use crate::exit::{self, Exit, Failure};
+use crate::format::{Item, Output, Writer};
 use crate::ids::Input;
 use crate::interrupt;
-use crate::format::{Item, Output, Writer};
 use crate::output::{json_pretty, shown, write_stdout};
 use crate::stderr::note;
 use crate::{summary, table};
@@ -46,7 +46,6 @@ pub struct ShowArgs {
     /// says which); each provider that failed before it is reported on stderr.
     #[arg(long)]
     pub fallback: bool,
-    /// (One Space with --merge: `table` has a column naming each field's source.)
     #[command(flatten)]
     pub output: OutputArgs,
     /// Bulk: read ids from this file (one per line; `-` is stdin) and print each Space as it comes.
@@ -186,9 +185,9 @@ fn answered(attempts: &[spaces::Attempt]) -> Vec<Provider> {
 pub fn print_space(space: &Space, output: &Output) -> ExitCode {
     match output.format {
         Format::Json => print_text(json_pretty(space).map_err(|error| error.to_string())),
-        Format::Table => print_text(Ok(output
-            .picked_table(&[space], table::width())
-            .unwrap_or_else(|| summary::render(space)))),
+        Format::Table => {
+            print_text(Ok(output.picked_table(&[space], table::width()).unwrap_or_else(|| summary::render(space))))
+        }
         Format::Ndjson | Format::Csv => print_one_item(space, output),
     }
 }
@@ -250,12 +249,7 @@ struct Printed {
 }
 
 impl Printed {
-    fn new<T: Item>(
-        id: String,
-        value: Result<T, String>,
-        warnings: &[Warning],
-        output: &Output,
-    ) -> Printed {
+    fn new<T: Item>(id: String, value: Result<T, String>, warnings: &[Warning], output: &Output) -> Printed {
         let result = value.and_then(|value| output.item(&value));
         let warnings = warnings.iter().map(ToString::to_string).collect();
         Printed { id, result, failures: Vec::new(), warnings, not_sent: false }
@@ -366,7 +360,12 @@ struct Tally {
 impl Tally {
     /// Prints one outcome; stdout is flushed at once, so an answered id is
     /// out before the next is awaited.
-    fn print(&mut self, printed: Printed, progress: &indicatif::ProgressBar, writer: &mut Writer) -> Result<(), Failure> {
+    fn print(
+        &mut self,
+        printed: Printed,
+        progress: &indicatif::ProgressBar,
+        writer: &mut Writer,
+    ) -> Result<(), Failure> {
         self.seen += 1;
         progress.inc(1);
         if printed.not_sent {
