@@ -1256,7 +1256,7 @@ fn several_providers_need_a_mode_and_exclude_one_provider() {
         (vec!["--provider", "x", "--merge"], vec!["--provider", "--merge"]),
         (vec!["--providers", "x,socialdata", "--merge", "--fallback"], vec!["--merge", "--fallback"]),
         (vec!["--providers", "x,nope", "--merge"], vec!["nope"]),
-        (vec![], vec!["--provider"]),
+        // No provider at all is not here: --provider defaults to x (tests/it/formats.rs).
     ] {
         let mut command = spaces_bin();
         command.args(["show", DEMO_SPACE_ID]).args(&args).env("X_BEARER_TOKEN", DEMO_TOKEN);
