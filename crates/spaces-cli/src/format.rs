@@ -168,7 +168,7 @@ impl Output {
 /// One CSV record (RFC 4180 quoting, by the `csv` crate) and its newline.
 fn csv_record(fields: impl IntoIterator<Item = String>) -> Result<Vec<u8>, String> {
     let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
-    writer.write_record(fields.into_iter()).map_err(|error| error.to_string())?;
+    writer.write_record(fields).map_err(|error| error.to_string())?;
     writer.into_inner().map_err(|error| error.to_string())
 }
 

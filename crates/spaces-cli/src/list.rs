@@ -203,7 +203,7 @@ pub(crate) fn read_user_ids_file(
     let shown = path.display().to_string();
     if path.as_os_str() == "-" {
         if io::stdin().is_terminal() {
-            note!("reading user ids from stdin, one per line; end with Ctrl-D");
+            note!("reading user ids from stdin, one per line (Ctrl-D to end)");
         }
         return read_user_ids(provider, io::stdin().lock(), &shown, into);
     }
