@@ -112,12 +112,12 @@ fn convert_ndjson_streams_lines_and_reports_bad_ones_by_number() {
 }
 
 /// Runs the mock providers on a background runtime for the life of the test.
-struct Mock {
-    mock: MockProviders,
+pub struct Mock {
+    pub mock: MockProviders,
     _runtime: tokio::runtime::Runtime,
 }
 
-fn mock() -> Mock {
+pub fn mock() -> Mock {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
     let mock = runtime.block_on(MockProviders::start());
     Mock { mock, _runtime: runtime }

@@ -8,23 +8,11 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 use spaces::Provider;
-use spaces_mock::{DEMO_SPACE_ID, DEMO_TOKEN, LIVE_SPACE_ID, MockProviders};
+use spaces_mock::{DEMO_SPACE_ID, DEMO_TOKEN, LIVE_SPACE_ID};
 
-use crate::cli::{run, spaces_bin, text};
+use crate::cli::{Mock, mock, run, spaces_bin, text};
 
 const FORMATS: [&str; 4] = ["json", "ndjson", "table", "csv"];
-
-/// The mock providers, on a runtime of their own for the life of the test.
-struct Mock {
-    mock: MockProviders,
-    _runtime: tokio::runtime::Runtime,
-}
-
-fn mock() -> Mock {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
-    let mock = runtime.block_on(MockProviders::start());
-    Mock { mock, _runtime: runtime }
-}
 
 /// Each command that prints Spaces, by name, with the arguments that make
 /// it ask the mock (X and SocialData have tokens), and whether it prints
@@ -64,6 +52,13 @@ fn cases(mock: &Mock, ids_file: &str) -> Vec<Case> {
     ]
 }
 
+/// A file of these ids, one per line, in `dir`.
+fn ids_file(dir: &tempfile::TempDir, ids: &[&str]) -> String {
+    let path = dir.path().join("ids.txt");
+    std::fs::write(&path, ids.iter().map(|id| format!("{id}\n")).collect::<String>()).expect("ids file");
+    path.display().to_string()
+}
+
 fn spaces(case: &Case, extra: &[&str]) -> Output {
     let mut command: Command = spaces_bin();
     command.args(&case.args).args(extra).args(["--no-rate-limit", "--timeout", "5"]);
@@ -82,9 +77,7 @@ fn assert_space(value: &Value, what: &str) {
 fn every_command_prints_every_format_it_takes() {
     let mock = mock();
     let dir = tempfile::tempdir().expect("temp dir");
-    let ids_file = dir.path().join("ids.txt");
-    std::fs::write(&ids_file, format!("{DEMO_SPACE_ID}\n{LIVE_SPACE_ID}\n")).expect("ids file");
-    let ids_file = ids_file.display().to_string();
+    let ids_file = ids_file(&dir, &[DEMO_SPACE_ID, LIVE_SPACE_ID]);
     for case in cases(&mock, &ids_file) {
         for format in FORMATS {
             let what = format!("spaces {} --format {format}", case.name);
@@ -163,9 +156,7 @@ fn every_command_prints_every_format_it_takes() {
 fn fields_pick_the_columns_of_tables_and_csv() {
     let mock = mock();
     let dir = tempfile::tempdir().expect("temp dir");
-    let ids_file = dir.path().join("ids.txt");
-    std::fs::write(&ids_file, format!("{DEMO_SPACE_ID}\n")).expect("ids file");
-    let ids_file = ids_file.display().to_string();
+    let ids_file = ids_file(&dir, &[DEMO_SPACE_ID]);
     for case in cases(&mock, &ids_file) {
         let what = format!("spaces {}", case.name);
         let output = spaces(&case, &["--format", "csv", "--fields", "id,state,creator.username"]);
@@ -207,11 +198,10 @@ fn fields_pick_the_columns_of_tables_and_csv() {
 fn a_json_list_is_one_array_even_when_an_id_fails() {
     let mock = mock();
     let dir = tempfile::tempdir().expect("temp dir");
-    let ids_file = dir.path().join("ids.txt");
-    std::fs::write(&ids_file, format!("{DEMO_SPACE_ID}\nnot an id\n1OdKrjgmNkeKX\n")).expect("ids file");
+    let ids_file = ids_file(&dir, &[DEMO_SPACE_ID, "not an id", "1OdKrjgmNkeKX"]);
     let case = Case {
         name: "show --ids-file",
-        args: ["show", "--ids-file", &ids_file.display().to_string(), "--base-url", &mock.mock.base_url(Provider::X)]
+        args: ["show", "--ids-file", &ids_file, "--base-url", &mock.mock.base_url(Provider::X)]
             .map(String::from)
             .to_vec(),
         many: true,
