@@ -224,3 +224,14 @@ fn tracing_on_a_pipe_has_no_colour() {
     assert!(!stderr.is_empty(), "RUST_LOG traces requests");
     assert!(!stderr.contains("\u{1b}["), "stderr is a pipe: no escape sequences\n{stderr}");
 }
+
+#[test]
+fn a_search_that_fails_prints_nothing_not_half_an_array() {
+    let mock = mock();
+    let mut command = spaces_bin();
+    command.args(["search", "radio", "--format", "json", "--base-url", &mock.mock.base_url(Provider::X)]);
+    command.args(["--no-rate-limit", "--timeout", "5"]).env("X_BEARER_TOKEN", "wrong-token-value");
+    let output = run(command, b"");
+    assert_eq!(output.status.code(), Some(4), "refused: {}", text(&output.stderr));
+    assert!(output.stdout.is_empty(), "{}", text(&output.stdout));
+}

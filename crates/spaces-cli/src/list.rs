@@ -110,13 +110,10 @@ pub async fn search(args: SearchArgs) -> ExitCode {
         Ok(checked) => checked,
         Err(failure) => return failure.report(),
     };
-    let mut printer = match Printer::new(output) {
-        Ok(printer) => printer,
-        Err(failure) => return failure.report(),
-    };
+    // One answer: nothing is printed (not even a JSON array's `[`) unless it comes.
     let exit = match client.search(&search).await {
-        Ok(list) => match printer.add(list) {
-            Ok(()) => {
+        Ok(list) => match Printer::new(output).and_then(|mut printer| printer.add(list).map(|()| printer)) {
+            Ok(printer) => {
                 let what = format!("matching \"{}\" (state: {})", shown(&args.query), args.state.as_str());
                 printer.finish(provider, &what)
             }
