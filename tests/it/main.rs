@@ -9,6 +9,7 @@ mod cli_robustness;
 mod client;
 mod faults;
 mod fixtures;
+mod formats;
 mod hostile;
 mod layers;
 mod mock;

@@ -1,7 +1,7 @@
 //! Argument pieces more than one command takes.
 
-use clap::ValueEnum;
 use clap::builder::TypedValueParser;
+use clap::{Args, ValueEnum};
 use spaces::Provider;
 
 /// Parses a provider name; the choices shown in `--help` are every
@@ -11,14 +11,50 @@ pub fn provider_parser() -> impl TypedValueParser<Value = Provider> {
         .try_map(|name| name.parse::<Provider>())
 }
 
-/// How to print a Space.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+/// How Spaces are printed: the one `--format` of every command that prints them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// The normalized Space JSON (as `spaces convert` prints it).
-    #[default]
+    /// One JSON document: a Space, or one array of Spaces written as they arrive.
     Json,
-    /// A readable summary.
+    /// One Space per line, as compact JSON.
+    Ndjson,
+    /// For people: fitted to the terminal's width (or COLUMNS).
     Table,
+    /// A header row, then one row per Space: the flat columns of `spaces export`.
+    Csv,
+}
+
+impl Format {
+    /// Its name, as `--format` takes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Ndjson => "ndjson",
+            Format::Table => "table",
+            Format::Csv => "csv",
+        }
+    }
+}
+
+/// `--format` and `--fields`, as every command that prints Spaces takes them.
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// json: one JSON document (a list is one array, written Space by Space as
+    /// they arrive); ndjson: one Space per line; table: for people; csv: the
+    /// flat columns of `spaces export` (dotted names, lists as JSON), with a
+    /// header row. Default: json for one Space (`show ID`), ndjson for several
+    /// (`show` with --ids-file or ids on stdin, `search`, `by-creator`), table
+    /// for `compare` (whose table and json compare field by field, and whose
+    /// ndjson and csv give each provider's Space). A format a command cannot
+    /// print is refused (exit 2): a bulk `show` streams, so it has no table.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
+    /// With --format table or csv: the columns, comma-separated, by their flat
+    /// names (e.g. `id,state,title,creator.username,participant_count`); a
+    /// wrong name is refused with the list of names. `compare`'s table: the
+    /// fields compared, whether or not the providers agree.
+    #[arg(long, value_delimiter = ',', value_name = "FIELDS")]
+    pub fields: Vec<String>,
 }
 
 /// Parses a duration: `30s`, `10m`, `1h 30m`, `2d`, or a bare number of

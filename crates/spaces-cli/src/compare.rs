@@ -1,4 +1,8 @@
 //! `spaces compare`: one Space from several providers, field by field.
+//!
+//! `--format table` (the default) and `json` print the comparison; `ndjson`
+//! and `csv` print each provider's Space, one line or row per provider
+//! that answered, for a program or a spreadsheet to compare.
 
 use std::process::ExitCode;
 
@@ -6,9 +10,10 @@ use clap::Args;
 use serde_json::{Map, Value, json};
 use spaces::{Client, Field, FieldValue, Provider, Space};
 
-use crate::args::{Format, provider_parser};
+use crate::args::{Format, OutputArgs, provider_parser};
 use crate::connect::ConnectArgs;
-use crate::exit::Exit;
+use crate::exit::{Exit, Failure};
+use crate::format::{Output, Writer};
 use crate::output::write_stdout;
 use crate::stderr::note;
 use crate::table::{self, Row};
@@ -21,9 +26,8 @@ pub struct CompareArgs {
     /// available (its environment variable, or a `--token-file PROVIDER=FILE`).
     #[arg(long, value_delimiter = ',', value_parser = provider_parser())]
     pub providers: Vec<Provider>,
-    /// `table` for people (fitted to the terminal's width, or COLUMNS), `json` for programs (every field, as data).
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    #[command(flatten)]
+    pub output: OutputArgs,
     /// Show every field in the table, not only those the providers disagree on.
     #[arg(long)]
     pub all: bool,
@@ -32,8 +36,12 @@ pub struct CompareArgs {
 }
 
 pub async fn run(args: CompareArgs) -> ExitCode {
-    let asked = match args.connect.providers_to_ask(&args.providers) {
-        Ok(asked) => asked,
+    let checked = args
+        .output
+        .resolve("`spaces compare`", Format::Table, &[])
+        .and_then(|output| Ok((output, args.connect.providers_to_ask(&args.providers)?)));
+    let (output, asked) = match checked {
+        Ok(checked) => checked,
         Err(failure) => return failure.report(),
     };
     let clients = match args.connect.clients(&asked) {
@@ -41,7 +49,7 @@ pub async fn run(args: CompareArgs) -> ExitCode {
         Err(failure) => return failure.report(),
     };
     let comparison = Comparison::fetch(&clients, spaces::space_id_of(&args.id)).await;
-    let exit = comparison.print(args.format, table::width(), args.all);
+    let exit = comparison.print(&output, table::width(), args.all);
     crate::connect::report_recording(&clients, exit)
 }
 
@@ -69,15 +77,25 @@ impl Comparison {
         Comparison { id: id.to_owned(), answers: futures_util::future::join_all(requests).await }
     }
 
-    /// Prints the table (at most `width` columns wide; every field with
-    /// `all`, else those the providers disagree on) or JSON; the exit code
-    /// says whether any provider answered.
-    pub fn print(&self, format: Format, width: usize, all: bool) -> ExitCode {
-        let text = match format {
-            Format::Table => self.table(width, all),
-            Format::Json => crate::output::json_pretty(&self.json()).unwrap_or_default(),
+    /// Prints the table (at most `width` columns wide; the fields `--fields`
+    /// picked, else every field with `all`, else those the providers
+    /// disagree on), the comparison as JSON, or each provider's Space (NDJSON,
+    /// CSV); the exit code says whether any provider answered.
+    pub fn print(&self, output: &Output, width: usize, all: bool) -> ExitCode {
+        let written = match output.format {
+            Format::Table => write_stdout(&self.table(width, all, &output.fields())),
+            Format::Json => match crate::output::json_pretty(&self.json()) {
+                Ok(text) => write_stdout(&text),
+                Err(error) => Err(Failure::new(Exit::Failure, format!("cannot serialize the comparison: {error}"))),
+            },
+            Format::Ndjson | Format::Csv => Writer::start(output).and_then(|mut writer| {
+                for space in self.spaces().into_iter().flatten() {
+                    writer.write(output, space)?;
+                }
+                writer.end()
+            }),
         };
-        if let Err(failure) = write_stdout(&text) {
+        if let Err(failure) = written {
             return failure.report();
         }
         let failures: Vec<&spaces::Error> =
@@ -119,11 +137,16 @@ impl Comparison {
     }
 
     /// The fields the providers disagree on, one column per provider; with
-    /// `all`, then every field they agree on, each value once. A table too
-    /// wide for `width` becomes one block per field.
-    fn table(&self, width: usize, all: bool) -> String {
+    /// `all`, then every field they agree on, each value once. With
+    /// `fields` (`--fields`), only those fields, whether or not they agree.
+    /// A table too wide for `width` becomes one block per field.
+    fn table(&self, width: usize, all: bool, fields: &[&str]) -> String {
         let providers: Vec<String> = self.answers.iter().map(|(provider, _)| provider.to_string()).collect();
-        let rows = compare(&self.spaces());
+        let mut rows = compare(&self.spaces());
+        let all = all || !fields.is_empty();
+        if !fields.is_empty() {
+            rows.retain(|row| fields.contains(&row.name.as_str()));
+        }
         let (differ, agree): (Vec<&Compared>, Vec<&Compared>) = rows.iter().partition(|row| !row.agree);
         let answered: Vec<&str> =
             self.answers.iter().filter(|(_, answer)| answer.is_ok()).map(|(provider, _)| provider.as_str()).collect();
@@ -306,7 +329,7 @@ mod tests {
         assert!(agreeing > 20, "the recordings agree on most fields");
         for width in [40, 60, 80, 120, 200, table::UNLIMITED] {
             for all in [false, true] {
-                let table = comparison.table(width, all);
+                let table = comparison.table(width, all, &[]);
                 for line in table.lines() {
                     assert!(line.chars().count() <= width, "{} > {width}: {line}\n{table}", line.chars().count());
                 }
@@ -325,13 +348,13 @@ mod tests {
             }
         }
         // Without --all, an agreeing field is not shown.
-        let table = comparison.table(200, false);
+        let table = comparison.table(200, false, &[]);
         assert!(!table.lines().any(|line| line.trim_start().starts_with("lang ")), "{table}");
     }
 
     #[test]
     fn a_wide_table_keeps_each_value_on_one_line() {
-        let table = every_provider().table(250, true);
+        let table = every_provider().table(250, true, &[]);
         assert!(table.contains("The Algorithm goes open source"), "{table}");
         assert!(table.contains("2023-03-31 "), "times to the second: {table}");
     }

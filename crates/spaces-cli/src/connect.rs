@@ -50,10 +50,11 @@ pub struct ConnectArgs {
     /// e.g. against a local mock or with a raised quota.
     #[arg(long)]
     pub no_rate_limit: bool,
-    /// Write every provider response to DIR as one capture file (`*.capture.json`:
-    /// the request's path and query, the status, the content type and rate-limit
-    /// headers, the raw body; the token redacted, no request header), for
-    /// `cargo xtask audit` and `cargo xtask fixture add`. DIR is created if missing.
+    /// Keep every provider response in DIR (created if missing), one JSON file each
+    /// (`*.capture.json`): the request's path and query, the status, the content type
+    /// and rate-limit headers, and the raw body; the token redacted, no request header.
+    /// To see what a provider sent, or replay it later: `jq -r .body FILE | spaces
+    /// convert --provider PROVIDER`. Attach captures to a bug report about a response.
     #[arg(long, value_name = "DIR")]
     pub record: Option<PathBuf>,
 }

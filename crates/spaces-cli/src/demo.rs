@@ -19,6 +19,7 @@ use spaces_mock::{DEMO_SPACE_ID, DEMO_TOKEN, EXAMPLE_MISSING_ID, LIVE_SPACE_ID, 
 use crate::args::Format;
 use crate::compare::Comparison;
 use crate::exit::{Exit, Failure};
+use crate::format::Output;
 use crate::output::write_stdout;
 use crate::table::Row;
 use crate::{exit, list, table};
@@ -50,7 +51,7 @@ pub async fn run() -> ExitCode {
         return failure.report();
     }
     let comparison = Comparison::fetch(&clients, LIVE_SPACE_ID).await;
-    let mut code = comparison.print(Format::Table, width, false);
+    let mut code = comparison.print(&Output::of(Format::Table), width, false);
     if let Some(x) = clients.iter().find(|client| client.provider() == Provider::X) {
         match x_only(x, width).await {
             Ok(text) => {

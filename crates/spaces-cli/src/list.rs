@@ -1,13 +1,14 @@
 //! `spaces search` and `spaces by-creator`: the multi-Space endpoints (X's
-//! `GET /2/spaces/search` and `GET /2/spaces/by/creator_ids`), printed as
-//! NDJSON (one Space per line) or as a table for people.
+//! `GET /2/spaces/search` and `GET /2/spaces/by/creator_ids`), printed in
+//! the `--format` asked (NDJSON by default), each page as it arrives; a
+//! table, for people, once every page is in.
 //!
 //! Partial errors of an answer (a Space or user X could not return, an item
 //! that did not convert) are printed on stderr as `error: <id or ->: <cause>`
 //! and make the exit code 1; the Spaces that did come back are printed all
 //! the same.
 
-use std::io::{self, BufRead};
+use std::io::{self, BufRead, IsTerminal};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -16,24 +17,14 @@ use clap::builder::TypedValueParser;
 use futures_util::StreamExt;
 use spaces::{Capability, Client, Provider, Search, SearchState, Space, SpaceList};
 
-use crate::args::provider_parser;
+use crate::args::{Format, OutputArgs, provider_parser};
 use crate::connect::{self, ConnectArgs};
 use crate::exit::{self, Exit, Failure};
+use crate::format::{Output, Writer};
 use crate::lines::{Line, read_capped_line};
 use crate::output::{shown, write_stdout};
 use crate::stderr::note;
 use crate::table::{self, Row};
-
-/// How a list of Spaces is printed.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum ListFormat {
-    /// One normalized Space JSON per line.
-    #[default]
-    Ndjson,
-    /// One row per Space (id, state, title, creator, start), fitted to the
-    /// terminal's width (or COLUMNS).
-    Table,
-}
 
 #[derive(Debug, Args)]
 pub struct SearchArgs {
@@ -45,12 +36,11 @@ pub struct SearchArgs {
     /// At most this many Spaces (X: 1 to 100, default 100; X has no further pages).
     #[arg(long, value_name = "N")]
     pub max_results: Option<u8>,
-    /// The provider to ask (only X offers search).
+    /// The provider to ask (default: x; only X offers search).
     #[arg(long, short, default_value = "x", value_parser = provider_parser())]
     pub provider: Provider,
-    /// `ndjson` for programs (one Space per line), `table` for people.
-    #[arg(long, value_enum, default_value_t)]
-    pub format: ListFormat,
+    #[command(flatten)]
+    pub output: OutputArgs,
     #[command(flatten)]
     pub connect: ConnectArgs,
 }
@@ -65,12 +55,11 @@ pub struct ByCreatorArgs {
     /// Also read user ids from this file, one per line (`-` is stdin).
     #[arg(long, value_name = "FILE")]
     pub user_ids_file: Option<PathBuf>,
-    /// The provider to ask (only X lists Spaces by creator).
+    /// The provider to ask (default: x; only X lists Spaces by creator).
     #[arg(long, short, default_value = "x", value_parser = provider_parser())]
     pub provider: Provider,
-    /// `ndjson` for programs (one Space per line), `table` for people.
-    #[arg(long, value_enum, default_value_t)]
-    pub format: ListFormat,
+    #[command(flatten)]
+    pub output: OutputArgs,
     #[command(flatten)]
     pub connect: ConnectArgs,
 }
@@ -112,15 +101,19 @@ pub async fn search(args: SearchArgs) -> ExitCode {
         search = search.max_results(max);
     }
     // The library checks the arguments against the spec's rules before a token is needed.
-    let checked = offered(provider, Capability::Search).and_then(|()| Ok(search.check(provider)?));
-    let client = match checked.and_then(|()| client(&args.connect, provider)) {
-        Ok(client) => client,
+    let checked = args.output.resolve("`spaces search`", Format::Ndjson, &[]).and_then(|output| {
+        offered(provider, Capability::Search)?;
+        search.check(provider)?;
+        Ok((output, client(&args.connect, provider)?))
+    });
+    let (output, client) = match checked {
+        Ok(checked) => checked,
         Err(failure) => return failure.report(),
     };
-    let mut printer = Printer::new(args.format);
+    // One answer: nothing is printed (not even a JSON array's `[`) unless it comes.
     let exit = match client.search(&search).await {
-        Ok(list) => match printer.add(list) {
-            Ok(()) => {
+        Ok(list) => match Printer::new(output).and_then(|mut printer| printer.add(list).map(|()| printer)) {
+            Ok(printer) => {
                 let what = format!("matching \"{}\" (state: {})", shown(&args.query), args.state.as_str());
                 printer.finish(provider, &what)
             }
@@ -133,26 +126,33 @@ pub async fn search(args: SearchArgs) -> ExitCode {
 
 pub async fn by_creator(args: ByCreatorArgs) -> ExitCode {
     let provider = args.provider;
-    let user_ids = match offered(provider, Capability::ByCreators).and_then(|()| user_ids(&args)) {
-        Ok(user_ids) => user_ids,
+    let checked = args.output.resolve("`spaces by-creator`", Format::Ndjson, &[]).and_then(|output| {
+        offered(provider, Capability::ByCreators)?;
+        Ok((output, user_ids(&args)?))
+    });
+    let (output, user_ids) = match checked {
+        Ok(checked) => checked,
         Err(failure) => return failure.report(),
     };
     let client = match client(&args.connect, provider) {
         Ok(client) => client,
         Err(failure) => return failure.report(),
     };
-    let exit = print_pages(&client, &user_ids, args.format).await;
+    let exit = print_pages(&client, &user_ids, output).await;
     connect::report_recording(&[client], exit)
 }
 
 /// One page per request, each printed as it arrives: a long list of
 /// creators streams, and a failure loses nothing already answered.
-async fn print_pages(client: &Client, user_ids: &[String], format: ListFormat) -> ExitCode {
+async fn print_pages(client: &Client, user_ids: &[String], output: Output) -> ExitCode {
     let mut pages = match client.spaces_by_creators_pages(user_ids.iter().cloned()) {
         Ok(pages) => pages,
         Err(error) => return exit::report(error),
     };
-    let mut printer = Printer::new(format);
+    let mut printer = match Printer::new(output) {
+        Ok(printer) => printer,
+        Err(failure) => return failure.report(),
+    };
     while let Some(page) = pages.next().await {
         match page {
             Ok(list) => {
@@ -161,8 +161,9 @@ async fn print_pages(client: &Client, user_ids: &[String], format: ListFormat) -
                 }
             }
             Err(error) => {
-                // What came back so far is printed; the failure decides the exit code.
-                let _ = printer.flush_table();
+                // What came back so far is printed (and a JSON array closed);
+                // the failure decides the exit code.
+                let _ = printer.flush_table().and_then(|()| printer.writer.end());
                 return exit::report(error);
             }
         }
@@ -198,6 +199,9 @@ pub(crate) fn read_user_ids_file(
 ) -> Result<(), Failure> {
     let shown = path.display().to_string();
     if path.as_os_str() == "-" {
+        if io::stdin().is_terminal() {
+            note!("reading user ids from stdin, one per line (Ctrl-D to end)");
+        }
         return read_user_ids(provider, io::stdin().lock(), &shown, into);
     }
     match std::fs::File::open(path) {
@@ -238,10 +242,11 @@ fn read_user_ids(
     }
 }
 
-/// Prints the Spaces of one or more answers: NDJSON as they come, or a
-/// table at the end; partial errors on stderr as they come.
+/// Prints the Spaces of one or more answers: JSON, NDJSON or CSV as they
+/// come, or a table at the end; partial errors on stderr as they come.
 struct Printer {
-    format: ListFormat,
+    output: Output,
+    writer: Writer,
     /// The Spaces a table will show.
     rows: Vec<Space>,
     spaces: usize,
@@ -249,8 +254,9 @@ struct Printer {
 }
 
 impl Printer {
-    fn new(format: ListFormat) -> Printer {
-        Printer { format, rows: Vec::new(), spaces: 0, errors: 0 }
+    fn new(output: Output) -> Result<Printer, Failure> {
+        let writer = Writer::start(&output)?;
+        Ok(Printer { output, writer, rows: Vec::new(), spaces: 0, errors: 0 })
     }
 
     fn add(&mut self, list: SpaceList) -> Result<(), Failure> {
@@ -262,39 +268,44 @@ impl Printer {
         }
         self.errors += list.errors.len();
         self.spaces += list.spaces.len();
-        match self.format {
-            ListFormat::Table => self.rows.extend(list.spaces),
-            ListFormat::Ndjson => {
-                let mut output = Vec::new();
+        match self.output.format {
+            Format::Table => self.rows.extend(list.spaces),
+            Format::Json | Format::Ndjson | Format::Csv => {
                 for space in &list.spaces {
-                    crate::output::json_line(&mut output, space)
-                        .map_err(|error| Failure::new(Exit::Failure, format!("cannot serialize a Space: {error}")))?;
-                    output.push(b'\n');
+                    self.writer.write(&self.output, space)?;
                 }
-                crate::output::write_stdout_bytes(&output)?;
             }
         }
         Ok(())
     }
 
-    /// The table of what was gathered so far (nothing for NDJSON, which is
-    /// already out).
+    /// The table of what was gathered so far (nothing for the other
+    /// formats, which are already out).
     fn flush_table(&mut self) -> Result<(), Failure> {
-        if self.format == ListFormat::Table && !self.rows.is_empty() {
-            write_stdout(&render(&self.rows, table::width()))?;
+        if self.output.format == Format::Table && !self.rows.is_empty() {
+            let width = table::width();
+            let rows: Vec<&Space> = self.rows.iter().collect();
+            let table = self.output.picked_table(&rows, width).unwrap_or_else(|| render(&self.rows, width));
+            write_stdout(&table)?;
             self.rows.clear();
         }
         Ok(())
     }
 
-    /// Prints the table (with a line saying what it lists) or, for NDJSON,
-    /// a summary on stderr. Exit 1 when any partial error was reported.
+    /// Prints the table (with a line saying what it lists) or, for the
+    /// other formats, ends the list and says on stderr how many Spaces and
+    /// errors there were. Exit 1 when any partial error was reported.
     fn finish(mut self, provider: Provider, what: &str) -> ExitCode {
         let count = if self.spaces == 1 { "1 Space".to_owned() } else { format!("{} Spaces", self.spaces) };
         let errors = if self.errors == 1 { "1 error".to_owned() } else { format!("{} errors", self.errors) };
-        match self.format {
-            ListFormat::Ndjson => note!("{provider}: {count}, {errors}"),
-            ListFormat::Table => {
+        match self.output.format {
+            Format::Json | Format::Ndjson | Format::Csv => {
+                if let Err(failure) = self.writer.end() {
+                    return failure.report();
+                }
+                note!("{provider}: {count}, {errors}");
+            }
+            Format::Table => {
                 let width = table::width();
                 let mut intro = format!("{count} {what}, from {}", provider.info().title);
                 if self.errors > 0 {

@@ -12,6 +12,8 @@ mod events;
 mod exit;
 mod export;
 mod forget;
+mod format;
+mod help;
 mod ids;
 mod interrupt;
 mod lines;
@@ -34,7 +36,8 @@ use spaces::Provider;
 use crate::args::provider_parser;
 use crate::exit::{Exit, Failure};
 
-/// X/Twitter Space details from any supported provider, as one normalized model.
+/// X/Twitter Spaces from any provider, as one normalized model. (The
+/// one-line summary, naming every command, is built by `help::with_examples`.)
 ///
 /// Tokens come from each provider's environment variable (listed below) or a
 /// file given with --token-file [PROVIDER=]FILE; never from a command-line
@@ -42,7 +45,7 @@ use crate::exit::{Exit, Failure};
 /// surrounding whitespace and a leading `Bearer ` are stripped from either.
 /// Set RUST_LOG=spaces=debug to trace requests.
 #[derive(Debug, Parser)]
-#[command(name = "spaces", version, about)]
+#[command(name = "spaces", version)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -67,7 +70,6 @@ enum Command {
     /// See the whole pipeline work: no network, no keys (a mock server on 127.0.0.1).
     ///
     /// Needs a binary built with the cargo feature `mock`, as `cargo run -p spaces-cli --features mock -- demo` does.
-    #[command(after_help = "Example:\n  cargo run -p spaces-cli --features mock -- demo")]
     Demo,
     /// Run the mock of every provider on 127.0.0.1 until Ctrl-C, and print the
     /// base URL and token for each, with commands to paste: try show, bulk,
@@ -103,8 +105,6 @@ enum Command {
     /// their earlier events carried, and their samples.
     ForgetGone(forget::ForgetGoneArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
-    ///
-    /// For example: `spaces completions bash > ~/.local/share/bash-completion/completions/spaces`.
     Completions {
         /// The shell to complete for.
         #[arg(value_enum)]
@@ -132,7 +132,7 @@ fn after_help() -> String {
 
 /// The command line as parsed, `--help` and completions all come from.
 fn cli_command() -> clap::Command {
-    Cli::command().after_help(after_help())
+    help::with_examples(Cli::command().after_help(after_help()))
 }
 
 fn main() -> ExitCode {
@@ -207,6 +207,7 @@ fn init_tracing() {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
             .with_writer(std::io::stderr)
+            .with_ansi(stderr::colour())
             .try_init();
     }
 }

@@ -9,8 +9,6 @@
 
 /// The arguments of `spaces mock`.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Example:\n  spaces mock --port 8080\n  \
-    (then, in another terminal, paste one of the commands it prints)")]
 pub struct MockArgs {
     /// The port to listen on, on 127.0.0.1; 0 (the default) picks a free one.
     #[arg(long, default_value_t = 0)]

@@ -1,5 +1,5 @@
-//! `spaces show`: one Space, or many (`--ids-file`, or ids on stdin) as
-//! NDJSON, from one provider or from several (`--merge`, `--fallback`).
+//! `spaces show`: one Space, or many (`--ids-file`, or ids on stdin),
+//! streamed in the `--format` asked, from one provider or from several (`--merge`, `--fallback`).
 //!
 //! The library does the work (batching, concurrency, fallback, merge, in
 //! input order); this module only chooses what to ask and prints each
@@ -13,12 +13,13 @@ use clap::Args;
 use futures_util::stream::{BoxStream, StreamExt};
 use spaces::{AllFailed, Answer, Client, Error, Merged, Outcome, Provider, Providers, Space, Warning};
 
-use crate::args::{Format, provider_parser};
+use crate::args::{Format, OutputArgs, provider_parser};
 use crate::connect::{self, ConnectArgs};
 use crate::exit::{self, Exit, Failure};
+use crate::format::{Item, Output, Writer};
 use crate::ids::Input;
 use crate::interrupt;
-use crate::output::{json_line, json_pretty, shown, write_stdout, write_stdout_bytes};
+use crate::output::{json_pretty, shown, write_stdout};
 use crate::stderr::note;
 use crate::{summary, table};
 
@@ -27,15 +28,9 @@ pub struct ShowArgs {
     /// The Space id, or its URL (https://x.com/i/spaces/…). Without it (and
     /// without --ids-file), ids are read from stdin, one per line (`#` starts a comment).
     pub id: Option<String>,
-    /// The provider to ask; its token comes from its environment variable or --token-file.
-    /// (For several: --providers with --merge or --fallback.)
-    #[arg(
-        long,
-        short,
-        value_parser = provider_parser(),
-        required_unless_present_any = ["providers", "merge", "fallback"],
-        conflicts_with_all = ["providers", "merge", "fallback"]
-    )]
+    /// The provider to ask (default: x); its token comes from its environment variable or
+    /// --token-file. (For several: --providers with --merge or --fallback.)
+    #[arg(long, short, value_parser = provider_parser(), conflicts_with_all = ["providers", "merge", "fallback"])]
     pub provider: Option<Provider>,
     /// Several providers, in order of preference (comma-separated), with --merge
     /// or --fallback. A provider without a token is skipped with a note. With
@@ -51,11 +46,9 @@ pub struct ShowArgs {
     /// says which); each provider that failed before it is reported on stderr.
     #[arg(long)]
     pub fallback: bool,
-    /// Output format for a single Space (with --merge, `table` has a column
-    /// naming each field's source). Bulk output is always NDJSON.
-    #[arg(long, value_enum, default_value_t = Format::Json)]
-    pub format: Format,
-    /// Bulk: read ids from this file (one per line; `-` is stdin) and print one NDJSON line per Space.
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Bulk: read ids from this file (one per line; `-` is stdin) and print each Space as it comes.
     #[arg(long, value_name = "FILE", conflicts_with = "id")]
     pub ids_file: Option<PathBuf>,
     /// Bulk: requests in flight at once, per provider (its rate limit still applies).
@@ -80,16 +73,35 @@ enum Asked {
     Merge(Providers),
 }
 
+/// Bulk output cannot be a table: a table sizes its columns to every row,
+/// and a bulk run prints each Space as it comes (a run cut short keeps
+/// them all), over any number of ids.
+const BULK_TABLE: &str = "a table needs every row before it can size its columns, and a bulk run prints \
+                          each Space as it arrives; use --format csv (with --fields to pick columns) or ndjson";
+
+/// The format of a run: of one Space, or of several (bulk).
+fn output(args: &ShowArgs) -> Result<Output, Failure> {
+    match args.id {
+        Some(_) => args.output.resolve("`spaces show ID`", Format::Json, &[]),
+        None => args.output.resolve(
+            "`spaces show` with several ids (--ids-file or ids on stdin)",
+            Format::Ndjson,
+            &[(Format::Table, BULK_TABLE)],
+        ),
+    }
+}
+
 pub async fn run(args: ShowArgs) -> ExitCode {
-    let (asked, clients) = match asked(&args) {
-        Ok(asked) => asked,
+    let checked = output(&args).and_then(|output| Ok((output, asked(&args)?)));
+    let (output, (asked, clients)) = match checked {
+        Ok(checked) => checked,
         Err(failure) => return failure.report(),
     };
     let exit = match &args.id {
         // A Space URL, as people share them, stands for its id.
-        Some(id) => show_one(&asked, spaces::space_id_of(id), args.format).await,
+        Some(id) => show_one(&asked, spaces::space_id_of(id), &output).await,
         None => match Input::open(args.ids_file.as_deref()) {
-            Ok(input) => show_many(&asked, input, args.no_batch).await,
+            Ok(input) => show_many(&asked, input, args.no_batch, &output).await,
             Err(failure) => failure.report(),
         },
     };
@@ -105,21 +117,18 @@ fn asked(args: &ShowArgs) -> Result<(Asked, Vec<Client>), Failure> {
         let asked = if args.merge { Asked::Merge(providers) } else { Asked::Fallback(providers) };
         return Ok((asked, clients));
     }
-    let Some(provider) = args.provider else {
-        let message = if args.providers.is_empty() {
-            "name the provider to ask with --provider (or several with --providers and --merge or --fallback)"
-        } else {
-            "--providers asks several providers: add --merge (ask them all at once and merge their answers) \
-             or --fallback (ask them in order and print the first answer)"
-        };
+    if !args.providers.is_empty() {
+        let message = "--providers asks several providers: add --merge (ask them all at once and merge their answers) \
+                       or --fallback (ask them in order and print the first answer)";
         return Err(Failure::new(Exit::Usage, message));
-    };
+    }
+    let provider = args.provider.unwrap_or(Provider::X);
     args.connect.check(&[provider])?;
     let client = args.connect.builder(provider)?.concurrency(concurrency).build()?;
     Ok((Asked::One(client.clone()), vec![client]))
 }
 
-async fn show_one(asked: &Asked, id: &str, format: Format) -> ExitCode {
+async fn show_one(asked: &Asked, id: &str, format: &Output) -> ExitCode {
     let providers = match asked {
         Asked::One(client) => {
             return match client.space(id).await {
@@ -171,21 +180,38 @@ fn answered(attempts: &[spaces::Attempt]) -> Vec<Provider> {
     attempts.iter().filter(|attempt| attempt.error.is_none()).map(|attempt| attempt.provider).collect()
 }
 
-/// Prints one Space as pretty JSON or the table summary.
-pub fn print_space(space: &Space, format: Format) -> ExitCode {
-    let text = match format {
-        Format::Json => json_pretty(space).map_err(|error| error.to_string()),
-        Format::Table => Ok(summary::render(space)),
-    };
-    print_text(text)
+/// Prints one Space: pretty JSON, one line, the table summary (or the
+/// columns `--fields` picked), or a CSV header and row.
+pub fn print_space(space: &Space, output: &Output) -> ExitCode {
+    match output.format {
+        Format::Json => print_text(json_pretty(space).map_err(|error| error.to_string())),
+        Format::Table => {
+            print_text(Ok(output.picked_table(&[space], table::width()).unwrap_or_else(|| summary::render(space))))
+        }
+        Format::Ndjson | Format::Csv => print_one_item(space, output),
+    }
 }
 
-fn print_merged(merged: &Merged, answered: &[Provider], asked: &[Provider], format: Format) -> ExitCode {
-    let text = match format {
-        Format::Json => json_pretty(merged).map_err(|error| error.to_string()),
-        Format::Table => Ok(summary::merged_table(merged, answered, asked, table::width())),
-    };
-    print_text(text)
+fn print_merged(merged: &Merged, answered: &[Provider], asked: &[Provider], output: &Output) -> ExitCode {
+    match output.format {
+        Format::Json => print_text(json_pretty(merged).map_err(|error| error.to_string())),
+        Format::Table => print_text(Ok(output
+            .picked_table(&[&merged.space], table::width())
+            .unwrap_or_else(|| summary::merged_table(merged, answered, asked, table::width())))),
+        Format::Ndjson | Format::Csv => print_one_item(merged, output),
+    }
+}
+
+/// One Space as a list of one: an NDJSON line, or a CSV header and row.
+fn print_one_item(value: &impl Item, output: &Output) -> ExitCode {
+    let written = Writer::start(output).and_then(|mut writer| {
+        writer.write(output, value)?;
+        writer.end()
+    });
+    match written {
+        Ok(()) => Exit::Success.into(),
+        Err(failure) => failure.report(),
+    }
 }
 
 fn print_text(text: Result<String, String>) -> ExitCode {
@@ -210,7 +236,7 @@ fn every_provider_failed(all: &AllFailed) -> String {
 /// What a bulk run prints for one id.
 struct Printed {
     id: String,
-    /// The JSON line (without its newline), or the cause printed as
+    /// The item as the format writes it ([`Output::item`]), or the cause printed as
     /// `error: <id>: <cause>`: the id got no answer.
     result: Result<Vec<u8>, String>,
     /// The errors of providers that failed on the way (several providers),
@@ -223,31 +249,25 @@ struct Printed {
 }
 
 impl Printed {
-    fn new<T: serde::Serialize>(id: String, value: Result<T, String>, warnings: &[Warning]) -> Printed {
-        let result = value.and_then(|value| {
-            let mut line = Vec::new();
-            json_line(&mut line, &value).map(|()| line).map_err(|error| error.to_string())
-        });
+    fn new<T: Item>(id: String, value: Result<T, String>, warnings: &[Warning], output: &Output) -> Printed {
+        let result = value.and_then(|value| output.item(&value));
         let warnings = warnings.iter().map(ToString::to_string).collect();
         Printed { id, result, failures: Vec::new(), warnings, not_sent: false }
     }
 
-    fn of_one(outcome: Outcome) -> Printed {
+    fn of_one(outcome: Outcome, output: &Output) -> Printed {
         let not_sent = matches!(outcome.result, Err(Error::Interrupted { .. }));
         let value = outcome.result.map_err(|error| error.to_string());
-        Printed { not_sent, ..Printed::new(outcome.id, value, &outcome.warnings) }
+        Printed { not_sent, ..Printed::new(outcome.id, value, &outcome.warnings, output) }
     }
 
-    fn of_several<T, J: serde::Serialize>(
-        outcome: Outcome<Answer<T>, AllFailed>,
-        json: impl FnOnce(T) -> J,
-    ) -> Printed {
+    fn of_several<T: Item>(outcome: Outcome<Answer<T>, AllFailed>, output: &Output) -> Printed {
         let interrupted = |error: &Error| matches!(error, Error::Interrupted { .. });
         let (value, failures, not_sent) = match outcome.result {
             Ok(answer) => {
                 let failures = answer.attempts.iter().filter_map(|attempt| attempt.error.as_ref());
                 let failures: Vec<String> = failures.map(ToString::to_string).collect();
-                (Ok(json(answer.value)), failures, false)
+                (Ok(answer.value), failures, false)
             }
             // A bad id is the same for every provider: refused once, one line.
             Err(AllFailed { errors }) if matches!(errors.as_slice(), [(_, Error::InvalidId { .. })]) => {
@@ -259,40 +279,44 @@ impl Printed {
                 (Err(every_provider_failed(&all)), failures, not_sent)
             }
         };
-        Printed { failures, not_sent, ..Printed::new(outcome.id, value, &outcome.warnings) }
+        Printed { failures, not_sent, ..Printed::new(outcome.id, value, &outcome.warnings, output) }
     }
 }
 
 /// Every id read gets exactly one outcome, printed as the library yields
-/// it, in input order: its JSON on stdout, or `error: <id>: <cause>` on
+/// it, in input order: its Space on stdout (in `output`'s format), or `error: <id>: <cause>` on
 /// stderr (after any `error: <id>: <provider>: <cause>` of providers that
 /// failed on the way, and `warning:` lines). A signal stops the run: what
 /// was sent is answered and printed, what was not is counted.
-async fn show_many(asked: &Asked, input: Input, no_batch: bool) -> ExitCode {
+async fn show_many(asked: &Asked, input: Input, no_batch: bool, output: &Output) -> ExitCode {
     let total = input.total;
     let (ids, unread) = input.spawn();
     let (signal, interrupted) = interrupt::on_signal("no more requests are sent; waiting for those on their way");
     let (label, outcomes): (String, BoxStream<'_, Printed>) = match asked {
         Asked::One(client) => {
             let lookup = client.lookup_stream(ids).one_by_one(no_batch).stop_on(signal);
-            (client.provider().to_string(), lookup.stream().map(Printed::of_one).boxed())
+            (client.provider().to_string(), lookup.stream().map(|outcome| Printed::of_one(outcome, output)).boxed())
         }
         Asked::Fallback(providers) => {
             let lookup = providers.lookup_stream(ids).one_by_one(no_batch).stop_on(signal);
-            let outcomes = lookup.fallback().map(|outcome| Printed::of_several(outcome, |space| space));
+            let outcomes = lookup.fallback().map(|outcome| Printed::of_several(outcome, output));
             (label("fallback", providers), outcomes.boxed())
         }
         Asked::Merge(providers) => {
             let lookup = providers.lookup_stream(ids).one_by_one(no_batch).stop_on(signal);
-            let outcomes = lookup.merge().map(|outcome| Printed::of_several(outcome, |merged| merged));
+            let outcomes = lookup.merge().map(|outcome| Printed::of_several(outcome, output));
             (label("merge", providers), outcomes.boxed())
         }
+    };
+    let mut writer = match Writer::start(output) {
+        Ok(writer) => writer,
+        Err(failure) => return failure.report(),
     };
     let progress = progress_bar(total);
     let mut tally = Tally::default();
     let mut outcomes = outcomes;
     while let Some(printed) = outcomes.next().await {
-        if let Err(failure) = tally.print(printed, &progress) {
+        if let Err(failure) = tally.print(printed, &progress, &mut writer) {
             progress.finish_and_clear();
             return failure.report();
         }
@@ -302,6 +326,9 @@ async fn show_many(asked: &Asked, input: Input, no_batch: bool) -> ExitCode {
         }
     }
     progress.finish_and_clear();
+    if let Err(failure) = writer.end() {
+        return failure.report();
+    }
     for message in unread.rest() {
         tally.failed += 1;
         note!("error: {message}");
@@ -333,7 +360,12 @@ struct Tally {
 impl Tally {
     /// Prints one outcome; stdout is flushed at once, so an answered id is
     /// out before the next is awaited.
-    fn print(&mut self, printed: Printed, progress: &indicatif::ProgressBar) -> Result<(), Failure> {
+    fn print(
+        &mut self,
+        printed: Printed,
+        progress: &indicatif::ProgressBar,
+        writer: &mut Writer,
+    ) -> Result<(), Failure> {
         self.seen += 1;
         progress.inc(1);
         if printed.not_sent {
@@ -349,9 +381,8 @@ impl Tally {
             progress.suspend(|| note!("error: {id}: {failure}"));
         }
         match printed.result {
-            Ok(mut json) => {
-                json.push(b'\n');
-                write_stdout_bytes(&json)?;
+            Ok(item) => {
+                writer.item(&item)?;
                 self.found += 1;
             }
             Err(message) => {

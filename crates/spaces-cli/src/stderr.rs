@@ -2,7 +2,7 @@
 //! line, and nothing else.
 
 use std::fmt;
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 
 /// Prints one line on stderr, never panicking: a closed stderr loses the
 /// line, and nothing else.
@@ -17,4 +17,10 @@ pub(crate) use note;
 pub fn stderr_line(line: fmt::Arguments<'_>) {
     let mut stderr = io::stderr().lock();
     let _ = stderr.write_fmt(line).and_then(|()| stderr.write_all(b"\n"));
+}
+
+/// Whether stderr may be coloured: it is a terminal, and `NO_COLOR` is
+/// unset or empty (<https://no-color.org>).
+pub fn colour() -> bool {
+    io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
 }

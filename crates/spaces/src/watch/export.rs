@@ -268,6 +268,20 @@ pub enum ExportError {
     ParquetNotBuilt,
 }
 
+/// The columns of one Space on its own, outside a store (what `spaces show
+/// --format csv` writes): every field of the model, in its order
+/// (`provider`, `id`, `state`, ...), under the names and with the types
+/// the store's tables give them (dotted names, lists as JSON text).
+pub fn space_columns() -> Vec<Column> {
+    Field::ALL.iter().map(|&field| Column { name: field.as_str(), kind: column_type(field) }).collect()
+}
+
+/// One Space as a row of [`space_columns`]: the cells its fields have in
+/// the store's tables.
+pub fn space_cells(space: &Space) -> Row {
+    Field::ALL.iter().map(|&field| cell(space.field(field))).collect()
+}
+
 /// The columns of a table, in order. See the module docs.
 pub fn columns(table: Table) -> Vec<Column> {
     let column = |name, kind| Column { name, kind };
@@ -881,6 +895,22 @@ mod tests {
         assert_eq!(events[..7], ["seq", "type", "space_id", "user_id", "at", "scheduled_start", "provider"]);
         assert_eq!(events[7..], spaces[8..], "events and spaces share their content columns");
         assert_eq!(names(Table::Samples), ["space_id", "at", "participant_count", "subscriber_count", "speakers"]);
+    }
+
+    #[test]
+    fn a_space_on_its_own_has_every_field_under_the_stores_names() {
+        let space = full();
+        let columns = space_columns();
+        let row = space_cells(&space);
+        assert_eq!(columns.len(), row.len());
+        assert_eq!(columns[..3].iter().map(|column| column.name).collect::<Vec<_>>(), ["provider", "id", "state"]);
+        let stored = super::columns(Table::Spaces);
+        for (column, cell) in columns.iter().zip(&row) {
+            assert_eq!(kind_of(cell), Some(column.kind), "{}", column.name);
+            if let Some(same) = stored.iter().find(|stored| stored.name == column.name) {
+                assert_eq!(same.kind, column.kind, "{}: as in the store", column.name);
+            }
+        }
     }
 
     #[test]
