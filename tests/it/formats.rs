@@ -235,3 +235,20 @@ fn a_search_that_fails_prints_nothing_not_half_an_array() {
     assert_eq!(output.status.code(), Some(4), "refused: {}", text(&output.stderr));
     assert!(output.stdout.is_empty(), "{}", text(&output.stdout));
 }
+
+#[test]
+fn compare_all_is_for_the_table_only() {
+    let mock = mock();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ids_file = ids_file(&dir, &[DEMO_SPACE_ID]);
+    let compare = cases(&mock, &ids_file).into_iter().find(|case| case.name == "compare").expect("compare");
+    let output = spaces(&compare, &["--all"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    for format in ["json", "ndjson", "csv"] {
+        let output = spaces(&compare, &["--all", "--format", format]);
+        assert_eq!(output.status.code(), Some(2), "--all --format {format}");
+        let stderr = text(&output.stderr);
+        assert!(stderr.contains("--all") && stderr.contains(&format!("--format {format}")), "{stderr}");
+        assert!(output.stdout.is_empty(), "nothing printed with --format {format}");
+    }
+}

@@ -39,6 +39,7 @@ pub async fn run(args: CompareArgs) -> ExitCode {
     let checked = args
         .output
         .resolve("`spaces compare`", Format::Table, &[])
+        .and_then(|output| all_fits(&output, args.all).map(|()| output))
         .and_then(|output| Ok((output, args.connect.providers_to_ask(&args.providers)?)));
     let (output, asked) = match checked {
         Ok(checked) => checked,
@@ -51,6 +52,22 @@ pub async fn run(args: CompareArgs) -> ExitCode {
     let comparison = Comparison::fetch(&clients, spaces::space_id_of(&args.id)).await;
     let exit = comparison.print(&output, table::width(), args.all);
     crate::connect::report_recording(&clients, exit)
+}
+
+/// `--all` picks the table's rows; with any other format it would be
+/// silently ignored (json already has every field), so it is refused.
+fn all_fits(output: &Output, all: bool) -> Result<(), Failure> {
+    match output.format {
+        Format::Table => Ok(()),
+        other if all => Err(Failure::new(
+            Exit::Usage,
+            format!(
+                "`spaces compare --all` is for `--format table`; `--format {}` already gives every field",
+                other.as_str()
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Every asked provider's answer for one Space, and the rows that compare them.
