@@ -6,21 +6,9 @@ use std::process::Output;
 
 use serde_json::Value;
 use spaces::Provider;
-use spaces_mock::{DEMO_SPACE_ID, DEMO_TOKEN, MockProviders};
+use spaces_mock::{DEMO_SPACE_ID, DEMO_TOKEN};
 
-use crate::cli::{run, spaces_bin, text};
-
-/// The mock providers on a background runtime, for the life of the test.
-struct Mock {
-    mock: MockProviders,
-    _runtime: tokio::runtime::Runtime,
-}
-
-fn mock() -> Mock {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
-    let mock = runtime.block_on(MockProviders::start());
-    Mock { mock, _runtime: runtime }
-}
+use crate::cli::{Mock, mock, run, spaces_bin, text};
 
 fn spaces(mock: &Mock, args: &[&str], record: &Path) -> Output {
     let mut command = spaces_bin();
