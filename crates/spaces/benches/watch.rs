@@ -7,6 +7,7 @@
 //! cargo bench -p spaces --bench watch
 //! SPACES_BENCH_WATCH_USERS=10000 cargo bench -p spaces --bench watch   # one size (and the store)
 //! SPACES_BENCH_WATCH_SPEED=100 cargo bench -p spaces --bench watch   # a slower clock, for a loaded machine (longer)
+//! SPACES_BENCH_WATCH_POLLS=500 cargo bench -p spaces --bench watch     # fewer store polls (default 2,000)
 //! ```
 //!
 //! **Requests and latency.** For each size, this process serves a
@@ -260,8 +261,8 @@ fn watch_size(users: usize, most_speed: f64) -> Value {
     // looser than the watcher's pace): the mock allows it 25 % early, which
     // at this speed is a few milliseconds of real time, and a loaded 2-core
     // machine delays the mock's answers by more than that (a run with it
-    // had 3 requests refused, each one retried by the client a second
-    // later, which stalled the watch for 200 s of script).
+    // had 3 requests refused, each retried by the client after the mock's
+    // `retry-after`, at least a second: 200 s of script with no poll).
     let lifecycle = Lifecycle::new(timeline).with_clock(clock).with_budget(XBudget::per_endpoint(X_REQUESTS, X_WINDOW));
     let server = runtime.block_on(lifecycle.start());
     let events = temp_path(&format!("events-{users}.ndjson"));
