@@ -425,9 +425,10 @@ impl Store {
         let fail = |error: rusqlite::Error| sqlite(&path, &error);
         let transaction = self.connection.transaction().map_err(fail)?;
         let at = time(poll.at);
+        // Every poll runs the same four statements: prepared once per connection.
         {
             let mut upsert = transaction
-                .prepare(
+                .prepare_cached(
                     "INSERT INTO spaces (space_id, user_id, phase, scheduled_start, first_seen, last_seen, provider, retrieved_at, space)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?5, ?7)
                      ON CONFLICT (space_id) DO UPDATE SET
@@ -456,7 +457,7 @@ impl Store {
             }
             // A Space gone keeps its id, creator, phase and times; its content goes.
             let mut forget = transaction
-                .prepare("UPDATE spaces SET phase = ?2, last_seen = ?3, space = NULL WHERE space_id = ?1")
+                .prepare_cached("UPDATE spaces SET phase = ?2, last_seen = ?3, space = NULL WHERE space_id = ?1")
                 .map_err(fail)?;
             for (space_id, tracked) in &poll.gone {
                 forget.execute(params![space_id, tracked.known.phase.as_str(), at]).map_err(fail)?;
@@ -465,7 +466,7 @@ impl Store {
         let mut committed = Vec::with_capacity(poll.events.len());
         {
             let mut insert = transaction
-                .prepare("INSERT INTO events (type, space_id, user_id, at, space) VALUES (?1, ?2, ?3, ?4, ?5)")
+                .prepare_cached("INSERT INTO events (type, space_id, user_id, at, space) VALUES (?1, ?2, ?3, ?4, ?5)")
                 .map_err(fail)?;
             for mut event in poll.events {
                 let json = event.space.as_ref().and_then(|space| serde_json::to_string(space).ok());
@@ -476,7 +477,7 @@ impl Store {
                 committed.push(event);
             }
             let mut sample = transaction
-                .prepare(
+                .prepare_cached(
                     "INSERT INTO samples (space_id, at, participant_count, subscriber_count, speakers) VALUES (?1, ?2, ?3, ?4, ?5)",
                 )
                 .map_err(fail)?;
