@@ -103,7 +103,7 @@ fn every_command_spaces_mock_prints_works_against_it_as_printed() {
             // The printed `--for 40s` plays the whole script; the first poll is enough here.
             let at = pasted.args.iter().position(|arg| arg == "--for").expect("--for");
             let mut args = pasted.args.clone();
-            args[at + 1] = "2s".to_owned();
+            args[at + 1] = "4s".to_owned();
             command = spaces_bin();
             command.args(&args).envs(pasted.env.iter().map(|(name, value)| (name, value)));
         }
