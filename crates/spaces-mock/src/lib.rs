@@ -108,9 +108,12 @@ impl MockProviders {
     }
 
     /// Starts the server on 127.0.0.1:`port` (0: a free port) for a mock
-    /// that runs until it is stopped (`spaces mock`). It keeps no record of
-    /// the requests it answers, so it does not grow with them;
-    /// [`received_requests`](MockServer::received_requests) is then `None`.
+    /// that runs until it is stopped (`spaces mock`). It keeps no
+    /// server-wide log of the requests it answers
+    /// ([`received_requests`](MockServer::received_requests) is then
+    /// `None`), but wiremock (0.6.5) still keeps each request with the mock
+    /// that matched it, so memory grows by about a request's size per
+    /// request: fine for trying commands by hand, not for a load test.
     ///
     /// # Errors
     ///

@@ -1040,10 +1040,12 @@ impl Lifecycle {
     }
 
     /// A fresh server on 127.0.0.1 (a random free port) with both endpoints
-    /// mounted; its `uri()` is the base URL to give a client for X. It does
-    /// not keep the requests it receives (a long benchmark would fill
-    /// memory with them): [`requests`](Self::requests) says what came. For
-    /// wiremock's own record, [`mount`](Self::mount) on a server of yours.
+    /// mounted; its `uri()` is the base URL to give a client for X. It keeps
+    /// no server-wide log of the requests it receives:
+    /// [`requests`](Self::requests) says what came. (wiremock 0.6.5 still
+    /// keeps each request with the mock that matched it, so a long run grows
+    /// by about a request's size per request.) For wiremock's own record,
+    /// [`mount`](Self::mount) on a server of yours.
     pub async fn start(&self) -> MockServer {
         let server = MockServer::builder().disable_request_recording().start().await;
         self.mount(&server).await;
