@@ -214,6 +214,29 @@ fn init_tracing() {
 
 #[cfg(test)]
 mod tests {
+    // The examples of help.rs, checked here: only main.rs builds the whole command line.
+    #[test]
+    fn every_command_has_an_example() {
+        let mut command = super::cli_command();
+        for sub in command.get_subcommands_mut() {
+            let help = sub.render_long_help().to_string();
+            assert!(help.contains("Example"), "`spaces {}` has no example:\n{help}", sub.get_name());
+        }
+    }
+
+    #[test]
+    fn the_summary_names_every_command() {
+        let command = super::cli_command();
+        let about = command.get_about().map(ToString::to_string).unwrap_or_default();
+        for sub in command.get_subcommands().filter(|sub| !sub.is_hide_set()) {
+            assert!(about.contains(sub.get_name()), "{} is missing from: {about}", sub.get_name());
+        }
+        assert!(
+            crate::help::EXAMPLES.iter().all(|(name, _)| command.find_subcommand(name).is_some()),
+            "no such command"
+        );
+    }
+
     #[test]
     fn the_command_line_is_well_formed() {
         super::cli_command().debug_assert();
