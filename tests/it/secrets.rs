@@ -1,35 +1,13 @@
 //! The token never reaches an error's `Display` or `Debug`, a log line, or a
 //! client's `Debug` — even when a hostile server echoes it back.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use spaces::{Client, Provider};
 use spaces_mock::{json, not_found};
 use wiremock::ResponseTemplate;
 
-use crate::support::{TEST_TOKEN, build, recorded_with, serve, test_builder, test_client};
-
-/// Captured log output.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?.extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().expect("log buffer")).into_owned()
-    }
-}
+use crate::support::{Captured, TEST_TOKEN, build, recorded_with, serve, test_builder, test_client};
 
 /// Asks `client` for a Space, which must fail, and keeps everything it shows:
 /// its own `Debug`, and the error's `Display` and `Debug`.
@@ -43,12 +21,7 @@ async fn record_failure(client: &Client, outputs: &mut Vec<String>) {
 #[tokio::test]
 async fn the_token_appears_in_no_error_debug_or_log_line() {
     let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
+    let subscriber = logs.subscriber();
     // tokio::test runs on one thread, so a thread-local default sees every span.
     let _guard = tracing::subscriber::set_default(subscriber);
 

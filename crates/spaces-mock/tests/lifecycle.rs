@@ -2,6 +2,10 @@
 //! loopback: what the two endpoints answer at each moment of a script, the
 //! budget's headers and 429s, and the events the script implies.
 
+mod common;
+
+use common::Answer;
+
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use chrono::{DateTime, Utc};
@@ -46,31 +50,6 @@ fn unix_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).expect("after 1970").as_secs()
 }
 
-struct Answer {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    body: Value,
-}
-
-impl Answer {
-    fn header(&self, name: &str) -> Option<u64> {
-        self.headers.get(name).map(|value| value.to_str().expect("ASCII").parse().expect("a number"))
-    }
-
-    fn ids(&self, key: &str) -> Vec<&str> {
-        let items = self.body.get(key).and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
-        items
-            .iter()
-            .map(|item| item.get("id").or(item.get("resource_id")).and_then(Value::as_str).expect("an id"))
-            .collect()
-    }
-
-    fn space(&self, id: &str) -> &Value {
-        let data = self.body["data"].as_array().unwrap_or_else(|| panic!("no data: {}", self.body));
-        data.iter().find(|space| space["id"] == id).unwrap_or_else(|| panic!("{id} not in {}", self.body))
-    }
-}
-
 /// A lifecycle on its own server, a manual clock from [`epoch`], and a client.
 struct Session {
     lifecycle: Lifecycle,
@@ -93,17 +72,9 @@ impl Session {
     }
 
     async fn get_with(&self, path_and_query: &str, token: Option<&str>) -> Answer {
-        let mut request = self.http.get(format!("{}{path_and_query}", self.server.uri()));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        let response = request.send().await.expect("the mock answers");
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let bytes = response.bytes().await.expect("a body");
-        let body = serde_json::from_slice(&bytes).unwrap_or_else(|error| panic!("{path_and_query}: not JSON: {error}"));
-        assert_no_null(&body, path_and_query);
-        Answer { status, headers, body }
+        let answer = Answer::get(&self.http, &format!("{}{path_and_query}", self.server.uri()), token).await;
+        assert_no_null(&answer.body, path_and_query);
+        answer
     }
 
     async fn get(&self, path_and_query: &str) -> Answer {

@@ -1,6 +1,10 @@
 //! The mock's X multi-Space endpoints and X's rate-limit headers, over real
 //! HTTP on loopback: plain requests, and the generated X client.
 
+mod common;
+
+use common::Answer;
+
 use serde_json::Value;
 use spaces::Provider;
 use spaces::spec::generated::x;
@@ -8,28 +12,6 @@ use spaces_mock::{DEMO_SPACE_ID, DEMO_TOKEN, EveryIdFound, MockProviders, batch_
 
 /// Ids no spec records.
 const MISSING: [&str; 2] = ["1mxgJTeKdNnFR", "1IBXuDL7DxtpY"];
-
-struct Answer {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    body: Value,
-}
-
-impl Answer {
-    fn header(&self, name: &str) -> Option<u64> {
-        self.headers.get(name).map(|value| value.to_str().expect("ASCII").parse().expect("a number"))
-    }
-
-    fn ids(&self, key: &str) -> Vec<&str> {
-        let items = self.body.get(key).and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
-        items.iter().map(|item| item.get("id").or(item.get("value")).and_then(Value::as_str).expect("an id")).collect()
-    }
-
-    fn include_ids(&self, kind: &str) -> Vec<&str> {
-        let items = self.body.pointer(&format!("/includes/{kind}")).and_then(Value::as_array);
-        items.map(Vec::as_slice).unwrap_or_default().iter().filter_map(|item| item.get("id")?.as_str()).collect()
-    }
-}
 
 /// A started mock and one HTTP client for it.
 struct Session {
@@ -43,17 +25,7 @@ impl Session {
     }
 
     async fn get_with(&self, path_and_query: &str, token: Option<&str>) -> Answer {
-        let url = format!("{}{path_and_query}", self.mock.base_url(Provider::X));
-        let mut request = self.http.get(url);
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        let response = request.send().await.expect("the mock answers");
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let bytes = response.bytes().await.expect("a body");
-        let body = serde_json::from_slice(&bytes).unwrap_or_else(|error| panic!("{path_and_query}: not JSON: {error}"));
-        Answer { status, headers, body }
+        Answer::get(&self.http, &format!("{}{path_and_query}", self.mock.base_url(Provider::X)), token).await
     }
 
     async fn get(&self, path_and_query: &str) -> Answer {

@@ -11,9 +11,8 @@
 //!
 //! 64 cases by default; a campaign: `PROPTEST_CASES=5000 cargo test -p spaces-tests --test it hostile::secrets`.
 
-use std::io::Write;
 use std::path::Path;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use proptest::prelude::*;
@@ -22,7 +21,7 @@ use serde_json::{Map, Value, json};
 use spaces::{Client, Error, Provider, RetryPolicy, SearchState, Token};
 use spaces_mock::{DEMO_SPACE_ID, EXAMPLE_MISSING_ID};
 
-use crate::support::{escape, raw_server};
+use crate::support::{Captured, escape, raw_server};
 
 /// A token whose forms all differ: `/` and `+` change under JSON escaping,
 /// percent-encoding and the URL-safe alphabet, and `%3D` under percent-decoding.
@@ -607,26 +606,6 @@ impl Answer {
 // ---------------------------------------------------------------------------
 // Running the client against it, keeping everything it shows
 
-/// Captured log output.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?.extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().expect("log buffer")).into_owned()
-    }
-}
-
 /// Everything the client shows, each labelled with where it came from.
 #[derive(Default)]
 struct Outputs(Vec<(String, String)>);
@@ -738,12 +717,7 @@ static SECOND_DISPATCHER: LazyLock<tracing::Dispatch> =
 /// warnings, item errors, log lines (TRACE) and capture files.
 fn run(provider: Provider, response: Vec<u8>) -> Outputs {
     let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
+    let subscriber = logs.subscriber();
     LazyLock::force(&SECOND_DISPATCHER);
     // A current-thread runtime: every span and event is on this thread, where the subscriber is the default.
     let _guard = tracing::subscriber::set_default(subscriber);
