@@ -38,16 +38,6 @@ fn event(kind: EventKind, space_id: &str, user: &str, at: DateTime<Utc>, space: 
     Event { seq: 0, kind, space_id: space_id.to_owned(), user_id: Some(user.to_owned()), at, space: space.cloned() }
 }
 
-fn sample(space: &Space, at: DateTime<Utc>) -> Sample {
-    Sample {
-        space_id: space.id.clone(),
-        at,
-        participant_count: space.participant_count,
-        subscriber_count: space.subscriber_count,
-        speakers: space.speaker_ids.as_ref().map(|ids| ids.len() as u64),
-    }
-}
-
 /// The Spaces of [`history`]: `gone` (live with speakers and topics, then
 /// gone), `scheduled`, and `live` (seen live twice).
 struct Spaces {
@@ -79,7 +69,7 @@ fn history(path: &Path) -> (Store, Spaces) {
         at: at(0),
         spaces: vec![(gone.clone(), tracked("1111111111", Phase::Live, None))],
         events: vec![event(EventKind::Started, &gone.id, "1111111111", at(0), Some(gone))],
-        samples: vec![sample(gone, at(0))],
+        samples: vec![Sample::of(gone, at(0))],
         ..Poll::default()
     };
     let second = Poll {
@@ -92,7 +82,7 @@ fn history(path: &Path) -> (Store, Spaces) {
             event(EventKind::Scheduled, &scheduled.id, "1111111111", at(1), Some(scheduled)),
             event(EventKind::Started, &live.id, "1111111111", at(1), Some(live)),
         ],
-        samples: vec![sample(live, at(1))],
+        samples: vec![Sample::of(live, at(1))],
         ..Poll::default()
     };
     let third = Poll {
@@ -100,7 +90,7 @@ fn history(path: &Path) -> (Store, Spaces) {
         spaces: vec![(live.clone(), tracked("1111111111", Phase::Live, None))],
         gone: vec![(gone.id.clone(), tracked("1111111111", Phase::Gone, None))],
         events: vec![event(EventKind::Gone, &gone.id, "1111111111", at(2), None)],
-        samples: vec![sample(live, at(2))],
+        samples: vec![Sample::of(live, at(2))],
     };
     for poll in [first, second, third] {
         store.commit(poll).expect("a poll commits");
@@ -262,7 +252,7 @@ fn rows_are_read_a_page_at_a_time_each_once() {
         let mut space = base.clone();
         space.id = format!("1Id{n:010}");
         poll.events.push(event(EventKind::Started, &space.id, "1", at(0), Some(&space)));
-        poll.samples.push(sample(&space, at(0)));
+        poll.samples.push(Sample::of(&space, at(0)));
         poll.spaces.push((space, tracked("1", Phase::Live, None)));
     }
     store.commit(poll).expect("commits");
@@ -500,7 +490,7 @@ fn parquet_exports_stream_in_row_groups() {
     let count = export::ROW_GROUP_ROWS * 2 + 5;
     let mut poll = Poll { at: at(0), ..Poll::default() };
     for n in 0..count {
-        poll.samples.push(Sample { participant_count: Some(n as u64), ..sample(&base, at(0)) });
+        poll.samples.push(Sample { participant_count: Some(n as u64), ..Sample::of(&base, at(0)) });
     }
     store.commit(poll).expect("commits");
     let path = dir.path().join("samples.parquet");

@@ -548,13 +548,7 @@ fn poll_of(spaces: &[Space], at: DateTime<Utc>, events: bool) -> Poll {
             known: Known { phase: phase_of(space), scheduled_start: space.scheduled_start },
         };
         if space.state == SpaceState::Live {
-            poll.samples.push(Sample {
-                space_id: space.id.clone(),
-                at,
-                participant_count: space.participant_count,
-                subscriber_count: space.subscriber_count,
-                speakers: space.speaker_ids.as_ref().map(|ids| ids.len() as u64),
-            });
+            poll.samples.push(Sample::of(space, at));
         }
         if events {
             let kind = if space.state == SpaceState::Live { EventKind::Started } else { EventKind::Scheduled };

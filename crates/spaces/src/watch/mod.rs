@@ -39,7 +39,7 @@ use crate::client::Client;
 use crate::client::{ActivityItem, EventOptions, Subscriptions};
 use crate::error::Error;
 use crate::list::SpaceList;
-use crate::model::{Provider, Space};
+use crate::model::Provider;
 use crate::providers::{Budget, Capability, RateLimit};
 use lifecycle::{EventKind, Phase, Seen, advance};
 pub use store::{Event, Poll, SCHEMA_VERSION, Sample, Store, StoreError, Tracked, WatchLock};
@@ -412,7 +412,7 @@ impl Watcher {
         match seen {
             Seen::Space(space) => {
                 if tracked.known.phase == Phase::Live {
-                    poll.samples.push(sample(space, poll.at));
+                    poll.samples.push(Sample::of(space, poll.at));
                 }
                 poll.spaces.push((space.clone(), tracked));
             }
@@ -466,16 +466,6 @@ fn fail_or_note(error: Error, on: &mut impl FnMut(Happening<'_>)) -> Result<(), 
             on(Happening::Problem(&other));
             Ok(())
         }
-    }
-}
-
-fn sample(space: &Space, at: chrono::DateTime<Utc>) -> Sample {
-    Sample {
-        space_id: space.id.clone(),
-        at,
-        participant_count: space.participant_count,
-        subscriber_count: space.subscriber_count,
-        speakers: space.speaker_ids.as_ref().map(|ids| ids.len() as u64),
     }
 }
 

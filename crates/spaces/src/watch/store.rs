@@ -177,6 +177,19 @@ pub struct Sample {
     pub speakers: Option<u64>,
 }
 
+impl Sample {
+    /// What `space`, seen at `at`, says of its audience.
+    pub fn of(space: &Space, at: DateTime<Utc>) -> Sample {
+        Sample {
+            space_id: space.id.clone(),
+            at,
+            participant_count: space.participant_count,
+            subscriber_count: space.subscriber_count,
+            speakers: space.speaker_ids.as_ref().map(|ids| ids.len() as u64),
+        }
+    }
+}
+
 /// What one poll learned, committed at once by [`Store::commit`].
 #[derive(Debug, Default)]
 pub struct Poll {
