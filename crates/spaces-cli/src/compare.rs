@@ -57,17 +57,14 @@ pub async fn run(args: CompareArgs) -> ExitCode {
 /// `--all` picks the table's rows; with any other format it would be
 /// silently ignored (json already has every field), so it is refused.
 fn all_fits(output: &Output, all: bool) -> Result<(), Failure> {
-    match output.format {
-        Format::Table => Ok(()),
-        other if all => Err(Failure::new(
-            Exit::Usage,
-            format!(
-                "`spaces compare --all` is for `--format table`; `--format {}` already gives every field",
-                other.as_str()
-            ),
-        )),
-        _ => Ok(()),
+    if all && output.format != Format::Table {
+        let message = format!(
+            "`spaces compare --all` is for `--format table`; `--format {}` already gives every field",
+            output.format.as_str()
+        );
+        return Err(Failure::new(Exit::Usage, message));
     }
+    Ok(())
 }
 
 /// Every asked provider's answer for one Space, and the rows that compare them.

@@ -65,7 +65,6 @@ impl OutputArgs {
             let message = format!("--format {} does not apply to {command}: {why}", format.as_str());
             return Err(Failure::new(Exit::Usage, message));
         }
-        let columns = space_columns();
         if self.fields.is_empty() {
             return Ok(Output::of(format));
         }
@@ -76,6 +75,7 @@ impl OutputArgs {
             );
             return Err(Failure::new(Exit::Usage, message));
         }
+        let columns = space_columns();
         let picked = self
             .fields
             .iter()
