@@ -153,9 +153,9 @@ fn every_command_spaces_mock_prints_works_against_it_as_printed() {
                 assert!(output.status.success(), "{shown}");
                 let scheduled = stdout.lines().filter(|line| line.contains(r#""type":"scheduled""#)).count();
                 assert_eq!(scheduled, 3, "the script's first sightings:\n{shown}");
-                for suffix in ["", "-wal", "-shm", ".lock"] {
-                    let store = pasted.args.iter().skip_while(|arg| *arg != "--store").nth(1).expect("--store");
-                    let _ = std::fs::remove_file(format!("{store}{suffix}"));
+                let store = pasted.args.iter().skip_while(|arg| *arg != "--store").nth(1).expect("--store");
+                for file in spaces::watch::Store::files(store) {
+                    let _ = std::fs::remove_file(file);
                 }
             }
             other => panic!("an unexpected command {other}: {shown}"),

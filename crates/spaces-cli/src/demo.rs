@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use std::time::Duration;
 
-use spaces::watch::{Happening, WatchOptions, Watcher};
+use spaces::watch::{Happening, Store, WatchOptions, Watcher};
 use spaces::{Client, Provider, RateLimit, RateLimiting, Search, Token};
 use spaces_mock::lifecycle::{Lifecycle, Timeline, XBudget};
 use spaces_mock::{DEMO_SPACE_ID, DEMO_TOKEN, EXAMPLE_MISSING_ID, LIVE_SPACE_ID, MockProviders};
@@ -166,8 +166,8 @@ async fn short_watch(width: usize) -> Result<String, Failure> {
         })
         .await;
     drop(watcher);
-    for suffix in ["", "-wal", "-shm", ".lock"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", store.display()));
+    for file in Store::files(&store) {
+        let _ = std::fs::remove_file(file);
     }
     ran.map_err(|error| Failure::new(Exit::Failure, error.to_string()))?;
     for line in lines {

@@ -87,17 +87,15 @@ fn temp_path(name: &str) -> PathBuf {
 }
 
 fn remove_store(path: &Path) {
-    for suffix in ["", "-wal", "-shm", ".lock"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    for file in Store::files(path) {
+        let _ = std::fs::remove_file(file);
     }
 }
 
 /// The store's bytes on disk: the file and its write-ahead log.
 fn store_bytes(path: &Path) -> u64 {
-    ["", "-wal"]
-        .iter()
-        .map(|suffix| std::fs::metadata(format!("{}{suffix}", path.display())).map_or(0, |m| m.len()))
-        .sum()
+    let [database, wal, ..] = Store::files(path);
+    [database, wal].iter().map(|file| std::fs::metadata(file).map_or(0, |m| m.len())).sum()
 }
 
 /// A `/proc/self/status` figure (`VmRSS`, `VmHWM`), in MiB.

@@ -162,6 +162,16 @@ pub struct Event {
     pub space: Option<Space>,
 }
 
+/// What the watcher's lock file adds to the store's name.
+const LOCK_SUFFIX: &str = ".lock";
+
+/// `path` with `suffix` added to its file name (`spaces.db` → `spaces.db-wal`).
+fn beside(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
 /// One sample of a live Space.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Sample {
@@ -268,6 +278,14 @@ impl Store {
         &self.path
     }
 
+    /// Every file a store at `path` may have: the database, SQLite's
+    /// write-ahead log and shared memory (`-wal`, `-shm`), and the
+    /// watcher's lock (`.lock`). What to delete to throw a store away.
+    pub fn files(path: impl AsRef<Path>) -> [PathBuf; 4] {
+        let path = path.as_ref();
+        [path.to_path_buf(), beside(path, "-wal"), beside(path, "-shm"), beside(path, LOCK_SUFFIX)]
+    }
+
     /// Takes the store for one watcher: a second one gets
     /// [`StoreError::Locked`] naming the file. The lock is the file
     /// `<store>.lock`, held (an OS lock, released when the process ends,
@@ -279,9 +297,7 @@ impl Store {
     /// cannot be created.
     pub fn lock_for_watch(path: impl AsRef<Path>) -> Result<WatchLock, StoreError> {
         let path = path.as_ref().to_path_buf();
-        let mut lock = path.clone().into_os_string();
-        lock.push(".lock");
-        let lock = PathBuf::from(lock);
+        let lock = beside(&path, LOCK_SUFFIX);
         let file = File::options().create(true).truncate(false).write(true).open(&lock).map_err(|error| {
             StoreError::Sqlite { path: path.clone(), detail: format!("cannot create {}: {error}", lock.display()) }
         })?;
