@@ -53,13 +53,18 @@ impl Pasted {
 
     /// The command, from a clean environment but for what it sets.
     fn command(&self) -> Command {
+        self.command_with(&self.args)
+    }
+
+    /// The command with other arguments.
+    fn command_with(&self, args: &[String]) -> Command {
         let mut command = spaces_bin();
         assert_eq!(
             std::fs::canonicalize(&self.program).ok(),
             std::fs::canonicalize(command.get_program()).ok(),
             "the mock names the binary it runs as (it is not on PATH here)"
         );
-        command.args(&self.args).envs(self.env.iter().map(|(name, value)| (name, value)));
+        command.args(args).envs(self.env.iter().map(|(name, value)| (name, value)));
         command
     }
 }
@@ -104,8 +109,7 @@ fn every_command_spaces_mock_prints_works_against_it_as_printed() {
             let at = pasted.args.iter().position(|arg| arg == "--for").expect("--for");
             let mut args = pasted.args.clone();
             args[at + 1] = "4s".to_owned();
-            command = spaces_bin();
-            command.args(&args).envs(pasted.env.iter().map(|(name, value)| (name, value)));
+            command = pasted.command_with(&args);
         }
         let output = run(command, pasted.stdin.as_bytes());
         let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
